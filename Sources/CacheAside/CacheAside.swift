@@ -1,0 +1,1 @@
+// The CacheAside module; see DESIGN.md for its room in the suite.

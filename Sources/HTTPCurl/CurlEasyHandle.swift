@@ -1,0 +1,135 @@
+import Foundation
+import CCurl
+
+/// One libcurl easy handle. `perform` blocks, so only ``HTTPClient``'s thread pool calls it.
+///
+/// `@unchecked Sendable`: a handle is used by one thread at a time — the client takes it out of
+/// its free list for the duration of one request. Reusing handles keeps connections alive.
+final class CurlEasyHandle: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    init() {
+        precondition(ccurl_global_init() == CURLE_OK, "libcurl could not initialise")
+        guard let handle = curl_easy_init() else { preconditionFailure("libcurl: out of memory") }
+        self.handle = handle
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+    }
+
+    /// Sends `request` and collects the response.
+    func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        curl_easy_reset(handle)
+        let collector = ResponseCollector()
+        let unmanaged = Unmanaged.passRetained(collector)
+        defer { unmanaged.release() }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            buffer[0] = 0
+            _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+        }
+        _ = ccurl_setopt_string(handle, CURLOPT_URL, request.url)
+        _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
+        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
+        _ = ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        setMethodAndBody(request)
+
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let signing = request.signing {
+            _ = ccurl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(signing.region):\(signing.service)")
+            _ = ccurl_setopt_string(handle, CURLOPT_USERNAME, signing.credentials.accessKeyID)
+            _ = ccurl_setopt_string(handle, CURLOPT_PASSWORD, signing.credentials.secretAccessKey)
+            if let token = signing.credentials.sessionToken {
+                headerList = curl_slist_append(headerList, "X-Amz-Security-Token: \(token)")
+            }
+        } else {
+            // curl would otherwise send `Expect: 100-continue` for large bodies and wait for it.
+            // Not when signing: curl 7.88 signs the suppressed header and the signature breaks.
+            headerList = curl_slist_append(headerList, "Expect:")
+        }
+        _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+
+        _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
+            let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
+            collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
+            let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
+            collector.addHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        _ = ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+
+        let result = curl_easy_perform(handle)
+        guard result == CURLE_OK else { throw error(for: result) }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: collector.headers, body: collector.body)
+    }
+
+    private func setMethodAndBody(_ request: HTTPRequest) {
+        switch request.method {
+        case .GET: _ = ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        case .HEAD: _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        case .POST, .PUT, .DELETE:
+            if request.method != .POST {
+                _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+            }
+            // POSTFIELDS (copied) rather than a read callback: curl 7.88's SigV4 hashes the
+            // payload only when it is given this way.
+            if let body = request.body ?? (request.method == .DELETE ? nil : []) {
+                _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                body.withUnsafeBytes { bytes in
+                    _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                }
+            }
+        }
+    }
+
+    private func error(for code: CURLcode) -> HTTPClientError {
+        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            return HTTPClientError(.timeout, message)
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return HTTPClientError(.connectionFailed, message)
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT:
+            return HTTPClientError(.invalidRequest, message)
+        default:
+            return HTTPClientError(.transport, message)
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+/// Gathers the status line's headers and the body as libcurl delivers them.
+private final class ResponseCollector {
+    var body: [UInt8] = []
+    var headers: [(name: String, value: String)] = []
+
+    func addHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            // A new response (after 100 Continue or a redirect): keep only the final headers.
+            headers.removeAll()
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = String(line[..<colon])
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append((name, value))
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Logging
+import NIOPosix
+
+/// A PostgreSQL client: a bounded pool of libpq connections whose blocking calls run on a
+/// dedicated thread pool, so no caller — and no event loop — ever waits inside libpq.
+///
+/// ```swift
+/// let client = try PostgresClient(configuration: .init("postgresql://postgres@127.0.0.1/postgres"))
+/// let rows = try await client.query("SELECT name FROM products WHERE id = \(42)")
+/// await client.shutdown()
+/// ```
+public final class PostgresClient: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: PostgresConfiguration
+    private let pool: PostgresConnectionPool
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+
+    /// Creates the client. No connection is opened until the first statement runs.
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres")) {
+        self.configuration = configuration
+        self.pool = PostgresConnectionPool(size: configuration.poolSize)
+        self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
+        self.threadPool.start()
+        self.logger = logger
+    }
+
+    /// Runs a statement whose interpolated values are sent as bind parameters.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { try $0.query(query) }
+    }
+
+    /// Runs a named prepared statement with the given parameters.
+    public func execute(
+        _ statement: PostgresPreparedStatement,
+        _ binds: any PostgresBindable...
+    ) async throws -> PostgresRows {
+        let texts = binds.map(\.postgresText)
+        return try await withConnection { try $0.execute(statement, binds: texts) }
+    }
+
+    /// Open, in-use and waiting counts of the pool.
+    public func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
+        let snapshot = await pool.snapshot
+        return (snapshot.open, snapshot.inUse, snapshot.waiting)
+    }
+
+    /// Closes every connection and stops the thread pool. Call once, when done.
+    public func shutdown() async {
+        await pool.close()
+        try? await threadPool.shutdownGracefully()
+    }
+
+    private func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> Result
+    ) async throws -> Result {
+        let connection: PostgresConnection
+        switch try await pool.lease(timeout: configuration.acquireTimeout) {
+        case .connection(let leased):
+            connection = leased
+        case .permit:
+            do {
+                let configuration = self.configuration
+                connection = try await threadPool.runIfActive { try PostgresConnection(configuration: configuration) }
+            } catch {
+                await pool.openFailed()
+                logger.warning("cannot open a PostgreSQL connection", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
+        do {
+            let result = try await threadPool.runIfActive { try body(connection) }
+            await pool.release(connection, healthy: connection.isHealthy)
+            return result
+        } catch {
+            let broken = (error as? PostgresError)?.breaksConnection ?? !connection.isHealthy
+            if broken {
+                logger.warning("PostgreSQL connection lost; dropping idle connections", metadata: ["error": "\(error)"])
+            }
+            await pool.release(connection, healthy: !broken && connection.isHealthy)
+            throw error
+        }
+    }
+}

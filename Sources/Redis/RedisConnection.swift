@@ -1,0 +1,88 @@
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to Redis, authenticated and on the configured database.
+///
+/// Safe to use from any task: writes hop to the channel's event loop, and replies come back in
+/// order through ``RedisChannelHandler``.
+final class RedisConnection: Sendable {
+    let channel: any Channel
+    private let commandTimeout: TimeAmount
+
+    private init(channel: any Channel, commandTimeout: TimeAmount) {
+        self.channel = channel
+        self.commandTimeout = commandTimeout
+    }
+
+    /// Connects, then sends `AUTH` and `SELECT` as the configuration requires.
+    static func connect(
+        _ configuration: RedisConfiguration,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RedisConnection> {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                }
+            }
+        let timeout = TimeAmount(configuration.commandTimeout)
+        return bootstrap.connect(host: configuration.host, port: configuration.port)
+            .flatMapErrorThrowing { error in
+                throw RedisError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+            }
+            .map { RedisConnection(channel: $0, commandTimeout: timeout) }
+            .flatMap { connection in
+                connection.handshake(configuration).map { connection }.flatMapError { error in
+                    connection.channel.close(promise: nil)
+                    return eventLoop.makeFailedFuture(error)
+                }
+            }
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    /// Sends one command; the future completes with its reply (including `.error` replies).
+    func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
+        let promise = channel.eventLoop.makePromise(of: RedisReply.self)
+        let request = RedisRequest(command: command, promise: promise, timeout: commandTimeout)
+        channel.writeAndFlush(request).whenFailure { error in
+            promise.fail(RedisError(.connectionClosed, "cannot send \(command.name): \(error)"))
+        }
+        return promise.futureResult
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) -> EventLoopFuture<Void> {
+        var steps: [(RedisCommand, RedisError.Code)] = []
+        if let password = configuration.password {
+            steps.append((.auth(user: configuration.user, password: password), .authenticationFailed))
+        }
+        if configuration.database != 0 {
+            steps.append((.select(configuration.database), .server))
+        }
+        var future = channel.eventLoop.makeSucceededVoidFuture()
+        for (command, code) in steps {
+            future = future.flatMap {
+                self.send(command).flatMapThrowing { reply in
+                    if case .error(let message) = reply {
+                        throw RedisError(code, "\(command.name) refused: \(message)")
+                    }
+                }
+            }
+        }
+        return future
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,1 @@
+// The Telemetry module; see DESIGN.md for its room in the suite.

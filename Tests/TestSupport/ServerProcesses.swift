@@ -1,0 +1,176 @@
+import Foundation
+
+/// Runs a command to completion and returns its output; throws when it exits non-zero.
+///
+/// posix_spawn and waitpid rather than Foundation's Process: its `waitUntilExit` was seen to
+/// miss the exit of a short-lived child here and wait forever.
+@discardableResult
+public func run(_ executable: String, _ arguments: [String]) throws -> String {
+    // Output goes to a file, not a pipe: a daemon started by the command (pg_ctl start) would
+    // inherit the pipe and keep it open, and reading it to the end would never return.
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-run-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    let pid = try spawn(executable, arguments, outputPath: outputPath)
+    let status = waitForExit(pid)
+    let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    guard status == 0 else {
+        throw ProcessFailure(command: ([executable] + arguments).joined(separator: " "), output: text)
+    }
+    return text
+}
+
+/// Starts a command with stdin from /dev/null and stdout/stderr appended to `outputPath`.
+public func spawn(_ executable: String, _ arguments: [String], outputPath: String = "/dev/null") throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard result == 0 else {
+        throw ProcessFailure(command: executable, output: "posix_spawn failed: \(String(cString: strerror(result)))")
+    }
+    return pid
+}
+
+/// Waits for a child to exit and returns its exit status (128 + signal when killed).
+@discardableResult
+public func waitForExit(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}
+
+/// A command that exited non-zero.
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let command: String
+    public let output: String
+    public var description: String { "`\(command)` failed: \(output)" }
+}
+
+/// A private redis-server for tests that stop and restart Redis, so the shared one is untouched.
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let password: String?
+    private let directory: URL
+    private var pid: pid_t?
+
+    /// Starts redis-server on a free port; with `password`, `requirepass` is set.
+    public init(password: String? = nil) throws {
+        port = freeLoopbackPort()
+        self.password = password
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var url: String {
+        "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)/0"
+    }
+
+    /// Starts (again) on the same port and waits until it answers PING.
+    public func start() throws {
+        var arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--save", "", "--appendonly", "no", "--dir", directory.path]
+        if let password { arguments += ["--requirepass", password] }
+        pid = try spawn("/usr/bin/redis-server", arguments)
+        try waitUntilAccepting(port: port, seconds: 10)
+    }
+
+    /// Freezes the server (SIGSTOP): connections stay open but nothing is answered.
+    public func pause() {
+        if let pid { kill(pid, SIGSTOP) }
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    public func resume() {
+        if let pid { kill(pid, SIGCONT) }
+    }
+
+    /// Kills the server (SIGKILL: an abrupt outage, as a crash would be) and waits for it to exit.
+    public func stop() {
+        guard let pid else { return }
+        kill(pid, SIGKILL)
+        kill(pid, SIGCONT)
+        waitForExit(pid)
+        self.pid = nil
+    }
+}
+
+/// A private PostgreSQL cluster for tests that stop and restart the database.
+public final class PostgresClusterProcess: @unchecked Sendable {
+    public let port: Int
+    private let directory: URL
+    private let binaries: String
+
+    /// Creates a cluster with `initdb` (as user `postgres` when running as root) and starts it.
+    public init() throws {
+        port = freeLoopbackPort()
+        binaries = TestServices.postgresBinaries
+        directory = URL(fileURLWithPath: "/tmp/cacheload-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            try run("/usr/bin/chown", ["postgres", directory.path])
+        }
+        try asPostgres("\(binaries)/initdb", ["-D", directory.path + "/data", "-U", "postgres", "-A", "trust", "--no-sync"])
+        try start()
+    }
+
+    deinit {
+        try? asPostgres("\(binaries)/pg_ctl", ["-D", directory.path + "/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
+
+    /// Starts the server and waits until it accepts connections.
+    public func start() throws {
+        try asPostgres("\(binaries)/pg_ctl", [
+            "-D", directory.path + "/data", "-l", directory.path + "/log", "-w", "start", "-o",
+            "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off",
+        ])
+    }
+
+    /// Stops the server (fast shutdown: connections are terminated, as in a failover).
+    public func stop() throws {
+        try asPostgres("\(binaries)/pg_ctl", ["-D", directory.path + "/data", "-m", "fast", "-w", "stop"])
+    }
+
+    private func asPostgres(_ executable: String, _ arguments: [String]) throws {
+        if getuid() == 0 {
+            try run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+        } else {
+            try run(executable, arguments)
+        }
+    }
+}
+
+/// Polls until something accepts TCP connections on `port`, or throws after `seconds`.
+public func waitUntilAccepting(port: Int, seconds: Double) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        close(socket)
+        if connected == 0 { return }
+        usleep(20_000)
+    }
+    throw ProcessFailure(command: "connect 127.0.0.1:\(port)", output: "nothing accepted within \(seconds) s")
+}

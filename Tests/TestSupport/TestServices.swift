@@ -1,0 +1,66 @@
+import Foundation
+
+/// The real servers started by `scripts/services start`, read from its env file.
+///
+/// Tests fail — they never skip — when the services are missing, with the command that
+/// starts them in the message.
+public enum TestServices {
+    /// `redis://127.0.0.1:PORT/0`
+    public static var redisURL: String { value("REDIS_URL") }
+    /// `postgresql://postgres@127.0.0.1:PORT/postgres`
+    public static var databaseURL: String { value("DATABASE_URL") }
+    /// moto_server's base URL (CloudWatch and S3).
+    public static var awsEndpoint: String { value("AWS_ENDPOINT_URL") }
+    public static var awsRegion: String { value("AWS_REGION") }
+    /// The access key of the IAM user that scripts/services created in moto.
+    public static var awsAccessKeyID: String { value("AWS_ACCESS_KEY_ID") }
+    public static var awsSecretAccessKey: String { value("AWS_SECRET_ACCESS_KEY") }
+    /// PostgreSQL's server binaries (`initdb`, `pg_ctl`).
+    public static var postgresBinaries: String { value("PG_BIN") }
+
+    /// The repository root, found from this file's location.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private static let environment: [String: String] = {
+        var values: [String: String] = [:]
+        let path = ProcessInfo.processInfo.environment["CACHELOAD_SERVICES_ENV"]
+            ?? repositoryRoot.appendingPathComponent(".services.env").path
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+        }
+        // A variable set in the process wins over the file.
+        for (key, value) in ProcessInfo.processInfo.environment where values[key] != nil {
+            values[key] = value
+        }
+        return values
+    }()
+
+    private static func value(_ name: String) -> String {
+        guard let value = environment[name], !value.isEmpty else {
+            fatalError("\(name) is not set: run `scripts/services start` (or `make test`) before `swift test`")
+        }
+        return value
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+public func freeLoopbackPort() -> Int {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(socket, $0, length) }
+    }
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "CacheLoad",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cacheload", targets: ["cacheload"]),
     ],
@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, seen through the thinnest possible module maps.
@@ -99,6 +100,7 @@ let package = Package(
             dependencies: [
                 "CacheAside", "Origins", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,8 +118,10 @@ let package = Package(
         .executableTarget(
             name: "cacheload",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis",
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -126,7 +130,12 @@ let package = Package(
         // Tests: each module's tests talk to the real servers that scripts/services starts.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -138,6 +147,16 @@ let package = Package(
         .testTarget(
             name: "RedisTests",
             dependencies: ["Redis", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CacheAsideTests",
+            dependencies: ["CacheAside", "Redis", "Telemetry", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

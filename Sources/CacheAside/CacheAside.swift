@@ -1,1 +1,122 @@
-// The CacheAside module; see DESIGN.md for its room in the suite.
+import Logging
+import NIOCore
+import Redis
+
+/// The cache-aside pattern over Redis, independent of HTTP: look up, on a miss load from the
+/// origin once (single-flight) and fill with a jittered TTL; remember "not found" briefly;
+/// write through and invalidate on change; and when Redis is down or slow, answer from the
+/// origin (`BYPASS`) rather than fail.
+public final class CacheAside: Sendable {
+    /// Settings of the pattern.
+    public struct Configuration: Sendable {
+        /// `false` sends every lookup to the origin (the "before" of a before/after comparison).
+        public var enabled: Bool
+        /// TTL of filled entries.
+        public var ttl: TTLPolicy
+        /// TTL of the "not found" marker that shields the origin from floods of unknown keys.
+        public var negativeTTLSeconds: Int
+        /// Longest wait for another request's load of the same key.
+        public var singleFlightTimeout: Duration
+
+        public init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
+                    negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5)) {
+            self.enabled = enabled
+            self.ttl = ttl
+            self.negativeTTLSeconds = max(1, negativeTTLSeconds)
+            self.singleFlightTimeout = singleFlightTimeout
+        }
+    }
+
+    /// What a cached "not found" looks like in Redis: one NUL byte, which no JSON value starts with.
+    static let notFoundMarker: [UInt8] = [0]
+
+    public let configuration: Configuration
+    public let metrics: CacheMetrics
+    private let redis: RedisClient
+    private let singleFlight: SingleFlight<[UInt8]?>
+    private let logger: Logger
+
+    public init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
+                logger: Logger = Logger(label: "cacheload.cache")) {
+        self.redis = redis
+        self.configuration = configuration
+        self.metrics = metrics
+        self.singleFlight = SingleFlight(timeout: configuration.singleFlightTimeout)
+        self.logger = logger
+    }
+
+    /// The value for `key`: from Redis when there, else from `load` (once for all concurrent
+    /// callers), stored for next time. `load` returns `nil` when the origin has no such item.
+    /// - Throws: what `load` throws when the cache cannot answer either, or
+    ///   ``CacheAsideError`` when waiting for another caller's load timed out.
+    /// - Parameter ttl: overrides the configured TTL for this key (a short-lived page, say).
+    public func fetch(
+        _ key: String,
+        ttl: TTLPolicy? = nil,
+        load: @escaping @Sendable () async throws -> [UInt8]?
+    ) async throws -> CacheResult {
+        guard configuration.enabled else {
+            metrics.bypass()
+            return CacheResult(value: try await load().map(ByteBuffer.init(bytes:)), status: .bypass)
+        }
+        let cached: ByteBuffer?
+        do {
+            cached = try await redis.get(key)
+        } catch {
+            metrics.error()
+            metrics.bypass()
+            logger.debug("cache lookup failed; answering from the origin", metadata: ["key": "\(key)", "error": "\(error)"])
+            // Still one origin query per key at a time: a Redis outage must not become a stampede.
+            let value = try await singleFlight.run(key, load).value
+            return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
+        }
+        if let cached {
+            let isNotFound = cached.readableBytes == 1 && cached.getInteger(at: cached.readerIndex, as: UInt8.self) == 0
+            metrics.hit(negative: isNotFound)
+            return CacheResult(value: isNotFound ? nil : cached, status: .hit)
+        }
+        metrics.miss()
+        let (value, shared) = try await singleFlight.run(key) { [self] in
+            let value = try await load()
+            await fill(key, value, ttl: ttl)
+            return value
+        }
+        if shared { metrics.singleFlightWait() }
+        return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .miss)
+    }
+
+    /// Writes a new value through to the cache (after the origin accepted it).
+    public func store(_ key: String, _ value: [UInt8]) async {
+        guard configuration.enabled else { return }
+        await fill(key, value)
+    }
+
+    /// Removes `key` from the cache so the next lookup reloads it.
+    /// - Returns: whether Redis confirmed the removal (`false` when it is unreachable).
+    @discardableResult
+    public func invalidate(_ key: String) async -> Bool {
+        guard configuration.enabled else { return true }
+        do {
+            try await redis.del(key)
+            return true
+        } catch {
+            metrics.error()
+            logger.warning("cache invalidation failed; the entry expires with its TTL", metadata: ["key": "\(key)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil) async {
+        do {
+            if let value {
+                try await redis.set(key, value, expireSeconds: (ttl ?? configuration.ttl).next())
+            } else {
+                try await redis.set(key, Self.notFoundMarker, expireSeconds: configuration.negativeTTLSeconds)
+            }
+            metrics.fill()
+        } catch {
+            metrics.error()
+            logger.debug("cache fill failed", metadata: ["key": "\(key)", "error": "\(error)"])
+        }
+    }
+}

@@ -26,6 +26,8 @@ final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(.connectionFailed, message)
         }
+        // NOTICEs ("relation already exists, skipping") would go to stderr; they are not errors.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

@@ -4,6 +4,17 @@ import ArgumentParser
 struct CacheLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cacheload",
-        abstract: "Prove what a cache-aside layer does for an application, under real load."
+        abstract: "Prove what a cache-aside layer does for an application, under real load.",
+        discussion: """
+            A typical session:
+              cacheload seed  --postgres postgresql://postgres@127.0.0.1:5432/postgres
+              cacheload serve --redis redis://127.0.0.1:6379/0 --postgres postgresql://postgres@127.0.0.1:5432/postgres
+              curl -i http://127.0.0.1:8080/product/42      # X-Cache: MISS, then HIT
+              curl http://127.0.0.1:8080/stats
+
+            Connection settings come from flags, then --config (INI), then REDIS_URL,
+            DATABASE_URL and PG* variables.
+            """,
+        subcommands: [Serve.self, Seed.self, Warm.self]
     )
 }

@@ -1,0 +1,90 @@
+import Synchronization
+import Telemetry
+
+/// Counts of what the cache did, readable at once (for `/stats`) and exported as Prometheus
+/// families (for `/metrics`).
+///
+/// `cacheload_cache_lookups_total{result}` has one series per result — `hit`, `miss`, `bypass`,
+/// `error`, `negative_hit` — so the hit ratio is `hit / (hit + miss)` in PromQL as well as here.
+public final class CacheMetrics: Sendable {
+    /// A point-in-time copy of the counters.
+    public struct Snapshot: Sendable, Equatable {
+        public var hits: Int
+        public var misses: Int
+        public var bypasses: Int
+        public var errors: Int
+        public var negativeHits: Int
+        public var singleFlightWaits: Int
+        public var fills: Int
+
+        /// `hits / (hits + misses)`, or `nil` before any cached lookup.
+        public var hitRatio: Double? {
+            hits + misses == 0 ? nil : Double(hits) / Double(hits + misses)
+        }
+    }
+
+    private let hits = Atomic<Int>(0)
+    private let misses = Atomic<Int>(0)
+    private let bypasses = Atomic<Int>(0)
+    private let errors = Atomic<Int>(0)
+    private let negativeHits = Atomic<Int>(0)
+    private let singleFlightWaits = Atomic<Int>(0)
+    private let fills = Atomic<Int>(0)
+
+    private let hitCounter, missCounter, bypassCounter, errorCounter, negativeHitCounter: Counter
+    private let waitCounter, fillCounter: Counter
+
+    /// Registers the cache families in `registry`.
+    public init(registry: MetricsRegistry) {
+        let help = "Cache lookups by result: hit, miss, bypass (cache off or unavailable), error (cache command failed), negative_hit (cached not-found)."
+        hitCounter = registry.counter("cache_lookups", help: help, labels: [("result", "hit")])
+        missCounter = registry.counter("cache_lookups", help: help, labels: [("result", "miss")])
+        bypassCounter = registry.counter("cache_lookups", help: help, labels: [("result", "bypass")])
+        errorCounter = registry.counter("cache_lookups", help: help, labels: [("result", "error")])
+        negativeHitCounter = registry.counter("cache_lookups", help: help, labels: [("result", "negative_hit")])
+        waitCounter = registry.counter("single_flight_waits", help: "Lookups that waited for another request's origin load of the same key instead of querying the origin.")
+        fillCounter = registry.counter("cache_fills", help: "Values written to the cache after an origin load, write-through or warm-up.")
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
+            bypasses: bypasses.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),
+            negativeHits: negativeHits.load(ordering: .relaxed),
+            singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed))
+    }
+
+    func hit(negative: Bool) {
+        hits.add(1, ordering: .relaxed)
+        hitCounter.increment()
+        if negative {
+            negativeHits.add(1, ordering: .relaxed)
+            negativeHitCounter.increment()
+        }
+    }
+
+    func miss() {
+        misses.add(1, ordering: .relaxed)
+        missCounter.increment()
+    }
+
+    func bypass() {
+        bypasses.add(1, ordering: .relaxed)
+        bypassCounter.increment()
+    }
+
+    func error() {
+        errors.add(1, ordering: .relaxed)
+        errorCounter.increment()
+    }
+
+    func singleFlightWait() {
+        singleFlightWaits.add(1, ordering: .relaxed)
+        waitCounter.increment()
+    }
+
+    func fill() {
+        fills.add(1, ordering: .relaxed)
+        fillCounter.increment()
+    }
+}

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// Where an answer came from, as the `X-Cache` header reports it.
+public enum CacheStatus: String, Sendable {
+    /// Found in the cache (including a cached "not found").
+    case hit = "HIT"
+    /// Not in the cache: loaded from the origin and stored.
+    case miss = "MISS"
+    /// The cache was skipped — switched off, down or too slow — and the origin answered.
+    case bypass = "BYPASS"
+}
+
+/// The outcome of a cache-aside lookup.
+public struct CacheResult: Sendable {
+    /// The value, or `nil` when the origin has no such item.
+    public let value: ByteBuffer?
+    /// Where the answer came from.
+    public let status: CacheStatus
+
+    public init(value: ByteBuffer?, status: CacheStatus) {
+        self.value = value
+        self.status = status
+    }
+}
+
+/// Why a lookup could not produce an answer at all.
+public struct CacheAsideError: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable {
+        /// The origin failed (PostgreSQL down, S3 unreachable) and the cache had no copy.
+        case originUnavailable
+        /// Another request was loading this key and did not finish within the wait bound.
+        case singleFlightTimeout
+    }
+
+    public let reason: Reason
+    public let message: String
+
+    public init(_ reason: Reason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A row of the `products` table.
+public struct Product: Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    /// Exact decimal text as PostgreSQL returns `numeric(10,2)`, e.g. `"19.99"`.
+    public var price: String
+    public var description: String
+    public var views: Int
+
+    public init(id: Int, name: String, price: String, description: String, views: Int) {
+        self.id = id
+        self.name = name
+        self.price = price
+        self.description = description
+        self.views = views
+    }
+
+    /// The JSON object the API returns and the cache stores:
+    /// `{"id":1,"name":"…","price":19.99,"description":"…","views":3}`.
+    ///
+    /// Written by hand: the price goes out as the exact decimal text (a `Double` would print
+    /// 19.989999…), and the bytes are built once per origin load, then served from Redis as is.
+    public var json: [UInt8] {
+        var out = "{\"id\":\(id),\"name\":"
+        JSONText.appendString(name, to: &out)
+        out += ",\"price\":\(price),\"description\":"
+        JSONText.appendString(description, to: &out)
+        out += ",\"views\":\(views)}"
+        return Array(out.utf8)
+    }
+}
+
+/// A validated change to a product, as `PUT /product/{id}` accepts it.
+public struct ProductUpdate: Sendable, Equatable {
+    public var name: String
+    /// Decimal text with at most two fractional digits, 0 ≤ price < 100000000.
+    public var price: String
+    public var description: String
+
+    /// Checks every field and says which one is wrong and why.
+    public init(name: String, price: Double, description: String) throws(ProductValidationError) {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ProductValidationError("name must not be empty") }
+        guard name.count <= 200 else { throw ProductValidationError("name must be at most 200 characters") }
+        guard description.count <= 10_000 else { throw ProductValidationError("description must be at most 10000 characters") }
+        guard price.isFinite else { throw ProductValidationError("price must be a number") }
+        guard price >= 0 else { throw ProductValidationError("price must not be negative") }
+        guard price < 100_000_000 else { throw ProductValidationError("price must be below 100000000 (numeric(10,2))") }
+        let cents = (price * 100).rounded()
+        guard abs(cents - price * 100) < 1e-6 else { throw ProductValidationError("price must have at most two decimal places") }
+        self.name = name
+        self.price = String(format: "%.2f", cents / 100)
+        self.description = description
+    }
+}
+
+/// Why a product change was refused; the message names the field.
+public struct ProductValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Minimal JSON string escaping (RFC 8259 §7).
+enum JSONText {
+    static func appendString(_ value: String, to out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += String(format: "\\u%04x", scalar.value)
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}

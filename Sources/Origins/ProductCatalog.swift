@@ -1,0 +1,99 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// The PostgreSQL origin: the `products` table and the slow `slow_version()` query, through
+/// prepared statements only. Every query is counted so callers can prove what the cache saved.
+public final class ProductCatalog: Sendable {
+    private let postgres: PostgresClient
+    private let queries = Atomic<Int>(0)
+    private let recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)?
+
+    private static let byID = PostgresPreparedStatement(
+        name: "cacheload_product_by_id",
+        sql: "SELECT id, name, price, description, views FROM products WHERE id = $1")
+    private static let update = PostgresPreparedStatement(
+        name: "cacheload_product_update",
+        sql: "UPDATE products SET name = $2, price = $3, description = $4 WHERE id = $1 RETURNING id, name, price, description, views")
+    private static let delete = PostgresPreparedStatement(
+        name: "cacheload_product_delete", sql: "DELETE FROM products WHERE id = $1")
+    private static let mostViewed = PostgresPreparedStatement(
+        name: "cacheload_products_most_viewed",
+        sql: "SELECT id, name, price, description, views FROM products ORDER BY views DESC, id LIMIT $1")
+    private static let slowVersion = PostgresPreparedStatement(
+        name: "cacheload_slow_version", sql: "SELECT slow_version() AS version")
+
+    /// - Parameter recorder: called after every origin query with its name, duration and
+    ///   whether it failed (the server feeds its metrics from it).
+    public init(postgres: PostgresClient,
+                recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)? = nil) {
+        self.postgres = postgres
+        self.recorder = recorder
+    }
+
+    /// Origin queries run so far (all operations).
+    public var queryCount: Int { queries.load(ordering: .relaxed) }
+
+    /// The product with `id`, or `nil` when there is none.
+    public func product(id: Int) async throws -> Product? {
+        try await measured("product_by_id") { try await self.postgres.execute(Self.byID, id).first.map(Self.product) }
+    }
+
+    /// Applies `change` and returns the updated product, or `nil` when there is none.
+    public func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
+        try await measured("product_update") {
+            try await self.postgres.execute(Self.update, id, change.name, change.price, change.description).first.map(Self.product)
+        }
+    }
+
+    /// Deletes the product; `false` when there was none.
+    public func delete(id: Int) async throws -> Bool {
+        try await measured("product_delete") { try await self.postgres.execute(Self.delete, id).affectedRows > 0 }
+    }
+
+    /// The `limit` most viewed products, most viewed first.
+    public func mostViewed(limit: Int) async throws -> [Product] {
+        try await measured("products_most_viewed") { try await self.postgres.execute(Self.mostViewed, limit).map(Self.product) }
+    }
+
+    /// `SELECT slow_version()`: the database version, after the configured sleep.
+    public func slowVersion() async throws -> String {
+        try await measured("slow_version") {
+            try await self.postgres.execute(Self.slowVersion).first?.string("version") ?? ""
+        }
+    }
+
+    /// Whether PostgreSQL answers a trivial query.
+    public func ping() async throws {
+        _ = try await postgres.query("SELECT 1")
+    }
+
+    private func measured<T: Sendable>(_ operation: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        queries.add(1, ordering: .relaxed)
+        let start = ContinuousClock.now
+        do {
+            let value = try await body()
+            recorder?(operation, (ContinuousClock.now - start).seconds, false)
+            return value
+        } catch {
+            recorder?(operation, (ContinuousClock.now - start).seconds, true)
+            throw error
+        }
+    }
+
+    private static func product(_ row: PostgresRow) throws -> Product {
+        Product(
+            id: try row.decode(Int.self, "id") ?? 0,
+            name: try row.string("name") ?? "",
+            price: try row.string("price") ?? "0.00",
+            description: try row.string("description") ?? "",
+            views: try row.decode(Int.self, "views") ?? 0)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

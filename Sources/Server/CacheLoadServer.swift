@@ -1,0 +1,97 @@
+import CacheAside
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Origins
+import Postgres
+import Redis
+import ServiceLifecycle
+import Telemetry
+
+/// The cache-aside server: Hummingbird routes over ``CacheAside`` and the PostgreSQL catalog.
+///
+/// A `Service`: run it in a `ServiceGroup`, which stops it gracefully on a signal.
+///
+/// ```swift
+/// let server = CacheLoadServer(configuration: configuration)
+/// try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
+///                                             logger: logger)).run()
+/// ```
+public struct CacheLoadServer: Service {
+    public let configuration: ServerConfiguration
+    /// The registry behind `/metrics`; other components of the process may add families to it.
+    public let registry: MetricsRegistry
+    private let logger: Logger
+    private let onListening: @Sendable (Int) async -> Void
+
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
+                logger: Logger = Logger(label: "cacheload.serve"),
+                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
+    /// then closes the Redis and PostgreSQL clients.
+    public func run() async throws {
+        let redis = RedisClient(configuration: configuration.redis)
+        let postgres = PostgresClient(configuration: configuration.postgres, logger: logger)
+        let metrics = ServerMetrics(registry: registry)
+        let catalog = ProductCatalog(postgres: postgres) { operation, seconds, failed in
+            metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
+        }
+        let cache = CacheAside(redis: redis, configuration: configuration.cache,
+                               metrics: CacheMetrics(registry: registry), logger: logger)
+        let router = makeRouter(cache: cache, catalog: catalog, redis: redis, postgres: postgres, metrics: metrics)
+
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.seconds * 1e9)))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "cacheload", backlog: 4096),
+            onServerRunning: { [onListening] channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        logger.info("starting", metadata: [
+            "listen": "\(configuration.host):\(configuration.port)", "redis": "\(configuration.redis)",
+            "postgres": "\(configuration.postgres)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
+            "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
+        ])
+        do {
+            try await app.run()
+        } catch {
+            await redis.shutdown()
+            await postgres.shutdown()
+            throw error
+        }
+        await redis.shutdown()
+        await postgres.shutdown()
+        logger.info("stopped")
+    }
+
+    private func makeRouter(cache: CacheAside, catalog: ProductCatalog, redis: RedisClient,
+                            postgres: PostgresClient, metrics: ServerMetrics) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+
+        let products = ProductRoutes(cache: cache, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes)
+        router.get("/product/:id", use: products.get)
+        let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, postgres: postgres, registry: registry, metrics: metrics)
+        router.get("/stats", use: status.stats)
+        router.get("/health", use: status.health)
+        router.get("/metrics", use: status.metricsText)
+        let slowPage = SlowPageRoute(cache: cache, catalog: catalog, ttl: configuration.slowPageTTL)
+        router.get("/", use: slowPage.page)
+
+        let warm = WarmRoute(cache: cache, catalog: catalog)
+        router.group()
+            .add(middleware: AdminAuthorization(token: configuration.adminToken))
+            .put("/product/:id", use: products.put)
+            .delete("/product/:id", use: products.delete)
+            .post("/admin/warm", use: warm.warm)
+        return router
+    }
+}

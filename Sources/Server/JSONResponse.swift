@@ -1,0 +1,24 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Small builders for the JSON answers of the API, so every error has the same shape:
+/// `{"error":"what went wrong and what to do"}`.
+enum JSONResponse {
+    static let xCache = HTTPField.Name("X-Cache")!
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        object(status, ["error": message], headers: headers)
+    }
+
+    static func object(_ status: HTTPResponse.Status, _ value: [String: any Sendable], headers: HTTPFields = [:]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return raw(status, ByteBuffer(bytes: data), headers: headers)
+    }
+
+    static func raw(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+}

@@ -1,0 +1,132 @@
+import CacheAside
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Origins
+
+/// `GET/PUT/DELETE /product/{id}`: the cache-aside read path, write-through and invalidation.
+struct ProductRoutes: Sendable {
+    let cache: CacheAside
+    let catalog: ProductCatalog
+    let maxBodyBytes: Int
+
+    /// Product ids are PostgreSQL `integer` primary keys: 1 ... 2147483647, digits only.
+    static func parseID(_ text: String?) -> Int? {
+        guard let text, (1...10).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              text.first != "0", let id = Int(text), id <= Int(Int32.max) else { return nil }
+        return id
+    }
+
+    static func invalidID(_ text: String?) -> Response {
+        let shown = String((text ?? "").prefix(40))
+        return JSONResponse.error(.badRequest, "invalid product id \"\(shown)\": expected an integer from 1 to 2147483647")
+    }
+
+    static func key(_ id: Int) -> String { "product:\(id)" }
+
+    func get(_ request: Request, context: some RequestContext) async -> Response {
+        let start = ContinuousClock.now
+        let text = context.parameters.get("id")
+        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
+        let result: CacheResult
+        do {
+            result = try await cache.fetch(Self.key(id)) { [catalog] in try await catalog.product(id: id)?.json }
+        } catch {
+            return Self.originFailure(error)
+        }
+        let headers: HTTPFields = [JSONResponse.xCache: result.status.rawValue]
+        guard let product = result.value else {
+            return JSONResponse.error(.notFound, "product \(id) not found", headers: headers)
+        }
+        // The cached bytes go out as they are: no decode, no re-encode on the hit path.
+        let elapsed = (ContinuousClock.now - start).seconds * 1000
+        var body = ByteBuffer()
+        body.reserveCapacity(product.readableBytes + 80)
+        body.writeStaticString("{\"product\":")
+        body.writeImmutableBuffer(product)
+        body.writeString(",\"cache_status\":\"\(result.status.rawValue)\",\"response_time_ms\":\(String(format: "%.3f", elapsed))}")
+        return JSONResponse.raw(.ok, body, headers: headers)
+    }
+
+    func put(_ request: Request, context: some RequestContext) async -> Response {
+        let text = context.parameters.get("id")
+        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
+        let change: ProductUpdate
+        switch await Self.decodeUpdate(request, limit: maxBodyBytes) {
+        case .success(let decoded): change = decoded
+        case .failure(let error): return error.response
+        }
+        do {
+            guard let product = try await catalog.update(id: id, change) else {
+                return JSONResponse.error(.notFound, "product \(id) not found")
+            }
+            let json = product.json
+            await cache.store(Self.key(id), json)
+            var body = ByteBuffer(string: "{\"product\":")
+            body.writeBytes(json)
+            body.writeString(",\"cache_status\":\"WRITE_THROUGH\"}")
+            return JSONResponse.raw(.ok, body)
+        } catch {
+            return Self.originFailure(error)
+        }
+    }
+
+    func delete(_ request: Request, context: some RequestContext) async -> Response {
+        let text = context.parameters.get("id")
+        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
+        do {
+            guard try await catalog.delete(id: id) else {
+                return JSONResponse.error(.notFound, "product \(id) not found")
+            }
+            let invalidated = await cache.invalidate(Self.key(id))
+            return JSONResponse.object(.ok, ["deleted": id, "cache_invalidated": invalidated])
+        } catch {
+            return Self.originFailure(error)
+        }
+    }
+
+    static func originFailure(_ error: any Error) -> Response {
+        if let error = error as? CacheAsideError, error.reason == .singleFlightTimeout {
+            return JSONResponse.error(.serviceUnavailable, "the product is being loaded by another request and it took too long; retry shortly")
+        }
+        return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when PostgreSQL is back")
+    }
+
+    /// The body of PUT /product/{id}: `{"name": "...", "price": 12.5, "description": "..."}`.
+    private struct UpdateBody: Decodable {
+        var name: String
+        var price: Double
+        var description: String?
+    }
+
+    private static func decodeUpdate(_ request: Request, limit: Int) async -> Result<ProductUpdate, ErrorResponse> {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            return .failure(ErrorResponse(JSONResponse.error(.contentTooLarge, "the body is larger than \(limit) bytes")))
+        }
+        let body: UpdateBody
+        do {
+            body = try JSONDecoder().decode(UpdateBody.self, from: Data(buffer.readableBytesView))
+        } catch DecodingError.keyNotFound(let key, _) {
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "missing field \"\(key.stringValue)\"; expected {\"name\": string, \"price\": number, \"description\": string}")))
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "field \"\(field)\" has the wrong type; expected {\"name\": string, \"price\": number, \"description\": string}")))
+        } catch {
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "the body is not valid JSON; expected {\"name\": string, \"price\": number, \"description\": string}")))
+        }
+        do {
+            return .success(try ProductUpdate(name: body.name, price: body.price, description: body.description ?? ""))
+        } catch {
+            return .failure(ErrorResponse(JSONResponse.error(.unprocessableContent, error.message)))
+        }
+    }
+}
+
+/// A ready-made error response carried through a `Result`.
+struct ErrorResponse: Error {
+    let response: Response
+    init(_ response: Response) { self.response = response }
+}

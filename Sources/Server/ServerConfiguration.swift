@@ -1,0 +1,41 @@
+import CacheAside
+import Postgres
+import Redis
+
+/// Everything `cacheload serve` needs to know.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on.
+    public var host: String
+    /// Port to listen on; 0 picks a free one (reported through `onListening`).
+    public var port: Int
+    public var redis: RedisConfiguration
+    public var postgres: PostgresConfiguration
+    /// Cache-aside settings for products (TTL, jitter, negative TTL, on/off).
+    public var cache: CacheAside.Configuration
+    /// TTL of the slow page `GET /` (the result of `slow_version()`).
+    public var slowPageTTL: TTLPolicy
+    /// Bearer token for PUT/DELETE /product and POST /admin/warm; `nil` disables those routes.
+    public var adminToken: String?
+    /// Largest accepted request body (PUT /product).
+    public var maxBodyBytes: Int
+    /// Idle keep-alive connections are closed after this long.
+    public var idleTimeout: Duration
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080,
+        redis: RedisConfiguration, postgres: PostgresConfiguration,
+        cache: CacheAside.Configuration = .init(),
+        slowPageTTL: TTLPolicy = TTLPolicy(seconds: 10, jitter: 0),
+        adminToken: String? = nil, maxBodyBytes: Int = 64 * 1024, idleTimeout: Duration = .seconds(60)
+    ) {
+        self.host = host
+        self.port = port
+        self.redis = redis
+        self.postgres = postgres
+        self.cache = cache
+        self.slowPageTTL = slowPageTTL
+        self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+    }
+}

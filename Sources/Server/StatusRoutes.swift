@@ -1,0 +1,66 @@
+import CacheAside
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Origins
+import Postgres
+import Redis
+import Telemetry
+
+/// `GET /stats`, `GET /health`, `GET /metrics`: what the server and Redis have seen.
+struct StatusRoutes: Sendable {
+    let cache: CacheAside
+    let catalog: ProductCatalog
+    let redis: RedisClient
+    let postgres: PostgresClient
+    let registry: MetricsRegistry
+    let metrics: ServerMetrics
+
+    func stats(_ request: Request, context: some RequestContext) async -> Response {
+        let snapshot = cache.metrics.snapshot
+        var server: [String: any Sendable] = [
+            "hits": snapshot.hits, "misses": snapshot.misses, "bypasses": snapshot.bypasses,
+            "errors": snapshot.errors, "negative_hits": snapshot.negativeHits,
+            "single_flight_waits": snapshot.singleFlightWaits, "fills": snapshot.fills,
+            "origin_queries": catalog.queryCount, "cache_enabled": cache.configuration.enabled,
+        ]
+        server["hit_ratio"] = snapshot.hitRatio ?? NSNull()
+        var redisStats: [String: any Sendable]
+        do {
+            let info = try await redis.info("stats")
+            let hits = Int(info["keyspace_hits"] ?? "") ?? 0
+            let misses = Int(info["keyspace_misses"] ?? "") ?? 0
+            redisStats = ["keyspace_hits": hits, "keyspace_misses": misses]
+            redisStats["hit_ratio"] = hits + misses == 0 ? NSNull() : Double(hits) / Double(hits + misses)
+        } catch {
+            redisStats = ["error": "Redis unavailable: \(error)"]
+        }
+        return JSONResponse.object(.ok, ["server": server, "redis": redisStats])
+    }
+
+    func health(_ request: Request, context: some RequestContext) async -> Response {
+        async let redisUp: Bool = (try? await redis.ping()) != nil
+        async let postgresUp: Bool = (try? await catalog.ping()) != nil
+        let (redisOK, postgresOK) = await (redisUp, postgresUp)
+        let status = !postgresOK ? "unhealthy" : (redisOK ? "healthy" : "degraded")
+        let body: [String: any Sendable] = [
+            "status": status,
+            "redis": ["status": redisOK ? "up" : "down", "url": redis.configuration.description],
+            "postgres": ["status": postgresOK ? "up" : "down"],
+            "cache_enabled": cache.configuration.enabled,
+        ]
+        return JSONResponse.object(postgresOK ? .ok : .serviceUnavailable, body)
+    }
+
+    func metricsText(_ request: Request, context: some RequestContext) async -> Response {
+        let pool = await postgres.poolStatistics()
+        metrics.postgresPoolOpen.set(Double(pool.open))
+        metrics.postgresPoolInUse.set(Double(pool.inUse))
+        metrics.postgresPoolWaiting.set(Double(pool.waiting))
+        metrics.redisPoolSize.set(Double(redis.configuration.poolSize))
+        return Response(
+            status: .ok,
+            headers: [.contentType: MetricsRegistry.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.exposition())))
+    }
+}

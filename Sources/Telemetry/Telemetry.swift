@@ -1,1 +1,0 @@
-// The Telemetry module; see DESIGN.md for its room in the suite.

@@ -1,0 +1,108 @@
+import ArgumentParser
+import CacheAside
+import Foundation
+import Logging
+import Server
+import ServiceLifecycle
+import UnixSignals
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the cache-aside server: Redis in front of PostgreSQL.",
+        discussion: """
+            Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS), PUT and DELETE /product/{id} and
+            POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics.
+
+            Examples:
+              cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\
+                  --postgres postgresql://postgres@127.0.0.1:5432/postgres
+              cacheload serve --cache off          # every request from PostgreSQL: the "before"
+              CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config config/database.ini
+            """)
+
+    @Option(help: ArgumentHelp("Address to listen on (host:port; port 0 picks a free one).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8080"
+
+    @OptionGroup var connections: ConnectionOptions
+
+    @Option(help: "Time to live of cached products, in seconds.")
+    var ttl: Int = 3600
+
+    @Option(help: "TTL jitter as a fraction of --ttl (0.1 = ±10%), so keys filled together expire apart.")
+    var ttlJitter: Double = 0.1
+
+    @Option(help: "Time to live of a cached 'not found', in seconds.")
+    var negativeTtl: Int = 30
+
+    @Option(help: "Time to live of the slow page GET /, in seconds.")
+    var slowPageTtl: Int = 10
+
+    @Option(help: ArgumentHelp("Cache on, or off to serve every request from PostgreSQL.", valueName: "on|off"))
+    var cache: String = "on"
+
+    @Option(help: "Bearer token for the admin routes (or CACHELOAD_ADMIN_TOKEN). Without one they are disabled.")
+    var adminToken: String?
+
+    @Option(help: "Redis connections (commands are pipelined on each).")
+    var redisPool: Int = 4
+
+    @Option(help: "PostgreSQL connections.")
+    var postgresPool: Int = 16
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
+        guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
+        guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
+        guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
+        _ = try ListenAddress(listen)
+    }
+
+    func run() async throws {
+        bootstrapLogging(logging.logLevel)
+        let address = try ListenAddress(listen)
+        let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
+        let configuration = ServerConfiguration(
+            host: address.host, port: address.port,
+            redis: try connections.redisConfiguration(poolSize: redisPool),
+            postgres: try connections.postgresConfiguration(poolSize: postgresPool),
+            cache: CacheAside.Configuration(
+                enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl),
+            slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
+            adminToken: token)
+        let logger = Logger(label: "cacheload.serve")
+        let server = CacheLoadServer(configuration: configuration, logger: logger) { [cache] port in
+            say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
+        }
+        try await ServiceGroup(configuration: .init(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+    }
+}
+
+/// `host:port`, `[::1]:port` or `:port`.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init(_ text: String) throws {
+        let expected = "expected host:port, e.g. 127.0.0.1:8080"
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen \"\(text)\": \(expected)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+}
+
+func bootstrapLogging(_ level: String) {
+    let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import CacheAside
+import Origins
+import Postgres
+import Redis
+import Server
+import Telemetry
+
+struct Warm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pre-fill Redis with the most viewed products.",
+        discussion: """
+            Writes product:{id} for the N products with the most views, with the same TTL and
+            jitter the server uses, so the first requests after a deploy or a flush are hits.
+
+            Example:
+              cacheload warm --redis redis://127.0.0.1:6379/0 --postgres postgresql://postgres@127.0.0.1:5432/postgres --top 100
+            """)
+
+    @OptionGroup var connections: ConnectionOptions
+
+    @Option(help: "How many of the most viewed products to cache.")
+    var top: Int = 100
+
+    @Option(help: "Time to live of the cached products, in seconds.")
+    var ttl: Int = 3600
+
+    @Option(help: "TTL jitter as a fraction of --ttl.")
+    var ttlJitter: Double = 0.1
+
+    func validate() throws {
+        guard (1...100_000).contains(top) else { throw ValidationError("--top must be between 1 and 100000") }
+        guard ttl >= 1, (0...1).contains(ttlJitter) else { throw ValidationError("--ttl must be ≥ 1 and --ttl-jitter between 0 and 1") }
+    }
+
+    func run() async throws {
+        let redis = RedisClient(configuration: try connections.redisConfiguration())
+        let postgres = PostgresClient(configuration: try connections.postgresConfiguration(poolSize: 2))
+        let cache = CacheAside(redis: redis, configuration: .init(ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter)),
+                               metrics: CacheMetrics(registry: MetricsRegistry()))
+        let catalog = ProductCatalog(postgres: postgres)
+        do {
+            let warmed = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
+            let filled = cache.metrics.snapshot.fills
+            await redis.shutdown()
+            await postgres.shutdown()
+            guard filled == warmed else {
+                throw CleanExit.message("error: \(warmed - filled) of \(warmed) products could not be written to Redis (\(redis.configuration))")
+            }
+            print("warmed: \(warmed) products cached (ttl \(ttl) s ± \(Int(ttlJitter * 100))%)")
+        } catch let exit as CleanExit {
+            throw exit
+        } catch {
+            await redis.shutdown()
+            await postgres.shutdown()
+            throw CleanExit.message("error: \(error)")
+        }
+    }
+}

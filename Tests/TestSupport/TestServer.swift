@@ -1,0 +1,132 @@
+import CacheAside
+import Foundation
+import HTTPCurl
+import Origins
+import Postgres
+import Redis
+import Logging
+import Server
+import ServiceLifecycle
+
+/// A real `cacheload serve` for one test: its own redis-server process and its own freshly
+/// seeded PostgreSQL database, so tests run in parallel without seeing each other's keys.
+public final class TestServer: Sendable {
+    public let port: Int
+    public let redisServer: RedisServerProcess
+    /// URL of this test's database.
+    public let databaseURL: String
+    public let adminToken: String?
+    public let http: HTTPClient
+    /// A separate client for /stats and friends, so a test that fills `http` can still look.
+    private let control = HTTPClient(concurrency: 2)
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let databaseName: String?
+
+    /// Starts the server once it listens.
+    /// - Parameters:
+    ///   - postgresURL: a database to use as is (a private cluster, say); by default a new
+    ///     database is created in the shared cluster and seeded.
+    ///   - slowSeconds: how long `slow_version()` sleeps.
+    public static func start(
+        cache: CacheAside.Configuration = .init(),
+        adminToken: String? = "test-admin-token",
+        postgresURL: String? = nil,
+        products: Int = 1005,
+        slowSeconds: Double = 0.5,
+        redisCommandTimeout: Duration = .milliseconds(500),
+        httpConcurrency: Int = 8
+    ) async throws -> TestServer {
+        let redisServer = try RedisServerProcess()
+        var databaseName: String?
+        let databaseURL: String
+        if let postgresURL {
+            databaseURL = postgresURL
+        } else {
+            let name = "cacheload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+            let admin = PostgresClient(configuration: try PostgresConfiguration(TestServices.databaseURL, poolSize: 1))
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            await admin.shutdown()
+            databaseName = name
+            var components = URLComponents(string: TestServices.databaseURL)!
+            components.path = "/\(name)"
+            databaseURL = components.string!
+        }
+        let seeder = PostgresClient(configuration: try PostgresConfiguration(databaseURL, poolSize: 1))
+        _ = try await CatalogSeeder(postgres: seeder).seed(products: products, slowSeconds: slowSeconds)
+        await seeder.shutdown()
+
+        var redis = try RedisConfiguration(url: redisServer.url, poolSize: 2)
+        redis.commandTimeout = redisCommandTimeout
+        redis.connectTimeout = .milliseconds(500)
+        redis.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, redis: redis,
+            postgres: try PostgresConfiguration(databaseURL, poolSize: 8, acquireTimeout: .seconds(5), connectTimeout: .seconds(2)),
+            cache: cache, adminToken: adminToken)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "cacheload.test-server")
+        logger.logLevel = .warning
+        let server = CacheLoadServer(configuration: configuration, logger: logger) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let task = Task { try await group.run() }
+        guard let port = await ports.first(where: { _ in true }) else {
+            task.cancel()
+            throw ProcessFailure(command: "cacheload serve", output: "the server did not start")
+        }
+        return TestServer(port: port, redisServer: redisServer, databaseURL: databaseURL, adminToken: adminToken,
+                          http: HTTPClient(concurrency: httpConcurrency), group: group, task: task, databaseName: databaseName)
+    }
+
+    private init(port: Int, redisServer: RedisServerProcess, databaseURL: String, adminToken: String?,
+                 http: HTTPClient, group: ServiceGroup, task: Task<Void, any Error>, databaseName: String?) {
+        self.group = group
+        self.port = port
+        self.redisServer = redisServer
+        self.databaseURL = databaseURL
+        self.adminToken = adminToken
+        self.http = http
+        self.task = task
+        self.databaseName = databaseName
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Sends a request to the server; `token` adds `Authorization: Bearer`.
+    public func request(_ method: HTTPRequest.Method = .GET, _ path: String, body: String? = nil,
+                        token: String? = nil, timeout: Duration = .seconds(10)) async throws -> HTTPResponse {
+        var headers: [(name: String, value: String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return try await http.execute(HTTPRequest(
+            method: method, url: baseURL + path, headers: headers, body: body.map { Array($0.utf8) }, timeout: timeout))
+    }
+
+    /// `GET /stats` → the `server` object.
+    public func serverStats() async throws -> [String: Any] {
+        let response = try await control.execute(HTTPRequest(url: baseURL + "/stats"))
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        return json?["server"] as? [String: Any] ?? [:]
+    }
+
+    /// Stops the server, drops the test database and stops the test's redis-server.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        await http.shutdown()
+        await control.shutdown()
+        if let databaseName, let admin = try? PostgresClient(configuration: PostgresConfiguration(TestServices.databaseURL, poolSize: 1)) {
+            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)"))
+            await admin.shutdown()
+        }
+        redisServer.stop()
+    }
+}
+
+/// Parses a JSON object response body.
+public func jsonObject(_ response: HTTPResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}

@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CacheAsideTests",
-            dependencies: ["CacheAside", "Redis", "Telemetry", "TestSupport"],
+            dependencies: ["CacheAside", "Redis", "Telemetry", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,6 +8,7 @@ import Synchronization
 /// ``CacheAsideError/Reason/singleFlightTimeout`` while the load itself carries on.
 public final class SingleFlight<Value: Sendable>: Sendable {
     private let inFlight = Mutex<[String: Task<Value, any Error>]>([:])
+    private let waiting = Atomic<Int>(0)
     private let timeout: Duration
 
     /// - Parameter timeout: the longest a follower waits for the leader's result.
@@ -31,11 +32,16 @@ public final class SingleFlight<Value: Sendable>: Sendable {
             defer { _ = inFlight.withLock { $0.removeValue(forKey: key) } }
             return (try await task.value, false)
         }
+        waiting.add(1, ordering: .relaxed)
+        defer { waiting.subtract(1, ordering: .relaxed) }
         return (try await waitBounded(task, key: key), true)
     }
 
     /// Keys being loaded right now.
     public var inFlightCount: Int { inFlight.withLock { $0.count } }
+
+    /// Callers waiting for another caller's load right now.
+    public var waitingCount: Int { waiting.load(ordering: .relaxed) }
 
     private func waitBounded(_ task: Task<Value, any Error>, key: String) async throws -> Value {
         let timeout = self.timeout

@@ -158,18 +158,7 @@ public final class PostgresClusterProcess: @unchecked Sendable {
 public func waitUntilAccepting(port: Int, seconds: Double) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        close(socket)
-        if connected == 0 { return }
+        if withLoopbackSocket(port: port, connect) == 0 { return }
         usleep(20_000)
     }
     throw ProcessFailure(command: "connect 127.0.0.1:\(port)", output: "nothing accepted within \(seconds) s")

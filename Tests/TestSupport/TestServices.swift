@@ -47,20 +47,29 @@ public enum TestServices {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
+/// A free TCP port on 127.0.0.1, chosen below Linux's ephemeral range (32768–60999) so that
+/// no outgoing connection takes it between this check and the server binding it.
 public func freeLoopbackPort() -> Int {
+    while true {
+        let port = Int.random(in: 20000..<32000)
+        if withLoopbackSocket(port: port, bind) == 0 { return port }
+    }
+}
+
+/// Runs `call` (bind or connect) on a new TCP socket with 127.0.0.1:`port`, closes the socket,
+/// and returns the call's result.
+func withLoopbackSocket(
+    port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+) -> Int32 {
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(socket) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(socket, $0, length) }
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            call(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -33,8 +33,9 @@ demo: bootstrap
 	@$(SERVICES) start >/dev/null
 	@status=0; $(SWIFT) build || status=$$?; $(SERVICES) stop >/dev/null; exit $$status
 
+# Benchmarks against real peers, side by side in one run: ratios, not absolute numbers.
 bench: bootstrap
-	@echo "make bench: no benchmarks yet (they arrive with the server and the load generator)."
+	scripts/bench/server.sh
 
 soak: test
 

@@ -1,0 +1,87 @@
+import NIOCore
+import NIOPosix
+
+/// Runs a ``LoadPlan``: a few event loops, each driving its share of the connections with its
+/// own recorder (wrk's shape), merged once at the end.
+public final class LoadEngine: Sendable {
+    public let plan: LoadPlan
+
+    public init(plan: LoadPlan) {
+        self.plan = plan
+    }
+
+    /// Progress once per second while the run lasts.
+    public struct Progress: Sendable {
+        public var elapsed: Duration
+        public var counts: LoadCounts
+        /// The last complete second.
+        public var lastSecond: SecondSample?
+    }
+
+    /// Runs the plan to its end — duration, request count, or cancellation of the calling task
+    /// (Ctrl-C) — drains in-flight requests briefly, and returns the merged result.
+    public func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
+        let budget = RequestBudget(plan.requests)
+        let requests = plan.keys.count <= 200_000 ? PreformattedRequests(template: plan.template, keys: plan.keys) : nil
+        let startAt = NIODeadline.now().uptimeNanoseconds + 5_000_000
+        let loops = Array(group.makeIterator())
+        let workers = loops.enumerated().map { loopIndex, loop in
+            LoopWorker(eventLoop: loop, plan: plan, budget: budget, requests: requests,
+                       connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: loops.count)),
+                       startAt: startAt, seed: plan.seed &+ UInt64(loopIndex) &* 0x9E37_79B9)
+        }
+        for worker in workers { worker.eventLoop.execute { worker.start() } }
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        let measuring = began + plan.warmup
+        let end = plan.duration.map { measuring + $0 }
+        var nextProgress = began + .seconds(1)
+        var cancelled = false
+        while true {
+            if Task.isCancelled { cancelled = true; break }
+            if let end, clock.now >= end { break }
+            if budget.isLimited && budget.isSpent, try await inFlight(workers) == 0 { break }
+            if let progress, clock.now >= nextProgress {
+                nextProgress += .seconds(1)
+                let (counts, seconds) = try await snapshot(workers)
+                progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: seconds.dropLast().last))
+            }
+            try? await Task.sleep(for: .milliseconds(budget.isLimited ? 5 : 20))
+        }
+        let stoppedSending = clock.now
+        for worker in workers { worker.eventLoop.execute { worker.stopSending() } }
+        // Let the requests in flight finish, up to the request timeout (at most 2 s).
+        let drainUntil = clock.now + min(plan.timeout, .seconds(2))
+        while clock.now < drainUntil, try await inFlight(workers) > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        var recorder = Recorder()
+        for worker in workers {
+            recorder.merge(try await worker.eventLoop.submit { worker.finish() }.get())
+        }
+        try? await group.shutdownGracefully()
+        let measured = max(.milliseconds(1), stoppedSending - measuring)
+        return LoadResult(plan: plan, recorder: recorder, duration: measured, interrupted: cancelled)
+    }
+
+    private func inFlight(_ workers: [LoopWorker]) async throws -> Int {
+        var total = 0
+        for worker in workers { total += try await worker.eventLoop.submit { worker.inFlightCount }.get() }
+        return total
+    }
+
+    private func snapshot(_ workers: [LoopWorker]) async throws -> (LoadCounts, [SecondSample]) {
+        var counts = LoadCounts()
+        var merged = Recorder()
+        for worker in workers {
+            let (workerCounts, seconds) = try await worker.eventLoop.submit { worker.snapshot() }.get()
+            counts.merge(workerCounts)
+            var partial = Recorder()
+            partial.seconds = seconds
+            merged.merge(partial)
+        }
+        return (counts, merged.seconds)
+    }
+}

@@ -1,1 +1,0 @@
-// The LoadGen module; see DESIGN.md for its room in the suite.

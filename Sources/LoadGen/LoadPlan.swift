@@ -1,0 +1,52 @@
+import NIOCore
+
+/// What to send, how fast and for how long.
+public struct LoadPlan: Sendable {
+    public var template: RequestTemplate
+    /// Keys substituted for `{key}`.
+    public var keys: ClosedRange<Int>
+    public var distribution: KeyDistribution
+    /// Seed of the key sequence; the same seed repeats the same keys.
+    public var seed: UInt64
+    /// Keep-alive connections kept open.
+    public var connections: Int
+    /// Requests per second across all connections (open loop); `nil` for closed loop, where each
+    /// connection sends its next request as soon as the previous answer arrives.
+    public var rate: Double?
+    /// Stop after this long (after the warm-up)…
+    public var duration: Duration?
+    /// …or after this many requests, whichever comes first.
+    public var requests: Int?
+    /// A request unanswered for this long counts as a timeout and its connection is reopened.
+    public var timeout: Duration
+    /// Sent but not recorded: lets caches, JITs and connection pools settle first.
+    public var warmup: Duration
+    /// Event loops (threads) driving the connections.
+    public var threads: Int
+
+    public init(template: RequestTemplate, keys: ClosedRange<Int> = 1...1, distribution: KeyDistribution = .uniform,
+                seed: UInt64 = 1, connections: Int = 10, rate: Double? = nil, duration: Duration? = .seconds(10),
+                requests: Int? = nil, timeout: Duration = .seconds(5), warmup: Duration = .zero,
+                threads: Int = System.coreCount) {
+        self.template = template
+        self.keys = keys
+        self.distribution = distribution
+        self.seed = seed
+        self.connections = connections
+        self.rate = rate
+        self.duration = duration
+        self.requests = requests
+        self.timeout = timeout
+        self.warmup = warmup
+        self.threads = max(1, min(threads, connections))
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating).
+    var nanosecondCount: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : scaled + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Histogram
+
+/// Everything a run measured, serialisable to JSON (HDR histograms included, so results from
+/// several machines merge exactly).
+public struct LoadResult: Sendable, Codable {
+    public var url: String
+    public var connections: Int
+    public var targetRate: Double?
+    public var distribution: String
+    public var keys: String
+    /// Measured time (warm-up excluded), in seconds.
+    public var durationSeconds: Double
+    public var interrupted: Bool
+    public var counts: LoadCounts
+    public var seconds: [SecondSample]
+    public var latency: Histogram<UInt64>
+    public var hitLatency: Histogram<UInt64>
+    public var missLatency: Histogram<UInt64>
+
+    init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
+        url = "http://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
+        connections = plan.connections
+        targetRate = plan.rate
+        distribution = plan.distribution.description
+        keys = "\(plan.keys.lowerBound)-\(plan.keys.upperBound)"
+        durationSeconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        self.interrupted = interrupted
+        counts = recorder.counts
+        seconds = recorder.seconds
+        latency = recorder.latency
+        hitLatency = recorder.hitLatency
+        missLatency = recorder.missLatency
+    }
+
+    /// Responses per second over the measured time.
+    public var achievedRate: Double { Double(counts.completed) / max(durationSeconds, 1e-9) }
+
+    /// Hit ratio seen by the client from `X-Cache`: hits / (hits + misses), or `nil` without any.
+    public var hitRatio: Double? {
+        counts.hits + counts.misses == 0 ? nil : Double(counts.hits) / Double(counts.hits + counts.misses)
+    }
+
+    /// Latency at a percentile, in milliseconds.
+    public func latencyMilliseconds(atPercentile percentile: Double) -> Double {
+        counts.completed == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
+    }
+
+    /// Combines results of runs against the same target (several machines): counts add up,
+    /// histograms merge exactly, time series add second by second.
+    public mutating func merge(_ other: LoadResult) {
+        counts.merge(other.counts)
+        latency.add(other.latency)
+        hitLatency.add(other.hitLatency)
+        missLatency.add(other.missLatency)
+        durationSeconds = max(durationSeconds, other.durationSeconds)
+        connections += other.connections
+        if let rate = targetRate, let otherRate = other.targetRate { targetRate = rate + otherRate }
+        while seconds.count < other.seconds.count { seconds.append(SecondSample(second: seconds.count)) }
+        for sample in other.seconds { seconds[sample.second].merge(sample) }
+        interrupted = interrupted || other.interrupted
+    }
+
+    /// The JSON document `--json` writes.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a document written by ``jsonData()``.
+    public static func fromJSON(_ data: Data) throws -> LoadResult {
+        try JSONDecoder().decode(LoadResult.self, from: data)
+    }
+}

@@ -1,0 +1,280 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Requests left to send under `--requests`, shared by all loops.
+final class RequestBudget: Sendable {
+    private let remaining: Atomic<Int>
+    let isLimited: Bool
+
+    init(_ limit: Int?) {
+        remaining = Atomic(limit ?? Int.max)
+        isLimited = limit != nil
+    }
+
+    /// Takes one request from the budget; `false` when it is spent.
+    func take() -> Bool {
+        remaining.subtract(1, ordering: .relaxed).newValue >= 0
+    }
+
+    var isSpent: Bool { remaining.load(ordering: .relaxed) <= 0 }
+}
+
+/// One event loop's share of the run: its connections, its key sampler, its recorder.
+///
+/// Everything here runs on `eventLoop` — the handlers call in from that loop, and the engine
+/// hops onto it — so the hot path has no locks. `@unchecked Sendable` for that reason.
+final class LoopWorker: @unchecked Sendable {
+    /// One connection and the request it has in flight.
+    final class Slot {
+        let index: Int
+        var channel: (any Channel)?
+        var scanner = ResponseScanner()
+        var inFlight = false
+        /// When the request in flight should have started (constant rate) or did start.
+        var intendedStart: UInt64 = 0
+        var sentAt: UInt64 = 0
+        /// Constant rate: when this connection's next request is due.
+        var nextDue: UInt64 = 0
+        var timedOut = false
+        init(index: Int) { self.index = index }
+    }
+
+    let eventLoop: any EventLoop
+    private let plan: LoadPlan
+    private let budget: RequestBudget
+    private let requests: PreformattedRequests?
+    private var sampler: KeySampler
+    private var slots: [Slot] = []
+    private(set) var recorder = Recorder()
+    private var stopped = false
+    /// Start of measurement (after warm-up), in `NIODeadline` nanoseconds.
+    private let measureFrom: UInt64
+    private let interval: UInt64
+    private let timeoutNanos: UInt64
+    private var ticker: RepeatedTask?
+    /// Reused between reads: responses completed by the bytes of one read.
+    private var completedResponses: [ResponseScanner.Response] = []
+
+    init(eventLoop: any EventLoop, plan: LoadPlan, budget: RequestBudget, requests: PreformattedRequests?,
+         connectionIndices: [Int], startAt: UInt64, seed: UInt64) {
+        self.eventLoop = eventLoop
+        self.plan = plan
+        self.budget = budget
+        self.requests = requests
+        sampler = KeySampler(keys: plan.keys, distribution: plan.distribution, seed: seed)
+        measureFrom = startAt + UInt64(max(0, plan.warmup.nanosecondCount))
+        timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
+        if let rate = plan.rate, rate > 0 {
+            interval = UInt64(Double(plan.connections) / rate * 1e9)
+        } else {
+            interval = 0
+        }
+        for index in connectionIndices {
+            let slot = Slot(index: index)
+            // Spread the connections' schedules evenly over one interval.
+            if let rate = plan.rate, rate > 0 { slot.nextDue = startAt + UInt64(Double(index) / rate * 1e9) }
+            slots.append(slot)
+        }
+    }
+
+    // MARK: Engine-facing (called on the loop)
+
+    func start() {
+        for slot in slots { connect(slot) }
+        ticker = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [self] _ in
+            checkTimeouts()
+        }
+    }
+
+    /// Stop sending; requests in flight may still complete.
+    func stopSending() {
+        stopped = true
+    }
+
+    var inFlightCount: Int { slots.reduce(0) { $0 + ($1.inFlight ? 1 : 0) } }
+
+    /// Closes every connection and returns what this loop recorded.
+    func finish() -> Recorder {
+        stopped = true
+        ticker?.cancel()
+        recorder.counts.inFlightAtStop = inFlightCount
+        for slot in slots {
+            slot.inFlight = false
+            slot.channel?.close(promise: nil)
+            slot.channel = nil
+        }
+        return recorder
+    }
+
+    /// A copy of the counters and time series so far (for progress lines).
+    func snapshot() -> (LoadCounts, [SecondSample]) {
+        (recorder.counts, recorder.seconds)
+    }
+
+    // MARK: Connections
+
+    private func connect(_ slot: Slot) {
+        guard !stopped else { return }
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(min(timeoutNanos, 5_000_000_000))))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(worker: self, slot: slot))
+                }
+            }
+            .connect(host: plan.template.host, port: plan.template.port)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    if stopped { channel.close(promise: nil); return }
+                    slot.channel = channel
+                    slot.scanner = ResponseScanner()
+                    slot.scanner.expectsBody = plan.template.method != "HEAD"
+                    sendNext(slot)
+                case .failure:
+                    recorder.recordError(second: second(of: now()), .connect)
+                    // Do not spin on a refused port: try again shortly.
+                    eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(slot) }
+                }
+            }
+    }
+
+    /// Called by the handler when the channel closed.
+    func connectionClosed(_ slot: Slot) {
+        let closedChannel = slot.channel
+        slot.channel = nil
+        if slot.inFlight {
+            var closeDelimited: ResponseScanner.Response?
+            let completed = slot.scanner.connectionClosed { closeDelimited = $0 }
+            if let closeDelimited { complete(slot, closeDelimited) }
+            if !completed && slot.inFlight {
+                slot.inFlight = false
+                if !slot.timedOut && !stopped {
+                    recorder.recordError(second: second(of: slot.intendedStart), .reset)
+                }
+            }
+        }
+        slot.timedOut = false
+        guard closedChannel != nil, !stopped else { return }
+        connect(slot)
+    }
+
+    // MARK: The hot path
+
+    func sendNext(_ slot: Slot) {
+        guard !stopped, let channel = slot.channel, !slot.inFlight else { return }
+        let current = now()
+        var intended = current
+        if interval > 0 {
+            if slot.nextDue > current {
+                let delay = Int64(slot.nextDue - current)
+                eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in sendNext(slot) }
+                return
+            }
+            intended = slot.nextDue
+            slot.nextDue += interval
+            if current > intended + 1_000_000 { recorder.counts.late += 1 }
+        }
+        guard budget.take() else { return }
+        let key = sampler.nextKey()
+        let request: ByteBuffer
+        if let requests {
+            request = requests.request(for: key)
+        } else {
+            var buffer = channel.allocator.buffer(capacity: 128)
+            plan.template.format(key: key, into: &buffer)
+            request = buffer
+        }
+        slot.inFlight = true
+        slot.intendedStart = intended
+        slot.sentAt = current
+        recorder.counts.sent += 1
+        channel.writeAndFlush(request, promise: nil)
+    }
+
+    /// Called by the handler with received bytes.
+    func received(_ slot: Slot, _ buffer: ByteBuffer) {
+        // Scan first, act after: acting (sending, closing) may re-enter this slot's scanner.
+        completedResponses.removeAll(keepingCapacity: true)
+        var malformed = false
+        buffer.withUnsafeReadableBytes { bytes in
+            do {
+                try slot.scanner.consume(bytes) { completedResponses.append($0) }
+            } catch {
+                malformed = true
+            }
+        }
+        for response in completedResponses { complete(slot, response) }
+        if malformed {
+            if slot.inFlight {
+                slot.inFlight = false
+                recorder.recordError(second: second(of: slot.intendedStart), .badResponse)
+            }
+            slot.channel?.close(promise: nil)
+        }
+    }
+
+    private func complete(_ slot: Slot, _ response: ResponseScanner.Response) {
+        guard slot.inFlight else { return }  // a late answer to a request already timed out
+        slot.inFlight = false
+        let finished = now()
+        if slot.intendedStart >= measureFrom {
+            // Latency from the intended start: in constant-rate mode a stall shows up in full
+            // for every request it delayed (no coordinated omission).
+            recorder.recordResponse(second: second(of: slot.intendedStart), microseconds: (finished - slot.intendedStart) / 1000,
+                                    status: response.status, cache: response.cache)
+        } else {
+            recorder.counts.warmupResponses += 1
+            recorder.counts.sent -= 1
+        }
+        if response.close {
+            recorder.counts.reconnects += 1
+            slot.channel?.close(promise: nil)  // connectionClosed reopens it
+        } else {
+            sendNext(slot)
+        }
+    }
+
+    private func checkTimeouts() {
+        let current = now()
+        for slot in slots where slot.inFlight && current - slot.sentAt > timeoutNanos {
+            slot.inFlight = false
+            slot.timedOut = true
+            recorder.recordError(second: second(of: slot.intendedStart), .timeout)
+            slot.channel?.close(promise: nil)
+        }
+    }
+
+    private func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    private func second(of time: UInt64) -> Int {
+        time < measureFrom ? -1 : Int((time - measureFrom) / 1_000_000_000)
+    }
+}
+
+/// Hands a connection's events to its worker; all the logic lives there.
+final class LoadConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let worker: LoopWorker
+    private let slot: LoopWorker.Slot
+
+    init(worker: LoopWorker, slot: LoopWorker.Slot) {
+        self.worker = worker
+        self.slot = slot
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        worker.received(slot, unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if slot.channel === context.channel { worker.connectionClosed(slot) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,140 @@
+import Histogram
+
+/// What one event loop measured. Loop-confined while the run lasts (no locks on the hot path);
+/// the engine merges the recorders of all loops once, at the end.
+struct Recorder {
+    var latency = Recorder.makeHistogram()
+    var hitLatency = Recorder.makeHistogram()
+    var missLatency = Recorder.makeHistogram()
+    var counts = LoadCounts()
+    var seconds: [SecondSample] = []
+
+    /// Latencies in microseconds, 1 µs to 1 hour, 3 significant digits.
+    static func makeHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader) {
+        let value = max(1, microseconds)
+        _ = latency.record(value)
+        counts.completed += 1
+        switch status {
+        case 100..<200: counts.status1xx += 1
+        case 200..<300: counts.status2xx += 1
+        case 300..<400: counts.status3xx += 1
+        case 400..<500: counts.status4xx += 1
+        default: counts.status5xx += 1
+        }
+        switch cache {
+        case .hit: counts.hits += 1; _ = hitLatency.record(value)
+        case .miss: counts.misses += 1; _ = missLatency.record(value)
+        case .bypass: counts.bypasses += 1
+        case .none: counts.noCacheHeader += 1
+        }
+        sample(second) { $0.record(microseconds: value, cache: cache, failed: status >= 500) }
+    }
+
+    mutating func recordError(second: Int, _ kind: LoadErrorKind) {
+        counts.add(kind)
+        sample(second) { $0.errors += 1 }
+    }
+
+    private mutating func sample(_ second: Int, _ update: (inout SecondSample) -> Void) {
+        guard second >= 0 else { return }
+        while seconds.count <= second { seconds.append(SecondSample(second: seconds.count)) }
+        update(&seconds[second])
+    }
+
+    mutating func merge(_ other: Recorder) {
+        latency.add(other.latency)
+        hitLatency.add(other.hitLatency)
+        missLatency.add(other.missLatency)
+        counts.merge(other.counts)
+        while seconds.count < other.seconds.count { seconds.append(SecondSample(second: seconds.count)) }
+        for sample in other.seconds { seconds[sample.second].merge(sample) }
+    }
+}
+
+/// How a request failed without an HTTP response.
+public enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
+    /// The connection could not be opened (refused, unreachable).
+    case connect
+    /// No complete response within `--timeout`.
+    case timeout
+    /// The connection closed or reset with the response outstanding.
+    case reset
+    /// Bytes that are not an HTTP/1.x response.
+    case badResponse = "bad_response"
+}
+
+/// Exact counts of a run. Conservation: `sent == completed + failedRequests + inFlightAtStop`.
+public struct LoadCounts: Sendable, Codable, Equatable {
+    public var sent = 0
+    public var completed = 0
+    public var status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0
+    public var hits = 0, misses = 0, bypasses = 0, noCacheHeader = 0
+    /// Requests that failed without a response (timeouts, resets, bad responses).
+    public var failedRequests = 0
+    public var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
+    /// Connections reopened after the server closed them (`Connection: close`, keep-alive limits).
+    public var reconnects = 0
+    /// Constant rate: requests sent more than 1 ms after their scheduled time.
+    public var late = 0
+    /// Requests still unanswered when the run stopped (0 after a full drain).
+    public var inFlightAtStop = 0
+    /// Responses to requests scheduled during `--warmup`, not counted above.
+    public var warmupResponses = 0
+
+    /// Every error: failed requests plus failed connection attempts.
+    public var errors: Int { failedRequests + connectErrors }
+
+    mutating func add(_ kind: LoadErrorKind) {
+        switch kind {
+        case .connect: connectErrors += 1
+        case .timeout: timeouts += 1; failedRequests += 1
+        case .reset: resets += 1; failedRequests += 1
+        case .badResponse: badResponses += 1; failedRequests += 1
+        }
+    }
+
+    mutating func merge(_ other: LoadCounts) {
+        sent += other.sent; completed += other.completed
+        status1xx += other.status1xx; status2xx += other.status2xx; status3xx += other.status3xx
+        status4xx += other.status4xx; status5xx += other.status5xx
+        hits += other.hits; misses += other.misses; bypasses += other.bypasses; noCacheHeader += other.noCacheHeader
+        failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
+        resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
+        late += other.late; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
+    }
+}
+
+/// One second of the run: the time series behind the progress line and the HTML charts.
+public struct SecondSample: Sendable, Codable {
+    public var second: Int
+    public var responses = 0
+    public var errors = 0
+    public var hits = 0
+    public var misses = 0
+    var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+
+    init(second: Int) { self.second = second }
+
+    mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, failed: Bool) {
+        responses += 1
+        if failed { errors += 1 }
+        if cache == .hit { hits += 1 } else if cache == .miss { misses += 1 }
+        _ = histogram.record(microseconds)
+    }
+
+    mutating func merge(_ other: SecondSample) {
+        responses += other.responses; errors += other.errors; hits += other.hits; misses += other.misses
+        histogram.add(other.histogram)
+    }
+
+    /// Median latency of the second, in milliseconds.
+    public var p50: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(50)) / 1000 }
+    /// 99th percentile latency of the second, in milliseconds.
+    public var p99: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(99)) / 1000 }
+    /// Hit ratio of the second, or `nil` without cached responses.
+    public var hitRatio: Double? { hits + misses == 0 ? nil : Double(hits) / Double(hits + misses) }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import NIOCore
+
+/// A URL template such as `http://127.0.0.1:8080/product/{key}`, parsed once, and the HTTP/1.1
+/// requests it produces, formatted ahead of time so the hot path only slices a buffer.
+public struct RequestTemplate: Sendable {
+    public let host: String
+    public let port: Int
+    /// The path with `{key}` still in it.
+    public let pathTemplate: String
+    public let method: String
+    public let headers: [(String, String)]
+    public let body: [UInt8]?
+
+    /// - Throws: ``LoadOptionError`` for anything but an `http://` URL with a host.
+    public init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws(LoadOptionError) {
+        let expected = "expected http://host[:port]/path, with {key} where the key goes (e.g. http://127.0.0.1:8080/product/{key})"
+        guard url.lowercased().hasPrefix("http://") else {
+            let hint = url.lowercased().hasPrefix("https://") ? "https is not supported; " : ""
+            throw LoadOptionError("URL \"\(url)\": \(hint)\(expected)")
+        }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        var host = String(authority)
+        var port = 80
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            guard let parsed = Int(authority[authority.index(after: colon)...]), (1...65535).contains(parsed) else {
+                throw LoadOptionError("URL \"\(url)\": bad port; \(expected)")
+            }
+            port = parsed
+            host = String(authority[..<colon])
+        }
+        host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "@" }) else {
+            throw LoadOptionError("URL \"\(url)\": no host; \(expected)")
+        }
+        guard !path.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) else {
+            throw LoadOptionError("URL \"\(url)\": spaces or line breaks in the path; \(expected)")
+        }
+        guard ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].contains(method.uppercased()) else {
+            throw LoadOptionError("--method \"\(method)\": expected GET, HEAD, POST, PUT, DELETE, PATCH or OPTIONS")
+        }
+        self.host = host
+        self.port = port
+        self.pathTemplate = path.isEmpty ? "/" : String(path)
+        self.method = method.uppercased()
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Whether the template varies by key.
+    public var usesKey: Bool { pathTemplate.contains("{key}") }
+
+    /// The request for one key, as bytes on the wire.
+    func format(key: Int, into buffer: inout ByteBuffer) {
+        let path = usesKey ? pathTemplate.replacingOccurrences(of: "{key}", with: String(key)) : pathTemplate
+        buffer.writeString("\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n")
+        for (name, value) in headers { buffer.writeString("\(name): \(value)\r\n") }
+        if let body {
+            buffer.writeString("Content-Length: \(body.count)\r\n\r\n")
+            buffer.writeBytes(body)
+        } else {
+            buffer.writeString("\r\n")
+        }
+    }
+}
+
+/// All requests of a key range in one buffer; each request is a zero-copy slice of it.
+struct PreformattedRequests {
+    private let storage: ByteBuffer
+    private let offsets: [Int]
+    private let lowerKey: Int
+
+    /// Formats every key of `keys` (the caller keeps the range small enough to hold in memory).
+    init(template: RequestTemplate, keys: ClosedRange<Int>) {
+        var buffer = ByteBufferAllocator().buffer(capacity: keys.count * 64)
+        var offsets: [Int] = [0]
+        offsets.reserveCapacity(keys.count + 1)
+        for key in keys {
+            template.format(key: key, into: &buffer)
+            offsets.append(buffer.writerIndex)
+        }
+        storage = buffer
+        self.offsets = offsets
+        lowerKey = keys.lowerBound
+    }
+
+    func request(for key: Int) -> ByteBuffer {
+        let index = key - lowerKey
+        return storage.getSlice(at: offsets[index], length: offsets[index + 1] - offsets[index])!
+    }
+}

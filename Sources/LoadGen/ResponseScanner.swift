@@ -1,0 +1,192 @@
+/// Finds the end of each HTTP/1.x response in the byte stream and the three facts the load
+/// generator needs — status, `X-Cache`, whether the server will close — without allocating per
+/// response: bytes are scanned in place and one reusable line buffer holds a header line.
+///
+/// Pure (no I/O), so it is tested and fuzzed on its own.
+struct ResponseScanner {
+    /// The `X-Cache` header of a response.
+    enum CacheHeader: UInt8 { case none, hit, miss, bypass }
+
+    /// What a complete response told us.
+    struct Response: Equatable {
+        var status: Int
+        var cache: CacheHeader
+        /// The server will close the connection after this response.
+        var close: Bool
+    }
+
+    struct MalformedResponse: Error, Equatable {
+        let reason: String
+    }
+
+    private enum State {
+        case statusLine, headerLine, body(remaining: Int), chunkSize, chunkData(remaining: Int), chunkDataEnd, trailer, untilClose
+    }
+
+    private var state = State.statusLine
+    private var line: [UInt8] = []
+    private var current = Response(status: 0, cache: .none, close: false)
+    private var contentLength: Int?
+    private var chunked = false
+    /// Set before each request: `false` for HEAD, whose response has no body whatever it says.
+    var expectsBody = true
+
+    static let maximumLine = 16 * 1024
+
+    init() {
+        line.reserveCapacity(256)
+    }
+
+    /// Whether a response is partly received.
+    var isMidResponse: Bool {
+        if case .statusLine = state { return !line.isEmpty }
+        return true
+    }
+
+    /// Consumes bytes, calling `onResponse` for every response they complete.
+    mutating func consume(_ bytes: UnsafeRawBufferPointer, onResponse: (Response) -> Void) throws(MalformedResponse) {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            switch state {
+            case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailer:
+                // Accumulate one line up to LF.
+                let byte = bytes[index]
+                index += 1
+                if byte == 10 {
+                    if line.last == 13 { line.removeLast() }
+                    try endOfLine(onResponse)
+                    line.removeAll(keepingCapacity: true)
+                } else {
+                    guard line.count < Self.maximumLine else { throw MalformedResponse(reason: "a line longer than \(Self.maximumLine) bytes") }
+                    line.append(byte)
+                }
+            case .body(let remaining):
+                let take = min(remaining, count - index)
+                index += take
+                if take == remaining { finish(onResponse) } else { state = .body(remaining: remaining - take) }
+            case .chunkData(let remaining):
+                let take = min(remaining, count - index)
+                index += take
+                state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+            case .untilClose:
+                index = count
+            }
+        }
+    }
+
+    /// The connection closed: completes a response delimited by the close, if one was pending.
+    mutating func connectionClosed(onResponse: (Response) -> Void) -> Bool {
+        if case .untilClose = state {
+            current.close = true
+            finish(onResponse)
+            return true
+        }
+        return false
+    }
+
+    private mutating func endOfLine(_ onResponse: (Response) -> Void) throws(MalformedResponse) {
+        switch state {
+        case .statusLine:
+            if line.isEmpty { return }  // tolerate stray CRLF between responses
+            try parseStatusLine()
+            state = .headerLine
+        case .headerLine:
+            if line.isEmpty { try endOfHeaders(onResponse) } else { parseHeader() }
+        case .chunkSize:
+            let digits = line.prefix { $0 != 59 && $0 != 32 }  // stop at ';' or ' ' (extensions)
+            guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+                throw MalformedResponse(reason: "bad chunk size")
+            }
+            state = size == 0 ? .trailer : .chunkData(remaining: size)
+        case .chunkDataEnd:
+            guard line.isEmpty else { throw MalformedResponse(reason: "chunk not followed by CRLF") }
+            state = .chunkSize
+        case .trailer:
+            if line.isEmpty { finish(onResponse) }
+        case .body, .chunkData, .untilClose:
+            break
+        }
+    }
+
+    private mutating func parseStatusLine() throws(MalformedResponse) {
+        // "HTTP/1.1 200 OK"
+        guard line.count >= 12, line[0] == 72, line[1] == 84, line[2] == 84, line[3] == 80, line[4] == 47, line[8] == 32 else {
+            throw MalformedResponse(reason: "not an HTTP/1.x status line")
+        }
+        var status = 0
+        for offset in 9..<12 {
+            let digit = line[offset]
+            guard digit >= 48, digit <= 57 else { throw MalformedResponse(reason: "bad status code") }
+            status = status * 10 + Int(digit - 48)
+        }
+        let isHTTP10 = line[7] == 48  // "HTTP/1.0"
+        current = Response(status: status, cache: .none, close: isHTTP10)
+        contentLength = nil
+        chunked = false
+    }
+
+    private mutating func parseHeader() {
+        guard let colon = line.firstIndex(of: 58) else { return }
+        var valueStart = colon + 1
+        while valueStart < line.count, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+        var valueEnd = line.count
+        while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
+        let value = line[valueStart..<valueEnd]
+        if nameEquals(colon, "content-length") {
+            var length = 0
+            for byte in value where byte >= 48 && byte <= 57 { length = length &* 10 &+ Int(byte - 48) }
+            contentLength = length
+        } else if nameEquals(colon, "x-cache") {
+            current.cache = Self.valueEquals(value, "hit") ? .hit : Self.valueEquals(value, "miss") ? .miss
+                : Self.valueEquals(value, "bypass") ? .bypass : .none
+        } else if nameEquals(colon, "transfer-encoding") {
+            chunked = Self.valueEquals(value.suffix(7), "chunked")
+        } else if nameEquals(colon, "connection") {
+            if Self.valueEquals(value, "close") { current.close = true }
+            if Self.valueEquals(value, "keep-alive") { current.close = false }
+        }
+    }
+
+    private mutating func endOfHeaders(_ onResponse: (Response) -> Void) throws(MalformedResponse) {
+        if (100..<200).contains(current.status) {
+            state = .statusLine  // an interim response; the real one follows
+            return
+        }
+        if !expectsBody || current.status == 204 || current.status == 304 {
+            finish(onResponse)
+        } else if chunked {
+            state = .chunkSize
+        } else if let contentLength {
+            if contentLength == 0 { finish(onResponse) } else { state = .body(remaining: contentLength) }
+        } else {
+            state = .untilClose
+        }
+    }
+
+    private mutating func finish(_ onResponse: (Response) -> Void) {
+        state = .statusLine
+        onResponse(current)
+    }
+
+    /// Case-insensitive compare of the header name `line[0..<end]` with a lower-case ASCII name.
+    private func nameEquals(_ end: Int, _ name: StaticString) -> Bool {
+        guard end == name.utf8CodeUnitCount else { return false }
+        return name.withUTF8Buffer { expected in
+            for index in 0..<end where line[index] | 0x20 != expected[index] { return false }
+            return true
+        }
+    }
+
+    private static func valueEquals(_ value: ArraySlice<UInt8>, _ expected: StaticString) -> Bool {
+        guard value.count == expected.utf8CodeUnitCount else { return false }
+        return expected.withUTF8Buffer { bytes in
+            var index = 0
+            for byte in value {
+                if byte | 0x20 != bytes[index] { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+}

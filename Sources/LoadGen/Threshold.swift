@@ -1,0 +1,108 @@
+import Foundation
+import Histogram
+
+/// A pass/fail criterion checked at the end of a run, k6 style: `p99<50ms`, `hit_ratio>0.8`,
+/// `errors<0.1%`, `rate>=1000`.
+public struct Threshold: Sendable, Equatable, CustomStringConvertible {
+    enum Metric: Equatable {
+        case percentile(Double), max, mean, hitRatio, errorCount, errorRate, rate
+    }
+    enum Comparison: String { case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=" }
+
+    let metric: Metric
+    let comparison: Comparison
+    /// Milliseconds for latencies, a fraction for ratios, a count or req/s otherwise.
+    let value: Double
+    public let description: String
+
+    static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values in us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage), rate (req/s); e.g. 'p99<50ms'"
+
+    /// Parses one `--threshold` expression.
+    public init(parsing text: String) throws(LoadOptionError) {
+        let compact = text.filter { !$0.isWhitespace }.lowercased()
+        guard let operatorStart = compact.firstIndex(where: { $0 == "<" || $0 == ">" }) else {
+            throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)")
+        }
+        let name = String(compact[..<operatorStart])
+        var rest = compact[operatorStart...]
+        let comparison: Comparison
+        if rest.hasPrefix("<=") { comparison = .lessOrEqual; rest = rest.dropFirst(2) }
+        else if rest.hasPrefix(">=") { comparison = .greaterOrEqual; rest = rest.dropFirst(2) }
+        else if rest.hasPrefix("<") { comparison = .less; rest = rest.dropFirst() }
+        else { comparison = .greater; rest = rest.dropFirst() }
+        let valueText = String(rest)
+
+        let metric: Metric
+        let value: Double
+        switch name {
+        case "max", "mean":
+            metric = name == "max" ? .max : .mean
+            value = try Self.milliseconds(valueText, text)
+        case "hit_ratio", "hitratio":
+            metric = .hitRatio
+            value = try Self.fraction(valueText, text)
+        case "errors", "error_rate":
+            if valueText.hasSuffix("%") {
+                metric = .errorRate
+                value = try Self.fraction(valueText, text)
+            } else {
+                guard let count = Double(valueText), count >= 0 else { throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)") }
+                metric = .errorCount
+                value = count
+            }
+        case "rate", "rps":
+            guard let rate = Double(valueText), rate >= 0 else { throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)") }
+            metric = .rate
+            value = rate
+        default:
+            guard name.hasPrefix("p"), let percentile = Double(name.dropFirst()), percentile > 0, percentile <= 100 else {
+                throw LoadOptionError("--threshold \"\(text)\": unknown metric \"\(name)\"; \(Self.expected)")
+            }
+            metric = .percentile(percentile)
+            value = try Self.milliseconds(valueText, text)
+        }
+        self.metric = metric
+        self.comparison = comparison
+        self.value = value
+        self.description = text.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The measured value this threshold looks at, in its unit.
+    public func measured(in result: LoadResult) -> Double {
+        switch metric {
+        case .percentile(let percentile): result.latencyMilliseconds(atPercentile: percentile)
+        case .max: result.counts.completed == 0 ? 0 : Double(result.latency.max) / 1000
+        case .mean: result.latency.mean / 1000
+        case .hitRatio: result.hitRatio ?? 0
+        case .errorCount: Double(result.counts.errors)
+        case .errorRate: Double(result.counts.errors) / Double(max(1, result.counts.sent + result.counts.connectErrors))
+        case .rate: result.achievedRate
+        }
+    }
+
+    /// Whether the result meets the threshold.
+    public func passes(_ result: LoadResult) -> Bool {
+        let measured = measured(in: result)
+        switch comparison {
+        case .less: return measured < value
+        case .lessOrEqual: return measured <= value
+        case .greater: return measured > value
+        case .greaterOrEqual: return measured >= value
+        }
+    }
+
+    private static func milliseconds(_ text: String, _ whole: String) throws(LoadOptionError) -> Double {
+        let units: [(String, Double)] = [("ms", 1), ("us", 0.001), ("µs", 0.001), ("s", 1000)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let number = Double(text.dropLast(suffix.count)), number >= 0 { return number * factor }
+        }
+        if let number = Double(text), number >= 0 { return number }
+        throw LoadOptionError("--threshold \"\(whole)\": \"\(text)\" is not a duration; \(expected)")
+    }
+
+    private static func fraction(_ text: String, _ whole: String) throws(LoadOptionError) -> Double {
+        if text.hasSuffix("%"), let number = Double(text.dropLast()), (0...100).contains(number) { return number / 100 }
+        if let number = Double(text), (0...1).contains(number) { return number }
+        throw LoadOptionError("--threshold \"\(whole)\": \"\(text)\" is not a ratio (0.8 or 80%); \(expected)")
+    }
+}

@@ -160,6 +160,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LoadGenTests",
+            dependencies: [
+                "LoadGen", "TestSupport", "CacheAside",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HTTPCurlTests",
             dependencies: [
                 "HTTPCurl", "TestSupport",

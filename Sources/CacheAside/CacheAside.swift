@@ -59,6 +59,7 @@ public final class CacheAside: Sendable {
             metrics.bypass()
             return CacheResult(value: try await load().map(ByteBuffer.init(bytes:)), status: .bypass)
         }
+        let lookedAt = ContinuousClock.now
         let cached: ByteBuffer?
         do {
             cached = try await redis.get(key)
@@ -71,12 +72,12 @@ public final class CacheAside: Sendable {
             return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
         }
         if let cached {
-            let isNotFound = cached.readableBytes == 1 && cached.getInteger(at: cached.readerIndex, as: UInt8.self) == 0
+            let isNotFound = Self.isNotFoundMarker(cached)
             metrics.hit(negative: isNotFound)
             return CacheResult(value: isNotFound ? nil : cached, status: .hit)
         }
         metrics.miss()
-        let (value, shared) = try await singleFlight.run(key) { [self] in
+        let (value, shared) = try await singleFlight.run(key, startedAt: lookedAt) { [self] in
             let value = try await load()
             await fill(key, value, ttl: ttl)
             return value
@@ -104,6 +105,10 @@ public final class CacheAside: Sendable {
             logger.warning("cache invalidation failed; the entry expires with its TTL", metadata: ["key": "\(key)", "error": "\(error)"])
             return false
         }
+    }
+
+    private static func isNotFoundMarker(_ buffer: ByteBuffer) -> Bool {
+        buffer.readableBytes == 1 && buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0
     }
 
     private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil) async {

@@ -7,8 +7,24 @@ import Synchronization
 /// Waiting is bounded: a caller that waits longer than `timeout` gets
 /// ``CacheAsideError/Reason/singleFlightTimeout`` while the load itself carries on.
 public final class SingleFlight<Value: Sendable>: Sendable {
-    private let inFlight = Mutex<[String: Task<Value, any Error>]>([:])
+    private struct State {
+        var inFlight: [String: Task<Value, any Error>] = [:]
+        /// Results of loads that just finished, for callers that looked before the load filled
+        /// the cache and arrive after it finished.
+        var recent: [String: (finishedAt: ContinuousClock.Instant, value: Value)] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// What a caller does: run the load, wait for the one in flight, or take a fresh result.
+    private enum Plan {
+        case lead(Task<Value, any Error>)
+        case follow(Task<Value, any Error>)
+        case done(Value)
+    }
     private let waiting = Atomic<Int>(0)
+    /// How long a finished load's result is kept for callers that started before it finished.
+    private static var recentWindow: Duration { .seconds(1) }
     private let timeout: Duration
 
     /// - Parameter timeout: the longest a follower waits for the leader's result.
@@ -17,20 +33,39 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     /// Runs `work` for `key` unless a run is already in flight, in which case waits for it.
+    /// - Parameter startedAt: when the caller found the key missing. A load of the key that
+    ///   finished after that instant already answers this caller: its result is returned and
+    ///   no new run starts (the gap between a cache miss and joining must not cost a query).
     /// - Returns: the value and whether this caller shared another caller's run.
     public func run(
         _ key: String,
+        startedAt: ContinuousClock.Instant? = nil,
         _ work: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, shared: Bool) {
-        let (task, isLeader) = inFlight.withLock { tasks -> (Task<Value, any Error>, Bool) in
-            if let existing = tasks[key] { return (existing, false) }
+        let plan = state.withLock { state -> Plan in
+            if let existing = state.inFlight[key] { return .follow(existing) }
+            if let startedAt, let recent = state.recent[key], recent.finishedAt >= startedAt {
+                return .done(recent.value)
+            }
             let task = Task { try await work() }
-            tasks[key] = task
-            return (task, true)
+            state.inFlight[key] = task
+            return .lead(task)
         }
-        if isLeader {
-            defer { _ = inFlight.withLock { $0.removeValue(forKey: key) } }
-            return (try await task.value, false)
+        let task: Task<Value, any Error>
+        switch plan {
+        case .done(let value):
+            return (value, true)
+        case .follow(let existing):
+            task = existing
+        case .lead(let leading):
+            do {
+                let value = try await leading.value
+                finish(key, value: value)
+                return (value, false)
+            } catch {
+                finish(key, value: nil)
+                throw error
+            }
         }
         waiting.add(1, ordering: .relaxed)
         defer { waiting.subtract(1, ordering: .relaxed) }
@@ -38,7 +73,19 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     /// Keys being loaded right now.
-    public var inFlightCount: Int { inFlight.withLock { $0.count } }
+    public var inFlightCount: Int { state.withLock { $0.inFlight.count } }
+
+    private func finish(_ key: String, value: Value?) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.inFlight.removeValue(forKey: key)
+            guard let value else { return }
+            if state.recent.count >= 1024 {
+                state.recent = state.recent.filter { now - $0.value.finishedAt < Self.recentWindow }
+            }
+            state.recent[key] = (now, value)
+        }
+    }
 
     /// Callers waiting for another caller's load right now.
     public var waitingCount: Int { waiting.load(ordering: .relaxed) }

@@ -24,7 +24,7 @@ public final class LoadEngine: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let budget = RequestBudget(plan.requests)
         let requests = plan.keys.count <= 200_000 ? PreformattedRequests(template: plan.template, keys: plan.keys) : nil
-        let startAt = NIODeadline.now().uptimeNanoseconds + 5_000_000
+        let startAt = NIODeadline.now().uptimeNanoseconds
         let loops = Array(group.makeIterator())
         let workers = loops.enumerated().map { loopIndex, loop in
             LoopWorker(eventLoop: loop, plan: plan, budget: budget, requests: requests,

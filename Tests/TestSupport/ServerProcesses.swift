@@ -134,10 +134,15 @@ public final class PostgresClusterProcess: @unchecked Sendable {
 
     /// Starts the server and waits until it accepts connections.
     public func start() throws {
-        try asPostgres("\(binaries)/pg_ctl", [
-            "-D", directory.path + "/data", "-l", directory.path + "/log", "-w", "start", "-o",
-            "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off",
-        ])
+        do {
+            try asPostgres("\(binaries)/pg_ctl", [
+                "-D", directory.path + "/data", "-l", directory.path + "/log", "-w", "start", "-o",
+                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off",
+            ])
+        } catch {
+            let log = (try? String(contentsOfFile: directory.path + "/log", encoding: .utf8)) ?? ""
+            throw ProcessFailure(command: "pg_ctl start", output: "\(error)\n\(log.suffix(1500))")
+        }
     }
 
     /// Stops the server (fast shutdown: connections are terminated, as in a failover).

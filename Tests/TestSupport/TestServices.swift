@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The real servers started by `scripts/services start`, read from its env file.
 ///
@@ -49,12 +50,16 @@ public enum TestServices {
 
 /// A free TCP port on 127.0.0.1, chosen below Linux's ephemeral range (32768–60999) so that
 /// no outgoing connection takes it between this check and the server binding it.
+/// Never the same port twice in one test process, so parallel tests cannot pick the same one.
 public func freeLoopbackPort() -> Int {
     while true {
         let port = Int.random(in: 20000..<32000)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         if withLoopbackSocket(port: port, bind) == 0 { return port }
     }
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// Runs `call` (bind or connect) on a new TCP socket with 127.0.0.1:`port`, closes the socket,
 /// and returns the call's result.

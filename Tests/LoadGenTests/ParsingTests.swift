@@ -1,0 +1,110 @@
+import Foundation
+import NIOCore
+@testable import LoadGen
+import Testing
+import TestSupport
+
+@Suite("Load generator inputs: distributions, templates, thresholds, durations, HTTP scanning")
+struct ParsingTests {
+    @Test("zipf and hotset frequencies match their definitions; a seed repeats the sequence")
+    func distributions() throws {
+        var zipf = KeySampler(keys: 1...1000, distribution: .zipf(1.0), seed: 7)
+        var counts = [Int: Int]()
+        let draws = 200_000
+        for _ in 0..<draws { counts[zipf.nextKey(), default: 0] += 1 }
+        // P(key 1) = 1 / H(1000) ≈ 0.1336; P(key 2) is half of it.
+        let harmonic = (1...1000).reduce(0.0) { $0 + 1 / Double($1) }
+        #expect(abs(Double(counts[1]!) / Double(draws) - 1 / harmonic) < 0.005)
+        #expect(abs(Double(counts[1]!) / Double(counts[2]!) - 2) < 0.1)
+
+        var hotset = KeySampler(keys: 1...1000, distribution: .hotset(keys: 0.2, requests: 0.8), seed: 7)
+        var hot = 0
+        for _ in 0..<draws where hotset.nextKey() <= 200 { hot += 1 }
+        #expect(abs(Double(hot) / Double(draws) - 0.8) < 0.01)
+
+        var a = KeySampler(keys: 1...1005, distribution: .uniform, seed: 42)
+        var b = KeySampler(keys: 1...1005, distribution: .uniform, seed: 42)
+        var c = KeySampler(keys: 1...1005, distribution: .uniform, seed: 43)
+        let sequenceA = (0..<100).map { _ in a.nextKey() }
+        #expect(sequenceA == (0..<100).map { _ in b.nextKey() })
+        #expect(sequenceA != (0..<100).map { _ in c.nextKey() })
+        #expect(sequenceA.allSatisfy { (1...1005).contains($0) })
+        var sequential = KeySampler(keys: 5...7, distribution: .sequential, seed: 0)
+        #expect((0..<5).map { _ in sequential.nextKey() } == [5, 6, 7, 5, 6])
+    }
+
+    @Test("bad distribution, URL, threshold and duration syntax is refused with what is expected")
+    func badSyntax() {
+        for text in ["zipf", "zipf:-1", "hotset:0.2", "hotset:2:0.8", "gaussian"] {
+            #expect(throws: LoadOptionError.self) { try KeyDistribution(parsing: text) }
+        }
+        for url in ["ftp://x/", "https://example.com/", "http://", "http://host:99999/", "127.0.0.1:8080/x"] {
+            #expect(throws: LoadOptionError.self) { try RequestTemplate(url: url) }
+        }
+        for text in ["p99", "p99<", "p200<5ms", "latency<5ms", "hit_ratio>2", "errors<abc", "p99<5parsecs"] {
+            #expect(throws: LoadOptionError.self) { try Threshold(parsing: text) }
+        }
+        for text in ["", "5x", "ms", "-1s"] {
+            #expect(throws: LoadOptionError.self) { try DurationText.parse(text, option: "--duration") }
+        }
+        do {
+            _ = try Threshold(parsing: "p99 < fast")
+        } catch {
+            #expect(error.message.contains("expected"))
+        }
+    }
+
+    @Test("durations and thresholds parse")
+    func goodSyntax() throws {
+        #expect(try DurationText.parse("1m30s", option: "") == .seconds(90))
+        #expect(try DurationText.parse("500ms", option: "") == .milliseconds(500))
+        #expect(try DurationText.parse("2", option: "") == .seconds(2))
+        #expect(try Threshold(parsing: "p99<50ms").value == 50)
+        #expect(try Threshold(parsing: "p99.9 <= 1s").value == 1000)
+        #expect(try Threshold(parsing: "hit_ratio>80%").value == 0.8)
+        #expect(try Threshold(parsing: "errors<0.1%").value == 0.001)
+    }
+
+    @Test("the response scanner finds every response whatever the split: lengths, chunked, 1xx, close")
+    func scanner() throws {
+        let stream = Array(("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Cache: HIT\r\n\r\nhello"
+            + "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nx-cache: miss\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            + "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nX-Cache: BYPASS\r\nConnection: close\r\n\r\n"
+            + "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx").utf8)
+        let expected: [ResponseScanner.Response] = [
+            .init(status: 200, cache: .hit, close: false), .init(status: 404, cache: .miss, close: false),
+            .init(status: 503, cache: .bypass, close: true), .init(status: 200, cache: .none, close: true),
+        ]
+        for cut in 0...stream.count {
+            var scanner = ResponseScanner()
+            var responses: [ResponseScanner.Response] = []
+            for part in [Array(stream[..<cut]), Array(stream[cut...])] {
+                try part.withUnsafeBytes { try scanner.consume($0) { responses.append($0) } }
+            }
+            #expect(responses == expected, "cut at \(cut)")
+        }
+        var bad = ResponseScanner()
+        #expect(throws: ResponseScanner.MalformedResponse.self) {
+            try Array("SMTP ready\r\n".utf8).withUnsafeBytes { try bad.consume($0) { _ in } }
+        }
+    }
+
+    @Test("cacheload load exits 99 when a threshold fails and says which")
+    func thresholdExitCode() async throws {
+        let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
+        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID()).txt").path
+        let pid = try spawn(binary, ["load", "http://127.0.0.1:\(server.port)/", "--requests", "200", "-c", "2", "-q",
+                                     "--threshold", "p99<1us", "--threshold", "errors<1"], outputPath: output)
+        #expect(waitForExit(pid) == 99)
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("✗ p99<1us"))
+        #expect(text.contains("✓ errors<1"))
+        let passing = try spawn(binary, ["load", "http://127.0.0.1:\(server.port)/", "--requests", "50", "-c", "2", "-q", "--threshold", "errors<1"])
+        #expect(waitForExit(passing) == 0)
+        let badURL = try spawn(binary, ["load", "ftp://nowhere/"])
+        #expect(waitForExit(badURL) != 0)
+        try? FileManager.default.removeItem(atPath: output)
+        try await server.close()
+    }
+}

@@ -1,0 +1,74 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A minimal keep-alive HTTP server on loopback that answers every request at once — except
+/// during one known window, when it holds every answer until the window ends. The target for
+/// proving coordinated-omission correction: the stall's effect on percentiles is computable.
+final class StallingServer: Sendable {
+    let channel: any Channel
+    var port: Int { channel.localAddress!.port! }
+    private let firstRequest = Mutex<NIODeadline?>(nil)
+
+    /// - Parameters:
+    ///   - stallAfter: start of the stall, counted from the first request received.
+    ///   - stallFor: how long every answer is held.
+    init(stallAfter: TimeAmount?, stallFor: TimeAmount) async throws {
+        let box = Box()
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Handler(box: box, stallAfter: stallAfter, stallFor: stallFor))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func close() async throws { try await channel.close() }
+
+    final class Box: Sendable {
+        let first = Mutex<NIODeadline?>(nil)
+        func start() -> NIODeadline {
+            first.withLock { value in
+                if value == nil { value = .now() }
+                return value!
+            }
+        }
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let box: Box
+        let stallAfter: TimeAmount?
+        let stallFor: TimeAmount
+        var pending: [UInt8] = []
+        static let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Cache: HIT\r\n\r\nok")
+
+        init(box: Box, stallAfter: TimeAmount?, stallFor: TimeAmount) {
+            self.box = box
+            self.stallAfter = stallAfter
+            self.stallFor = stallFor
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pending += Array(unwrapInboundIn(data).readableBytesView)
+            // One response per complete request head (GETs without bodies).
+            while let end = pending.firstRange(of: [13, 10, 13, 10]) {
+                pending.removeSubrange(..<end.upperBound)
+                let start = box.start()
+                let now = NIODeadline.now()
+                let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+                if let stallAfter, now >= start + stallAfter, now < start + stallAfter + stallFor {
+                    context.value.eventLoop.scheduleTask(deadline: start + stallAfter + stallFor) {
+                        context.value.writeAndFlush(NIOAny(Self.response), promise: nil)
+                    }
+                } else {
+                    context.value.writeAndFlush(NIOAny(Self.response), promise: nil)
+                }
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ test: bootstrap
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start >/dev/null
 	@status=0; \
-	{ $(SWIFT) build --build-tests && $(SWIFT) test; } || status=$$?; \
+	{ $(SWIFT) build --build-tests && $(SWIFT) test --no-parallel; } || status=$$?; \
 	$(SERVICES) stop >/dev/null; \
 	exit $$status
 
@@ -36,6 +36,7 @@ demo: bootstrap
 # Benchmarks against real peers, side by side in one run: ratios, not absolute numbers.
 bench: bootstrap
 	scripts/bench/server.sh
+	scripts/bench/loadgen.sh
 
 soak: test
 

@@ -50,7 +50,7 @@ struct CacheAsideTests {
 
     @Test("single-flight: concurrent callers share one run; a slow run bounds the followers' wait")
     func singleFlight() async throws {
-        let flight = SingleFlight<Int>(timeout: .milliseconds(200))
+        let flight = SingleFlight<Int>(timeout: .seconds(10))
         let runs = AtomicCounter()
         let gate = AsyncStream<Void>.makeStream()
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in

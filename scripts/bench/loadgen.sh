@@ -17,6 +17,7 @@ done
 
 scripts/bootstrap --bench
 WORK=$(mktemp -d /tmp/cacheload-bench-loadgen.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run unprivileged and must read the files
 NGINX_PID=
 cleanup() {
     [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null

@@ -23,6 +23,7 @@ done
 
 scripts/bootstrap --bench
 WORK=$(mktemp -d /tmp/cacheload-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run unprivileged and must read the files
 export CACHELOAD_SERVICES_ENV=$WORK/services.env
 PIDS=()
 cleanup() {

@@ -1,0 +1,85 @@
+import Foundation
+
+/// The hit-ratio alarm: metric math `100*hits/(hits+misses)` below a threshold for M of N
+/// periods, missing data not breaching — the definition Terraform deploys, created with
+/// PutMetricAlarm and read back with DescribeAlarms.
+public struct HitRatioAlarm: Sendable, Equatable {
+    public var name: String
+    public var namespace: String
+    public var dimensions: [Dimension]
+    /// Percent; the alarm fires below it.
+    public var threshold: Double
+    public var periodSeconds: Int
+    public var evaluationPeriods: Int
+    public var datapointsToAlarm: Int
+    /// SNS topic ARNs notified when the alarm fires.
+    public var actions: [String]
+
+    public static let expression = "100*hits/(hits+misses)"
+
+    public init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
+                environment: String = "dev", threshold: Double = 80, periodSeconds: Int = 60, evaluationPeriods: Int = 5,
+                datapointsToAlarm: Int = 3, actions: [String] = []) {
+        self.name = name
+        self.namespace = namespace
+        self.dimensions = [Dimension("Service", service), Dimension("Environment", environment)]
+        self.threshold = threshold
+        self.periodSeconds = periodSeconds
+        self.evaluationPeriods = evaluationPeriods
+        self.datapointsToAlarm = datapointsToAlarm
+        self.actions = actions
+    }
+
+    /// The PutMetricAlarm form.
+    public var putForm: String {
+        let e = PutMetricData.escape
+        var form = "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=\(e(name))"
+        form += "&AlarmDescription=\(e("Cache hit ratio below \(Int(threshold))% (\(Self.expression))"))"
+        form += "&ComparisonOperator=LessThanThreshold&Threshold=\(threshold)"
+        form += "&EvaluationPeriods=\(evaluationPeriods)&DatapointsToAlarm=\(datapointsToAlarm)&TreatMissingData=notBreaching"
+        for (index, (id, metric)) in [("hits", CloudWatchPusher.Name.hits), ("misses", CloudWatchPusher.Name.misses)].enumerated() {
+            let prefix = "&Metrics.member.\(index + 1)."
+            form += "\(prefix)Id=\(id)\(prefix)ReturnData=false"
+            form += "\(prefix)MetricStat.Metric.Namespace=\(e(namespace))\(prefix)MetricStat.Metric.MetricName=\(metric)"
+            for (position, dimension) in dimensions.enumerated() {
+                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Name=\(e(dimension.name))"
+                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Value=\(e(dimension.value))"
+            }
+            form += "\(prefix)MetricStat.Period=\(periodSeconds)\(prefix)MetricStat.Stat=Sum"
+        }
+        form += "&Metrics.member.3.Id=ratio&Metrics.member.3.Expression=\(e(Self.expression))"
+        form += "&Metrics.member.3.Label=\(e("Cache hit ratio (%)"))&Metrics.member.3.ReturnData=true"
+        for (index, action) in actions.enumerated() {
+            form += "&AlarmActions.member.\(index + 1)=\(e(action))"
+        }
+        return form
+    }
+
+    /// Creates or updates the alarm.
+    public func create(with client: CloudWatchClient) async throws {
+        try await client.call(putForm)
+    }
+
+    /// What DescribeAlarms says about an alarm.
+    public struct State: Sendable, Equatable {
+        public var name: String
+        public var state: String
+        public var reason: String
+        public var threshold: String
+        public var comparison: String
+        public var expressions: [String]
+    }
+
+    /// Reads the alarm back; `nil` when it does not exist.
+    public static func describe(_ name: String, with client: CloudWatchClient) async throws -> State? {
+        let body = try await client.call("Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=\(PutMetricData.escape(name))")
+        guard let alarm = CloudWatchClient.element("MetricAlarms", in: body), alarm.contains("<AlarmName>") else { return nil }
+        return State(
+            name: CloudWatchClient.element("AlarmName", in: alarm) ?? name,
+            state: CloudWatchClient.element("StateValue", in: alarm) ?? "UNKNOWN",
+            reason: CloudWatchClient.element("StateReason", in: alarm) ?? "",
+            threshold: CloudWatchClient.element("Threshold", in: alarm) ?? "",
+            comparison: CloudWatchClient.element("ComparisonOperator", in: alarm) ?? "",
+            expressions: CloudWatchClient.elements("Expression", in: alarm))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPCurl
+
+/// Talks to CloudWatch (or a local endpoint such as moto_server) over the Query protocol,
+/// signing every request with SigV4 through libcurl.
+public final class CloudWatchClient: Sendable {
+    /// Retry policy for throttling, 5xx and unreachable endpoints: exponential backoff with
+    /// full jitter (a random wait between 0 and `base × 2^attempt`, capped).
+    public struct RetryPolicy: Sendable {
+        public var attempts: Int
+        public var base: Duration
+        public var cap: Duration
+        public init(attempts: Int = 4, base: Duration = .milliseconds(200), cap: Duration = .seconds(5)) {
+            self.attempts = max(1, attempts)
+            self.base = base
+            self.cap = cap
+        }
+    }
+
+    public let endpoint: String
+    public let region: String
+    private let credentials: AWSCredentialChain
+    private let http: HTTPClient
+    private let retry: RetryPolicy
+    private let onRetry: @Sendable () -> Void
+
+    /// - Parameters:
+    ///   - endpoint: `https://monitoring.REGION.amazonaws.com` unless overridden.
+    ///   - onRetry: called for every retried request (for the exporter's own metrics).
+    public init(endpoint: String, region: String, credentials: AWSCredentialChain, http: HTTPClient = HTTPClient(concurrency: 2),
+                retry: RetryPolicy = RetryPolicy(), onRetry: @escaping @Sendable () -> Void = {}) {
+        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.region = region
+        self.credentials = credentials
+        self.http = http
+        self.retry = retry
+        self.onRetry = onRetry
+    }
+
+    /// The endpoint the AWS SDKs would use: `explicit`, then `AWS_ENDPOINT_URL_CLOUDWATCH`,
+    /// then `AWS_ENDPOINT_URL`, then the regional CloudWatch endpoint.
+    public static func endpoint(explicit: String?, region: String,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        explicit ?? environment["AWS_ENDPOINT_URL_CLOUDWATCH"] ?? environment["AWS_ENDPOINT_URL"] ?? "https://monitoring.\(region).amazonaws.com"
+    }
+
+    /// Sends one Query-protocol action (`Action=…&Version=2010-08-01&…`), retrying what can be
+    /// retried, and returns the response body.
+    /// - Throws: ``CloudWatchError`` — `retryable` when every attempt failed for a transient reason.
+    @discardableResult
+    public func call(_ form: String) async throws -> String {
+        var lastError = CloudWatchError(.unreachable, "no attempt made")
+        for attempt in 0..<retry.attempts {
+            if attempt > 0 {
+                onRetry()
+                let ceiling = min(retry.cap, retry.base * (1 << min(attempt - 1, 20)))
+                let nanos = max(1, ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000)
+                try await Task.sleep(for: .nanoseconds(Int64.random(in: 0...nanos)))
+            }
+            do {
+                return try await once(form)
+            } catch let error as CloudWatchError where error.isRetryable {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func once(_ form: String) async throws -> String {
+        let (credentials, _) = try await resolveCredentials()
+        let response: HTTPResponse
+        do {
+            response = try await http.execute(HTTPRequest(
+                method: .POST, url: endpoint + "/",
+                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                body: Array(form.utf8), timeout: .seconds(10), connectTimeout: .seconds(3),
+                signing: AWSSigning(region: region, service: "monitoring", credentials: credentials)))
+        } catch {
+            throw CloudWatchError(.unreachable, "CloudWatch at \(endpoint) unreachable: \(error)")
+        }
+        let body = response.text
+        switch response.status {
+        case 200..<300:
+            return body
+        case 500...:
+            throw CloudWatchError(.serverError, "CloudWatch answered \(response.status): \(Self.errorMessage(body))")
+        default:
+            let code = Self.errorCode(body)
+            if code == "Throttling" || code == "ThrottlingException" || response.status == 429 {
+                throw CloudWatchError(.throttled, "CloudWatch is throttling requests: \(Self.errorMessage(body))")
+            }
+            throw CloudWatchError(.rejected, "CloudWatch rejected the request (\(response.status) \(code ?? "")): \(Self.errorMessage(body))")
+        }
+    }
+
+    private func resolveCredentials() async throws -> (AWSCredentials, AWSCredentialChain.Source) {
+        do {
+            return try await credentials.resolve()
+        } catch {
+            throw CloudWatchError(.rejected, "\(error)")
+        }
+    }
+
+    static func errorCode(_ body: String) -> String? { element("Code", in: body) }
+
+    static func errorMessage(_ body: String) -> String { element("Message", in: body) ?? String(body.prefix(200)) }
+
+    /// The text of the first `<name>…</name>` in an XML body.
+    static func element(_ name: String, in body: String) -> String? {
+        guard let start = body.range(of: "<\(name)>"), let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) else { return nil }
+        return String(body[start.upperBound..<end.lowerBound])
+    }
+
+    /// Every `<name>…</name>` in an XML body, in order.
+    static func elements(_ name: String, in body: String) -> [String] {
+        var results: [String] = []
+        var searchFrom = body.startIndex
+        while let start = body.range(of: "<\(name)>", range: searchFrom..<body.endIndex),
+              let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) {
+            results.append(String(body[start.upperBound..<end.lowerBound]))
+            searchFrom = end.upperBound
+        }
+        return results
+    }
+}
+
+/// A CloudWatch call that failed; `isRetryable` says whether waiting could help.
+public struct CloudWatchError: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable { case unreachable, throttled, serverError, rejected }
+    public let reason: Reason
+    public let message: String
+
+    init(_ reason: Reason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+
+    /// Throttling, 5xx and network failures are retried and spooled; rejections (bad
+    /// credentials, invalid parameters) are not — retrying cannot fix them.
+    public var isRetryable: Bool { reason != .rejected }
+
+    public var description: String { message }
+}

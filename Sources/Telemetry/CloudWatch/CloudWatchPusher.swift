@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Aggregates what the process measures into one datum per metric per flush interval and
+/// delivers it with PutMetricData — retried, spooled to disk while CloudWatch is unreachable,
+/// and delivered later with the original timestamps. A `Service`: flushes once more on shutdown.
+///
+/// Metrics: `CacheHits`, `CacheMisses`, `Errors` (Count), `CacheHitRatio` (Percent, from the
+/// period's hits and misses), `RequestLatency` (Milliseconds, a statistic set).
+public final class CloudWatchPusher: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var namespace: String
+        /// `Service` and `Environment` first, then any others.
+        public var dimensions: [Dimension]
+        public var flushInterval: Duration
+        /// Store at 1-second resolution (high-resolution custom metrics).
+        public var highResolution: Bool
+
+        public init(namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
+                    extraDimensions: [Dimension] = [], flushInterval: Duration = .seconds(60), highResolution: Bool = false) {
+            self.namespace = namespace
+            self.dimensions = [Dimension("Service", service), Dimension("Environment", environment)] + extraDimensions
+            self.flushInterval = flushInterval
+            self.highResolution = highResolution
+        }
+    }
+
+    /// What one flush did.
+    public struct FlushOutcome: Sendable, Equatable {
+        public var delivered = 0
+        public var spooled = 0
+        public var rejected = 0
+        public var requests = 0
+    }
+
+    /// Names of the metrics, as the alarm and dashboards refer to them.
+    public enum Name {
+        public static let hits = "CacheHits"
+        public static let misses = "CacheMisses"
+        public static let hitRatio = "CacheHitRatio"
+        public static let latency = "RequestLatency"
+        public static let errors = "Errors"
+    }
+
+    private struct Period {
+        var start = Date()
+        var counts: [String: Double] = [:]
+        var statistics: [String: (MetricDatum.Unit, MetricDatum.StatisticSet)] = [:]
+    }
+
+    public let configuration: Configuration
+    private let client: CloudWatchClient
+    private let spool: MetricSpool
+    private let period = Mutex(Period())
+    private let sources = Mutex<[@Sendable () -> [String: Double]]>([])
+    private let reportedRejections = Mutex<Set<String>>([])
+    private let reportedDrops = Mutex(0)
+    private let logger: Logger
+    private let sent, failed, spooledCounter, dropped: Counter?
+    private let spoolSize: Gauge?
+
+    public init(configuration: Configuration, client: CloudWatchClient, spool: MetricSpool, registry: MetricsRegistry? = nil,
+                logger: Logger = Logger(label: "cacheload.cloudwatch")) {
+        self.configuration = configuration
+        self.client = client
+        self.spool = spool
+        self.logger = logger
+        sent = registry?.counter("cloudwatch_datums_sent", help: "CloudWatch datums delivered (PutMetricData accepted them).")
+        failed = registry?.counter("cloudwatch_datums_failed", help: "CloudWatch datums rejected by CloudWatch (bad credentials or parameters); not retried.")
+        spooledCounter = registry?.counter("cloudwatch_datums_spooled", help: "CloudWatch datums written to the on-disk spool while CloudWatch was unreachable.")
+        dropped = registry?.counter("cloudwatch_datums_dropped", help: "CloudWatch datums dropped from a full spool or past CloudWatch's two-week window.")
+        spoolSize = registry?.gauge("cloudwatch_spool_datums", help: "CloudWatch datums waiting in the on-disk spool.")
+    }
+
+    /// Adds to a Count metric of the current period.
+    public func count(_ name: String, _ amount: Double = 1) {
+        period.withLock { $0.counts[name, default: 0] += amount }
+    }
+
+    /// Adds one sample to a statistic-set metric of the current period.
+    public func observe(_ name: String, _ value: Double, unit: MetricDatum.Unit = .milliseconds) {
+        period.withLock { period in
+            if var existing = period.statistics[name] {
+                existing.1.add(value)
+                period.statistics[name] = existing
+            } else {
+                period.statistics[name] = (unit, MetricDatum.StatisticSet(value))
+            }
+        }
+    }
+
+    /// Registers a function read at every flush whose result is added to the Count metrics
+    /// (for counters kept elsewhere, such as the cache's).
+    public func addSource(_ source: @escaping @Sendable () -> [String: Double]) {
+        sources.withLock { $0.append(source) }
+    }
+
+    /// Flushes every interval until the service group shuts down, then flushes once more.
+    public func run() async throws {
+        let interval = configuration.flushInterval
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            _ = await flush()
+        }
+        _ = await flush()
+    }
+
+    /// Closes the current period and delivers its datums and any spooled ones.
+    @discardableResult
+    public func flush() async -> FlushOutcome {
+        for source in sources.withLock({ $0 }) {
+            for (name, amount) in source() { count(name, amount) }
+        }
+        let closed = period.withLock { period -> Period in
+            defer { period = Period() }
+            return period
+        }
+        let datums = spool.takeAll() + makeDatums(closed)
+        var outcome = FlushOutcome()
+        guard !datums.isEmpty else { return outcome }
+        for (body, batch) in PutMetricData.bodies(namespace: configuration.namespace, datums: datums) {
+            outcome.requests += 1
+            do {
+                try await client.call(body)
+                outcome.delivered += batch.count
+                sent?.increment(by: Int64(batch.count))
+            } catch let error as CloudWatchError where error.isRetryable {
+                spool.append(batch)
+                outcome.spooled += batch.count
+                spooledCounter?.increment(by: Int64(batch.count))
+                logger.warning("CloudWatch unavailable; datums spooled for later delivery",
+                               metadata: ["datums": "\(batch.count)", "error": "\(error)", "spool": "\(spool.path)"])
+            } catch {
+                outcome.rejected += batch.count
+                failed?.increment(by: Int64(batch.count))
+                let message = "\(error)"
+                if reportedRejections.withLock({ $0.insert(message).inserted }) {
+                    logger.error("CloudWatch rejected metrics; not retrying (fix the cause, then restart)", metadata: ["error": "\(message)"])
+                }
+            }
+        }
+        let droppedSoFar = spool.dropped
+        let newlyDropped = reportedDrops.withLock { reported -> Int in
+            defer { reported = droppedSoFar }
+            return droppedSoFar - reported
+        }
+        if newlyDropped > 0 { dropped?.increment(by: Int64(newlyDropped)) }
+        spoolSize?.set(Double(spool.count))
+        return outcome
+    }
+
+    private func makeDatums(_ period: Period) -> [MetricDatum] {
+        let resolution = configuration.highResolution ? 1 : 60
+        var datums: [MetricDatum] = []
+        for (name, amount) in period.counts.sorted(by: { $0.key < $1.key }) {
+            datums.append(MetricDatum(name: name, unit: .count, dimensions: configuration.dimensions, timestamp: period.start,
+                                      value: .statistics(.init(amount)), storageResolution: resolution))
+        }
+        let hits = period.counts[Name.hits] ?? 0
+        let misses = period.counts[Name.misses] ?? 0
+        if hits + misses > 0 {
+            datums.append(MetricDatum(name: Name.hitRatio, unit: .percent, dimensions: configuration.dimensions, timestamp: period.start,
+                                      value: .single(100 * hits / (hits + misses)), storageResolution: resolution))
+        }
+        for (name, (unit, set)) in period.statistics.sorted(by: { $0.key < $1.key }) {
+            datums.append(MetricDatum(name: name, unit: unit, dimensions: configuration.dimensions, timestamp: period.start,
+                                      value: .statistics(set), storageResolution: resolution))
+        }
+        return datums
+    }
+}

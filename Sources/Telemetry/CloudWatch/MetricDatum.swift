@@ -1,0 +1,72 @@
+import Foundation
+
+/// One CloudWatch data point: a name, dimensions, a timestamp and either a single value, a
+/// statistic set (count, sum, min, max) or values with counts.
+public struct MetricDatum: Sendable, Codable, Equatable {
+    /// CloudWatch units this suite uses.
+    public enum Unit: String, Sendable, Codable {
+        case count = "Count", percent = "Percent", milliseconds = "Milliseconds", seconds = "Seconds", none = "None"
+    }
+
+    /// A pre-aggregated set of samples.
+    public struct StatisticSet: Sendable, Codable, Equatable {
+        public var sampleCount: Double
+        public var sum: Double
+        public var minimum: Double
+        public var maximum: Double
+
+        public init(sampleCount: Double, sum: Double, minimum: Double, maximum: Double) {
+            self.sampleCount = sampleCount
+            self.sum = sum
+            self.minimum = minimum
+            self.maximum = maximum
+        }
+
+        /// One sample.
+        public init(_ value: Double) {
+            self.init(sampleCount: 1, sum: value, minimum: value, maximum: value)
+        }
+
+        mutating func add(_ value: Double) {
+            sampleCount += 1
+            sum += value
+            minimum = Swift.min(minimum, value)
+            maximum = Swift.max(maximum, value)
+        }
+    }
+
+    /// The data of the point.
+    public enum Value: Sendable, Codable, Equatable {
+        case single(Double)
+        case statistics(StatisticSet)
+        /// Distinct values and how often each occurred (at most 150 per datum; longer lists are split).
+        case distribution(values: [Double], counts: [Double])
+    }
+
+    public var name: String
+    public var unit: Unit
+    public var dimensions: [Dimension]
+    public var timestamp: Date
+    public var value: Value
+    /// 60 (standard) or 1 (high resolution).
+    public var storageResolution: Int
+
+    public init(name: String, unit: Unit, dimensions: [Dimension], timestamp: Date, value: Value, storageResolution: Int = 60) {
+        self.name = name
+        self.unit = unit
+        self.dimensions = dimensions
+        self.timestamp = timestamp
+        self.value = value
+        self.storageResolution = storageResolution
+    }
+}
+
+/// A CloudWatch dimension (`Service=cacheload`, `Environment=dev`).
+public struct Dimension: Sendable, Codable, Equatable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,68 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A local HTTP server that plays the EC2 instance metadata service (IMDSv2) and the ECS
+/// container credentials endpoint, so the credential chain is tested over real HTTP.
+final class MetadataServer: Sendable {
+    let channel: any Channel
+    var port: Int { channel.localAddress!.port! }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    static let imdsToken = "imds-token-1"
+    static let ecsAuthorization = "ecs-secret"
+
+    init() async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func close() async throws { try await channel.close() }
+
+    static func credentials(_ key: String) -> String {
+        #"{"AccessKeyId":"\#(key)","SecretAccessKey":"secret-\#(key)","Token":"token-\#(key)","Expiration":"2099-01-01T00:00:00Z"}"#
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        private var head: HTTPRequestHead?
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): self.head = head
+            case .body: break
+            case .end:
+                guard let head else { return }
+                let (status, body) = answer(head)
+                let response = HTTPResponseHead(version: head.version, status: .init(statusCode: status),
+                                                headers: ["Content-Length": "\(body.utf8.count)"])
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+
+        private func answer(_ head: HTTPRequestHead) -> (Int, String) {
+            let token = head.headers.first(name: "X-aws-ec2-metadata-token")
+            switch (head.method, head.uri) {
+            case (.PUT, "/latest/api/token"):
+                return head.headers.first(name: "X-aws-ec2-metadata-token-ttl-seconds") == nil ? (400, "") : (200, MetadataServer.imdsToken)
+            case (.GET, "/latest/meta-data/iam/security-credentials/"):
+                return token == MetadataServer.imdsToken ? (200, "cacheload-role") : (401, "")
+            case (.GET, "/latest/meta-data/iam/security-credentials/cacheload-role"):
+                return token == MetadataServer.imdsToken ? (200, MetadataServer.credentials("IMDS")) : (401, "")
+            case (.GET, "/ecs/credentials"):
+                return head.headers.first(name: "Authorization") == MetadataServer.ecsAuthorization ? (200, MetadataServer.credentials("ECS")) : (403, "")
+            default:
+                return (404, "")
+            }
+        }
+    }
+}

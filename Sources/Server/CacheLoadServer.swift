@@ -7,6 +7,7 @@ import Origins
 import Postgres
 import Redis
 import ServiceLifecycle
+import Synchronization
 import Telemetry
 
 /// The cache-aside server: Hummingbird routes over ``CacheAside`` and the PostgreSQL catalog.
@@ -24,11 +25,13 @@ public struct CacheLoadServer: Service {
     public let registry: MetricsRegistry
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
+    private let cloudWatch: CloudWatchPusher?
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
-                logger: Logger = Logger(label: "cacheload.serve"),
+                logger: Logger = Logger(label: "cacheload.serve"), cloudWatch: CloudWatchPusher? = nil,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.cloudWatch = cloudWatch
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
@@ -46,6 +49,20 @@ public struct CacheLoadServer: Service {
         }
         let cache = CacheAside(redis: redis, configuration: configuration.cache,
                                metrics: CacheMetrics(registry: registry), logger: logger)
+        if let cloudWatch {
+            // Hits, misses and errors reach CloudWatch as the change since the previous flush.
+            let previous = Mutex(cache.metrics.snapshot)
+            cloudWatch.addSource { [cache] in
+                let now = cache.metrics.snapshot
+                let before = previous.withLock { value in
+                    defer { value = now }
+                    return value
+                }
+                return [CloudWatchPusher.Name.hits: Double(now.hits - before.hits),
+                        CloudWatchPusher.Name.misses: Double(now.misses - before.misses),
+                        CloudWatchPusher.Name.errors: Double(now.errors - before.errors)]
+            }
+        }
         let router = makeRouter(cache: cache, catalog: catalog, redis: redis, postgres: postgres, metrics: metrics)
 
         let app = Application(
@@ -75,7 +92,7 @@ public struct CacheLoadServer: Service {
     private func makeRouter(cache: CacheAside, catalog: ProductCatalog, redis: RedisClient,
                             postgres: PostgresClient, metrics: ServerMetrics) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics, cloudWatch: cloudWatch))
 
         let products = ProductRoutes(cache: cache, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes)
         router.get("/product/:id", use: products.get)

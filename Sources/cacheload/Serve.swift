@@ -3,6 +3,7 @@ import CacheAside
 import Foundation
 import Logging
 import Server
+import Telemetry
 import ServiceLifecycle
 import UnixSignals
 
@@ -49,6 +50,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections.")
     var postgresPool: Int = 16
 
+    @OptionGroup var cloudWatch: CloudWatchOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -73,11 +76,15 @@ struct Serve: AsyncParsableCommand {
             slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
             adminToken: token)
         let logger = Logger(label: "cacheload.serve")
-        let server = CacheLoadServer(configuration: configuration, logger: logger) { [cache] port in
+        let registry = MetricsRegistry()
+        let pusher = cloudWatch.pusher(registry: registry, logger: logger)
+        let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher) { [cache] port in
             say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
         }
+        var services: [any Service] = [server]
+        if let pusher { services.append(pusher) }
         try await ServiceGroup(configuration: .init(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }
 

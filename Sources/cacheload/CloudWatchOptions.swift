@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Telemetry
+
+/// `--cloudwatch` and its settings, shared by serve (and later load and export).
+struct CloudWatchOptions: ParsableArguments {
+    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
+    var cloudwatch = false
+
+    @Option(help: ArgumentHelp("CloudWatch endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL, then the region's).", valueName: "url"))
+    var cloudwatchEndpoint: String?
+
+    @Option(help: "CloudWatch namespace.")
+    var namespace: String = "CacheLoad"
+
+    @Option(help: "Value of the Service dimension.")
+    var service: String = "cacheload"
+
+    @Option(help: "Value of the Environment dimension.")
+    var environment: String = "dev"
+
+    @Option(help: "Seconds aggregated into one datum per metric (60, or 1 with --resolution 1).")
+    var flushInterval: Int = 60
+
+    @Option(help: ArgumentHelp("Storage resolution: 60 (standard) or 1 (high resolution).", valueName: "seconds"))
+    var resolution: Int = 60
+
+    @Option(help: ArgumentHelp("Where undeliverable datums wait for CloudWatch.", valueName: "file"))
+    var spool: String = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/spool.jsonl").path
+
+    func validate() throws {
+        guard [1, 60].contains(resolution) else { throw ValidationError("--resolution must be 1 or 60") }
+        guard flushInterval >= 1 else { throw ValidationError("--flush-interval must be at least 1 second") }
+    }
+
+    func client() -> CloudWatchClient {
+        let chain = AWSCredentialChain()
+        let region = chain.region()
+        return CloudWatchClient(endpoint: CloudWatchClient.endpoint(explicit: cloudwatchEndpoint, region: region), region: region, credentials: chain)
+    }
+
+    /// The pusher, when `--cloudwatch` is on.
+    func pusher(registry: MetricsRegistry?, logger: Logger) -> CloudWatchPusher? {
+        guard cloudwatch else { return nil }
+        return CloudWatchPusher(
+            configuration: .init(namespace: namespace, service: service, environment: environment,
+                                 flushInterval: .seconds(flushInterval), highResolution: resolution == 1),
+            client: client(), spool: MetricSpool(path: spool), registry: registry, logger: logger)
+    }
+}

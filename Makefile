@@ -26,12 +26,15 @@ test: bootstrap
 	$(SERVICES) stop >/dev/null; \
 	exit $$status
 
+# bootstrap → services start → release build → cacheload demo → services stop (also on failure or Ctrl-C).
 demo: bootstrap
-	@echo "make demo: the end-to-end demo arrives with the server, load generator and exporter."
-	@echo "For now it checks that the services start and the package builds."
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start >/dev/null
-	@status=0; $(SWIFT) build || status=$$?; $(SERVICES) stop >/dev/null; exit $$status
+	@status=0; trap '$(SERVICES) stop >/dev/null' EXIT INT TERM; \
+	{ $(SWIFT) build -c release --product cacheload && \
+	  set -a && . ./.services.env && set +a && \
+	  "$$($(SWIFT) build -c release --show-bin-path)/cacheload" demo $(DEMO_ARGS); } || status=$$?; \
+	exit $$status
 
 # Benchmarks against real peers, side by side in one run: ratios, not absolute numbers.
 bench: bootstrap

@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "cacheload",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins",
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -178,6 +178,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

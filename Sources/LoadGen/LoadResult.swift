@@ -41,6 +41,9 @@ public struct LoadResult: Sendable, Codable {
         counts.hits + counts.misses == 0 ? nil : Double(counts.hits) / Double(counts.hits + counts.misses)
     }
 
+    /// Mean latency, in milliseconds.
+    public var meanLatencyMilliseconds: Double { counts.completed == 0 ? 0 : latency.mean / 1000 }
+
     /// Latency at a percentile, in milliseconds.
     public func latencyMilliseconds(atPercentile percentile: Double) -> Double {
         counts.completed == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000

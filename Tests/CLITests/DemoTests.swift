@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("cacheload demo, end to end")
+struct DemoTests {
+    @Test("demo --quick runs every phase against the real services and writes the report")
+    func quickDemo() throws {
+        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID())")
+        let output = directory.path + ".log"
+        let pid = try spawn("/usr/bin/env", [
+            "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(TestServices.databaseURL)",
+            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+            binary, "demo", "--quick", "--slow-seconds", "0.5", "--report-dir", directory.path,
+        ], outputPath: output)
+        let status = waitForExit(pid)
+        let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(log.suffix(2000))")
+        for phase in ["before", "cold-to-warm", "warm", "concurrent-1000", "constant-rate", "slow-page", "alarm"] {
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(phase).json").path), "\(phase)")
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json"))) as? [String: Any]
+        let after = summary?["after"] as? [String: Any]
+        #expect((after?["hit_ratio"] as? Double ?? 0) > 0.9)
+        #expect((summary?["alarm"] as? String)?.contains("< 80% threshold") == true)
+        #expect(log.contains("before / after"))
+        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(atPath: output)
+    }
+}

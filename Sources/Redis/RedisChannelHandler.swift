@@ -17,39 +17,43 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
-    /// One request awaiting its reply.
-    private final class Pending {
+    /// One request awaiting its reply. A struct in a ring buffer: no allocation per command.
+    private struct Pending {
         let promise: EventLoopPromise<RedisReply>
-        var timer: Scheduled<Void>?
+        let deadline: NIODeadline
+        let name: String
         var isCompleted = false
-
-        init(promise: EventLoopPromise<RedisReply>) { self.promise = promise }
-
-        func complete(_ result: Result<RedisReply, any Error>) {
-            guard !isCompleted else { return }
-            isCompleted = true
-            timer?.cancel()
-            promise.completeWith(result)
-        }
     }
 
     private let reader = RESPReader()
     private var pending = CircularBuffer<Pending>(initialCapacity: 64)
-    private var writeBuffer: ByteBuffer?
+    private var timeoutCheck: RepeatedTask?
+    /// How often the oldest outstanding command is checked against its deadline.
+    private let checkInterval: TimeAmount
+
+    init(checkInterval: TimeAmount = .milliseconds(10)) {
+        self.checkInterval = checkInterval
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // One timer per connection instead of one per command: replies come back in order, so
+        // the oldest outstanding commands are the only ones that can be overdue.
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timeoutCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: checkInterval, delay: checkInterval) { _ in
+            bound.value.handler.expireOverdue()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        var buffer = writeBuffer ?? context.channel.allocator.buffer(capacity: 256)
-        writeBuffer = nil
-        buffer.clear()
+        var buffer = context.channel.allocator.buffer(capacity: 64)
         RESPEncoder.encode(request.command, into: &buffer)
-
-        let entry = Pending(promise: request.promise)
-        let boundEntry = NIOLoopBound(entry, eventLoop: context.eventLoop)
-        entry.timer = context.eventLoop.scheduleTask(in: request.timeout) {
-            boundEntry.value.complete(.failure(RedisError(.timeout, "no reply to \(request.command.name) within \(request.timeout)")))
-        }
-        pending.append(entry)
+        pending.append(Pending(promise: request.promise, deadline: .now() + request.timeout, name: request.command.name))
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -61,7 +65,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 guard let entry = pending.popFirst() else {
                     throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
                 }
-                entry.complete(.success(reply))
+                // A timed-out command's late reply is dropped here: its promise already failed.
+                if !entry.isCompleted { entry.promise.succeed(reply) }
             }
         } catch {
             failAll(error)
@@ -70,8 +75,21 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
         failAll(RedisError(.connectionClosed, "the connection to Redis closed with the reply outstanding"))
         context.fireChannelInactive()
+    }
+
+    private func expireOverdue() {
+        let now = NIODeadline.now()
+        var index = pending.startIndex
+        while index != pending.endIndex, pending[index].deadline <= now {
+            if !pending[index].isCompleted {
+                pending[index].isCompleted = true
+                pending[index].promise.fail(RedisError(.timeout, "no reply to \(pending[index].name) within the command timeout"))
+            }
+            index = pending.index(after: index)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -81,7 +99,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: any Error) {
         while let entry = pending.popFirst() {
-            entry.complete(.failure(error))
+            if !entry.isCompleted { entry.promise.fail(error) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -8,6 +9,9 @@ import NIOPosix
 final class RedisConnection: Sendable {
     let channel: any Channel
     private let commandTimeout: TimeAmount
+    /// Commands waiting for the next hop onto the event loop, which writes them all and
+    /// flushes once: many concurrent callers cost one task and one syscall, not one each.
+    private let outbox = NIOLockedValueBox<(requests: [RedisRequest], hopScheduled: Bool)>(([], false))
 
     private init(channel: any Channel, commandTimeout: TimeAmount) {
         self.channel = channel
@@ -48,10 +52,28 @@ final class RedisConnection: Sendable {
     func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
         let promise = channel.eventLoop.makePromise(of: RedisReply.self)
         let request = RedisRequest(command: command, promise: promise, timeout: commandTimeout)
-        channel.writeAndFlush(request).whenFailure { error in
-            promise.fail(RedisError(.connectionClosed, "cannot send \(command.name): \(error)"))
+        let needsHop = outbox.withLockedValue { outbox -> Bool in
+            outbox.requests.append(request)
+            defer { outbox.hopScheduled = true }
+            return !outbox.hopScheduled
+        }
+        if needsHop {
+            channel.eventLoop.execute { self.drainOutbox() }
         }
         return promise.futureResult
+    }
+
+    private func drainOutbox() {
+        let batch = outbox.withLockedValue { outbox -> [RedisRequest] in
+            defer { outbox = ([], false) }
+            return outbox.requests
+        }
+        for request in batch {
+            channel.write(request).whenFailure { error in
+                request.promise.fail(RedisError(.connectionClosed, "cannot send \(request.command.name): \(error)"))
+            }
+        }
+        channel.flush()
     }
 
     func close() {

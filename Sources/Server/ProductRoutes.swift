@@ -39,13 +39,29 @@ struct ProductRoutes: Sendable {
             return JSONResponse.error(.notFound, "product \(id) not found", headers: headers)
         }
         // The cached bytes go out as they are: no decode, no re-encode on the hit path.
-        let elapsed = (ContinuousClock.now - start).seconds * 1000
+        let elapsed = ContinuousClock.now - start
         var body = ByteBuffer()
         body.reserveCapacity(product.readableBytes + 80)
         body.writeStaticString("{\"product\":")
         body.writeImmutableBuffer(product)
-        body.writeString(",\"cache_status\":\"\(result.status.rawValue)\",\"response_time_ms\":\(String(format: "%.3f", elapsed))}")
+        body.writeStaticString(",\"cache_status\":\"")
+        body.writeString(result.status.rawValue)
+        body.writeStaticString("\",\"response_time_ms\":")
+        Self.writeMilliseconds(elapsed, into: &body)
+        body.writeStaticString("}")
         return JSONResponse.raw(.ok, body, headers: headers)
+    }
+
+    /// `1.234` (milliseconds, three decimals) without Foundation's formatter on the hot path.
+    static func writeMilliseconds(_ duration: Duration, into buffer: inout ByteBuffer) {
+        let (seconds, attoseconds) = duration.components
+        let micros = max(0, Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
+        buffer.writeString(String(micros / 1000))
+        let fraction = micros % 1000
+        buffer.writeStaticString(".")
+        if fraction < 100 { buffer.writeStaticString("0") }
+        if fraction < 10 { buffer.writeStaticString("0") }
+        buffer.writeString(String(fraction))
     }
 
     func put(_ request: Request, context: some RequestContext) async -> Response {

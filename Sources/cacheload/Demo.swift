@@ -66,6 +66,7 @@ struct Demo: AsyncParsableCommand {
             }
             say(result.summary)
             try result.jsonData().write(to: URL(fileURLWithPath: "\(reportDir)/\(name).json"))
+            try result.html.write(toFile: "\(reportDir)/\(name).html", atomically: true, encoding: .utf8)
             phases.append(Phase(name: name, title: title, result: result))
             return result
         }
@@ -203,7 +204,7 @@ struct Demo: AsyncParsableCommand {
 
     static func indexHTML(phases: [Phase], summary: String) -> String {
         let rows = phases.map { phase in
-            "<tr><td>\(phase.title)</td><td>\(String(format: "%.0f", phase.result.achievedRate))</td><td>\(String(format: "%.2f", phase.result.latencyMilliseconds(atPercentile: 99)))</td><td>\(phase.result.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-")</td><td><a href=\"\(phase.name).json\">\(phase.name).json</a></td></tr>"
+            "<tr><td>\(phase.title)</td><td>\(String(format: "%.0f", phase.result.achievedRate))</td><td>\(String(format: "%.2f", phase.result.latencyMilliseconds(atPercentile: 99)))</td><td>\(phase.result.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-")</td><td><a href=\"\(phase.name).html\">report</a> · <a href=\"\(phase.name).json\">json</a></td></tr>"
         }.joined(separator: "\n")
         let escaped = summary.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         return """

@@ -65,6 +65,9 @@ struct Load: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the full result (HDR histograms included) as JSON.", valueName: "file"))
     var json: String?
 
+    @Option(help: ArgumentHelp("Write a self-contained HTML report (latency, rate and hit ratio over time, percentile curve).", valueName: "file"))
+    var html: String?
+
     @Option(help: ArgumentHelp("Pass/fail criterion, repeatable: p99<50ms, hit_ratio>0.8, errors<0.1%, rate>1000.", valueName: "expr"))
     var threshold: [String] = []
 
@@ -109,6 +112,10 @@ struct Load: AsyncParsableCommand {
         if let json {
             try result.jsonData().write(to: URL(fileURLWithPath: json))
             say("wrote \(json)")
+        }
+        if let html {
+            try result.html.write(toFile: html, atomically: true, encoding: .utf8)
+            say("wrote \(html)")
         }
         var failed: [String] = []
         if !thresholds.isEmpty {

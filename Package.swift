@@ -182,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport"],
+            dependencies: ["TestSupport", "HTTPCurl"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -85,6 +85,9 @@ public struct LoadCounts: Sendable, Codable, Equatable {
     /// Responses to requests scheduled during `--warmup`, not counted above.
     public var warmupResponses = 0
 
+    /// All zero.
+    public init() {}
+
     /// Every error: failed requests plus failed connection attempts.
     public var errors: Int { failedRequests + connectErrors }
 
@@ -129,6 +132,13 @@ public struct SecondSample: Sendable, Codable {
     mutating func merge(_ other: SecondSample) {
         responses += other.responses; errors += other.errors; hits += other.hits; misses += other.misses
         histogram.add(other.histogram)
+    }
+
+    /// Calls `body` with each distinct recorded latency (microseconds) and how often it occurred.
+    public func forEachLatency(_ body: (_ microseconds: UInt64, _ count: UInt64) -> Void) {
+        for value in histogram.recordedValues() where value.count > 0 {
+            body(value.value, UInt64(value.count))
+        }
     }
 
     /// Median latency of the second, in milliseconds.

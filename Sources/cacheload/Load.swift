@@ -2,6 +2,9 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LoadGen
+import Logging
+import Server
+import Telemetry
 
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,6 +74,9 @@ struct Load: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Pass/fail criterion, repeatable: p99<50ms, hit_ratio>0.8, errors<0.1%, rate>1000.", valueName: "expr"))
     var threshold: [String] = []
 
+    @Option(help: ArgumentHelp("Serve the run's Prometheus metrics at http://ADDR/metrics while it runs.", valueName: "host:port"))
+    var metricsListen: String?
+
     @Flag(name: [.short, .long], help: "Print only the final summary.")
     var quiet = false
 
@@ -81,6 +87,7 @@ struct Load: AsyncParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         _ = try makePlan()
         _ = try parsedThresholds()
+        if let metricsListen { _ = try ListenAddress(metricsListen) }
     }
 
     func run() async throws {
@@ -90,8 +97,19 @@ struct Load: AsyncParsableCommand {
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = self.quiet
         let total = plan.duration
+        let registry = MetricsRegistry()
+        let metrics = metricsListen == nil ? nil : LoadMetrics(registry: registry, targetRate: plan.rate)
+        var endpointTask: Task<Void, any Error>?
+        if let metricsListen {
+            let address = try ListenAddress(metricsListen)
+            var logger = Logger(label: "cacheload.load")
+            logger.logLevel = .warning
+            let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
+            endpointTask = Task { try await endpoint.run() }
+        }
         let task = Task {
             try await engine.run { progress in
+                metrics?.update(progress)
                 guard !quiet else { return }
                 Self.printProgress(progress, total: total, interactive: interactive)
             }
@@ -106,6 +124,7 @@ struct Load: AsyncParsableCommand {
         }
         let result = try await task.value
         signals.forEach { $0.cancel() }
+        endpointTask?.cancel()
         if interactive && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         say(result.summary)

@@ -1,0 +1,37 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Telemetry
+
+/// A small HTTP server with one route, `GET /metrics`, for processes that are not the cache
+/// server: `cacheload load --metrics-listen` and `cacheload export --listen`.
+public struct MetricsEndpoint: Service {
+    let host: String
+    let port: Int
+    let registry: MetricsRegistry
+    let beforeScrape: @Sendable () async -> Void
+    let logger: Logger
+
+    /// - Parameter beforeScrape: runs before each exposition, to refresh gauges.
+    public init(host: String, port: Int, registry: MetricsRegistry, logger: Logger,
+                beforeScrape: @escaping @Sendable () async -> Void = {}) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.logger = logger
+        self.beforeScrape = beforeScrape
+    }
+
+    public func run() async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/metrics") { [registry, beforeScrape] _, _ -> Response in
+            await beforeScrape()
+            return Response(status: .ok, headers: [.contentType: MetricsRegistry.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.exposition())))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cacheload"),
+                              logger: logger)
+        try await app.run()
+    }
+}

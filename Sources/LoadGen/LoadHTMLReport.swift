@@ -5,7 +5,8 @@ extension LoadResult {
     /// A self-contained HTML page (inline SVG, no scripts, no CDN): latency over time, rate,
     /// hit ratio over time and the HDR percentile curve, with the text summary below.
     public var html: String {
-        let seconds = self.seconds.filter { $0.responses > 0 || $0.errors > 0 }
+        // Whole seconds only: the run's last, partial second would look like a collapse.
+        let seconds = self.seconds.filter { ($0.responses > 0 || $0.errors > 0) && Double($0.second + 1) <= durationSeconds + 0.05 }
         let latency = SVGChart(title: "Latency over time (ms)", xLabel: "second", series: [
             .init(label: "p50", color: "#2b7bb9", points: seconds.map { (Double($0.second), $0.p50) }),
             .init(label: "p99", color: "#d9534f", points: seconds.map { (Double($0.second), $0.p99) }),
@@ -23,11 +24,12 @@ extension LoadResult {
         let ratio = SVGChart(title: "Hit ratio over time (%)", xLabel: "second", series: ratioSeries, yMaximum: 100)
         // Percentile curve on a log scale of 1/(1-p): 90% → 1, 99% → 2, 99.9% → 3 …
         let percentiles = [0.0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999]
-        let curve = SVGChart(title: "Latency by percentile (ms)", xLabel: "percentile (0, 90, 99, 99.9, 99.99, 99.999)", series: [
+        var curve = SVGChart(title: "Latency by percentile (ms)", xLabel: "percentile", series: [
             .init(label: "latency", color: "#6f42c1", points: percentiles.map { p in
                 (log10(1 / max(1e-6, 1 - p / 100)), latencyMilliseconds(atPercentile: max(p, 0.0001)))
             }),
         ])
+        curve.xTicks = [(0, "0%"), (1, "90%"), (2, "99%"), (3, "99.9%"), (4, "99.99%"), (5, "99.999%")]
         let escaped = summary.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         return """
             <!doctype html>
@@ -60,6 +62,15 @@ struct SVGChart {
     var xLabel: String
     var series: [Series]
     var yMaximum: Double?
+    /// Labelled x positions; by default only 0 and the maximum are labelled.
+    var xTicks: [(Double, String)] = []
+
+    init(title: String, xLabel: String, series: [Series], yMaximum: Double? = nil) {
+        self.title = title
+        self.xLabel = xLabel
+        self.series = series
+        self.yMaximum = yMaximum
+    }
 
     var svg: String {
         let width = 520.0, height = 260.0, left = 50.0, right = 10.0, top = 28.0, bottom = 36.0
@@ -77,7 +88,10 @@ struct SVGChart {
             out += "<text x=\"\(left - 4)\" y=\"\(y(value) + 4)\" text-anchor=\"end\">\(Self.label(value))</text>"
         }
         out += "<text x=\"\((left + width) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(xLabel)</text>"
-        out += "<text x=\"\(left)\" y=\"\(height - 22)\">0</text><text x=\"\(width - right)\" y=\"\(height - 22)\" text-anchor=\"end\">\(Self.label(xMax))</text>"
+        let ticks = xTicks.isEmpty ? [(0, "0"), (xMax, Self.label(xMax))] : xTicks
+        for (value, text) in ticks {
+            out += "<text x=\"\(x(value))\" y=\"\(height - 22)\" text-anchor=\"middle\">\(text)</text>"
+        }
         for (index, line) in series.enumerated() where !line.points.isEmpty {
             let path = line.points.map { "\(String(format: "%.1f", x($0.0))),\(String(format: "%.1f", y($0.1)))" }.joined(separator: " ")
             out += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.8\" points=\"\(path)\"/>"

@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "CacheAside", "Origins", "Telemetry",
+                "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "HTTPCurl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,7 +12,11 @@ public struct LoadPlan: Sendable {
     public var connections: Int
     /// Requests per second across all connections (open loop); `nil` for closed loop, where each
     /// connection sends its next request as soon as the previous answer arrives.
-    public var rate: Double?
+    public var rate: Double? {
+        didSet { schedule = rate.map { RateSchedule(constant: $0) } }
+    }
+    /// When each request is due in open loop (a constant ``rate`` or stages); `nil` for closed loop.
+    public var schedule: RateSchedule?
     /// Stop after this long (after the warm-up)…
     public var duration: Duration?
     /// …or after this many requests, whichever comes first.
@@ -34,6 +38,7 @@ public struct LoadPlan: Sendable {
         self.seed = seed
         self.connections = connections
         self.rate = rate
+        self.schedule = rate.map { RateSchedule(constant: $0) }
         self.duration = duration
         self.requests = requests
         self.timeout = timeout

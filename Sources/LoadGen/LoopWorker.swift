@@ -34,8 +34,11 @@ final class LoopWorker: @unchecked Sendable {
         /// When the request in flight should have started (constant rate) or did start.
         var intendedStart: UInt64 = 0
         var sentAt: UInt64 = 0
-        /// Constant rate: when this connection's next request is due.
+        /// Open loop: the global number of this connection's next request, and when it is due.
+        var sequence = 0
         var nextDue: UInt64 = 0
+        /// Open loop: the schedule has no more requests for this connection.
+        var scheduleEnded = false
         var timedOut = false
         init(index: Int) { self.index = index }
     }
@@ -50,7 +53,7 @@ final class LoopWorker: @unchecked Sendable {
     private var stopped = false
     /// Start of measurement (after warm-up), in `NIODeadline` nanoseconds.
     private let measureFrom: UInt64
-    private let interval: UInt64
+    private let startAt: UInt64
     private let timeoutNanos: UInt64
     private var ticker: RepeatedTask?
     /// Reused between reads: responses completed by the bytes of one read.
@@ -65,17 +68,14 @@ final class LoopWorker: @unchecked Sendable {
         sampler = KeySampler(keys: plan.keys, distribution: plan.distribution, seed: seed)
         measureFrom = startAt + UInt64(max(0, plan.warmup.nanosecondCount))
         timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
-        if let rate = plan.rate, rate > 0 {
-            interval = UInt64(Double(plan.connections) / rate * 1e9)
-        } else {
-            interval = 0
-        }
+        self.startAt = startAt
         for index in connectionIndices {
             let slot = Slot(index: index)
-            // Spread the connections' schedules evenly over one interval.
-            if let rate = plan.rate, rate > 0 { slot.nextDue = startAt + UInt64(Double(index) / rate * 1e9) }
+            // Connection i sends requests i, i + N, i + 2N … of the schedule.
+            slot.sequence = index
             slots.append(slot)
         }
+        if plan.schedule != nil { for slot in slots { advanceSchedule(slot) } }
     }
 
     // MARK: Engine-facing (called on the loop)
@@ -167,14 +167,15 @@ final class LoopWorker: @unchecked Sendable {
         guard !stopped, let channel = slot.channel, !slot.inFlight else { return }
         let current = now()
         var intended = current
-        if interval > 0 {
+        if plan.schedule != nil {
+            guard !slot.scheduleEnded else { return }
             if slot.nextDue > current {
                 let delay = Int64(slot.nextDue - current)
                 eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in sendNext(slot) }
                 return
             }
             intended = slot.nextDue
-            slot.nextDue += interval
+            advanceSchedule(slot)
             if current > intended + 1_000_000 { recorder.counts.late += 1 }
         }
         guard budget.take() else { return }
@@ -234,6 +235,17 @@ final class LoopWorker: @unchecked Sendable {
             slot.channel?.close(promise: nil)  // connectionClosed reopens it
         } else {
             sendNext(slot)
+        }
+    }
+
+    /// Moves the slot to its next request of the schedule.
+    private func advanceSchedule(_ slot: Slot) {
+        guard let schedule = plan.schedule else { return }
+        if let due = schedule.time(ofRequest: slot.sequence) {
+            slot.nextDue = startAt + UInt64(due * 1e9)
+            slot.sequence += plan.connections
+        } else {
+            slot.scheduleEnded = true
         }
     }
 

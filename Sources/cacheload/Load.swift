@@ -19,6 +19,7 @@ struct Load: AsyncParsableCommand {
               cacheload load http://127.0.0.1:8080/product/{key} --rate 10000 --connections 1000 \\
                   --keys 1-1005 --distribution zipf:0.99 --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
               cacheload load http://127.0.0.1:8080/ --requests 100 --connections 1 --json slow-page.json
+              cacheload load http://127.0.0.1:8080/product/{key} --stages 30s:100,1m:1000,30s:0 -c 1000 --html ramp.html
 
             Exit codes: 0 done; 99 a --threshold failed; 1 nothing was answered.
             """)
@@ -31,6 +32,9 @@ struct Load: AsyncParsableCommand {
 
     @Option(help: "Requests per second across all connections (open loop). Omit for closed loop.")
     var rate: Double?
+
+    @Option(help: ArgumentHelp("Ramp the rate linearly between targets, k6 style (from --rate, or 0): 30s:100,1m:1000,30s:0. Sets the duration.", valueName: "stages"))
+    var stages: String?
 
     @Option(name: [.short, .long], help: "How long to run (500ms, 30s, 1m30s).")
     var duration: String?
@@ -162,12 +166,21 @@ struct Load: AsyncParsableCommand {
             let template = try RequestTemplate(url: url, method: method, headers: headers, body: body.map { Array($0.utf8) })
             let range = try Self.parseKeys(keys)
             let durationValue = try duration.map { try DurationText.parse($0, option: "--duration") }
-            return LoadPlan(
+            let schedule = try stages.map { try RateSchedule(parsing: $0, initialRate: rate ?? 0) }
+            if schedule != nil && duration != nil {
+                throw LoadOptionError("--stages sets the duration; leave out --duration")
+            }
+            var plan = LoadPlan(
                 template: template, keys: range, distribution: try KeyDistribution(parsing: distribution), seed: seed,
                 connections: connections, rate: rate,
                 duration: durationValue ?? (requests == nil ? .seconds(10) : nil), requests: requests,
                 timeout: try DurationText.parse(timeout, option: "--timeout"),
                 warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads)
+            if let schedule {
+                plan.schedule = schedule
+                plan.duration = schedule.duration
+            }
+            return plan
         } catch let error as LoadOptionError {
             throw ValidationError(error.message)
         }

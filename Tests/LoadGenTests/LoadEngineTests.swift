@@ -35,6 +35,22 @@ struct LoadEngineTests {
         try await server.close()
     }
 
+    @Test("stages: a ramp up, hold and down sends exactly the scheduled number of requests")
+    func stagesRun() async throws {
+        let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
+        var plan = try plan("http://127.0.0.1:\(server.port)/", connections: 10)
+        plan.schedule = try RateSchedule(parsing: "1s:300,1s:300,1s:0")
+        plan.duration = plan.schedule?.duration
+        let result = try await LoadEngine(plan: plan).run()
+        #expect(result.counts.sent == 600)
+        #expect(result.counts.completed == 600)
+        // The middle second runs at the full 300 req/s; the ramps at half that on average.
+        #expect(result.seconds.count >= 3)
+        #expect(abs(result.seconds[1].responses - 300) <= 6)
+        #expect(abs(result.seconds[0].responses - 150) <= 6)
+        try await server.close()
+    }
+
     @Test("coordinated omission: a 500 ms stall shows in the open-loop percentiles, and hides in closed loop")
     func coordinatedOmission() async throws {
         // Open loop, 200 req/s for 3 s; every answer between 1.0 s and 1.5 s is held to 1.5 s.

@@ -54,6 +54,27 @@ struct ParsingTests {
         }
     }
 
+    @Test("stages: the schedule follows each linear ramp exactly")
+    func stages() throws {
+        let schedule = try RateSchedule(parsing: "2s:400,2s:400,2s:0")
+        #expect(schedule.duration == .seconds(6))
+        #expect(schedule.expectedCount(within: 6) == 1600)
+        #expect(schedule.rate(at: 1) == 200)
+        #expect(schedule.rate(at: 3) == 400)
+        #expect(schedule.rate(at: 5) == 200)
+        // Request n is due when n + ½ requests have been scheduled: on the first ramp
+        // N(τ) = 100·τ², so request 100 is due at √(100.5/100) s.
+        #expect(abs(schedule.time(ofRequest: 100)! - (100.5 / 100).squareRoot()) < 1e-9)
+        #expect(schedule.time(ofRequest: 1599) != nil)
+        #expect(schedule.time(ofRequest: 1600) == nil)
+        let times = (0..<1600).map { schedule.time(ofRequest: $0)! }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(RateSchedule(constant: 100).time(ofRequest: 50) == 0.505)
+        for text in ["", "30s", "30s:-1", "x:100", "0s:100", "30s:100,"] where !text.hasSuffix(",") {
+            #expect(throws: LoadOptionError.self) { try RateSchedule(parsing: text) }
+        }
+    }
+
     @Test("durations and thresholds parse")
     func goodSyntax() throws {
         #expect(try DurationText.parse("1m30s", option: "") == .seconds(90))

@@ -3,6 +3,9 @@ import NIOCore
 /// What to send, how fast and for how long.
 public struct LoadPlan: Sendable {
     public var template: RequestTemplate
+    /// A read/write mix: other templates (say PUT with a body) and their shares of requests;
+    /// `template` takes the rest. Empty: every request uses `template`.
+    public var mix: [(template: RequestTemplate, share: Double)] = []
     /// Keys substituted for `{key}`.
     public var keys: ClosedRange<Int>
     public var distribution: KeyDistribution

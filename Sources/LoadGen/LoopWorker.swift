@@ -47,6 +47,9 @@ final class LoopWorker: @unchecked Sendable {
     private let plan: LoadPlan
     private let budget: RequestBudget
     private let requests: PreformattedRequests?
+    /// The mix: each template's cumulative share, its template and its pre-formatted requests.
+    private let mix: [(upTo: Double, template: RequestTemplate, requests: PreformattedRequests?)]
+    private var mixGenerator: SplitMix64
     private var sampler: KeySampler
     private var slots: [Slot] = []
     private(set) var recorder = Recorder()
@@ -66,6 +69,14 @@ final class LoopWorker: @unchecked Sendable {
         self.budget = budget
         self.requests = requests
         sampler = KeySampler(keys: plan.keys, distribution: plan.distribution, seed: seed)
+        mixGenerator = SplitMix64(seed: seed ^ 0x5EED_0F_0A11)
+        var cumulative = 0.0
+        var mix: [(Double, RequestTemplate, PreformattedRequests?)] = []
+        for (template, share) in plan.mix {
+            cumulative += share
+            mix.append((cumulative, template, plan.keys.count <= 200_000 ? PreformattedRequests(template: template, keys: plan.keys) : nil))
+        }
+        self.mix = mix
         measureFrom = startAt + UInt64(max(0, plan.warmup.nanosecondCount))
         timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
         self.startAt = startAt
@@ -180,12 +191,21 @@ final class LoopWorker: @unchecked Sendable {
         }
         guard budget.take() else { return }
         let key = sampler.nextKey()
+        var template = plan.template
+        var formatted = requests
+        if !mix.isEmpty {
+            let draw = Double(mixGenerator.next() >> 11) / Double(1 << 53)
+            if let chosen = mix.first(where: { draw < $0.upTo }) {
+                template = chosen.template
+                formatted = chosen.requests
+            }
+        }
         let request: ByteBuffer
-        if let requests {
-            request = requests.request(for: key)
+        if let formatted {
+            request = formatted.request(for: key)
         } else {
             var buffer = channel.allocator.buffer(capacity: 128)
-            plan.template.format(key: key, into: &buffer)
+            template.format(key: key, into: &buffer)
             request = buffer
         }
         slot.inFlight = true

@@ -66,6 +66,26 @@ public struct RequestTemplate: Sendable {
     }
 }
 
+/// `--mix get:95,put:5`: which methods, in which proportions.
+public enum RequestMix {
+    /// Parses `method:weight[,method:weight…]` into shares that sum to 1.
+    public static func parse(_ text: String) throws(LoadOptionError) -> [(method: String, share: Double)] {
+        let expected = "expected METHOD:WEIGHT[,METHOD:WEIGHT…] with GET, PUT, POST or DELETE, e.g. get:95,put:5"
+        var parts: [(String, Double)] = []
+        for item in text.split(separator: ",") {
+            let pieces = item.split(separator: ":")
+            guard pieces.count == 2, let weight = Double(pieces[1]), weight >= 0, weight.isFinite,
+                  ["GET", "PUT", "POST", "DELETE"].contains(pieces[0].uppercased()) else {
+                throw LoadOptionError("--mix \"\(text)\": \(expected)")
+            }
+            parts.append((pieces[0].uppercased(), weight))
+        }
+        let total = parts.reduce(0) { $0 + $1.1 }
+        guard total > 0, Set(parts.map(\.0)).count == parts.count else { throw LoadOptionError("--mix \"\(text)\": \(expected)") }
+        return parts.map { ($0.0, $0.1 / total) }
+    }
+}
+
 /// All requests of a key range in one buffer; each request is a zero-copy slice of it.
 struct PreformattedRequests {
     private let storage: ByteBuffer

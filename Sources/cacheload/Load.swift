@@ -20,6 +20,8 @@ struct Load: AsyncParsableCommand {
                   --keys 1-1005 --distribution zipf:0.99 --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
               cacheload load http://127.0.0.1:8080/ --requests 100 --connections 1 --json slow-page.json
               cacheload load http://127.0.0.1:8080/product/{key} --stages 30s:100,1m:1000,30s:0 -c 1000 --html ramp.html
+              cacheload load http://127.0.0.1:8080/product/{key} --keys 1-100 --mix get:95,put:5 \
+                  --body '{"name":"Load test","price":9.99}' -H "Authorization: Bearer $TOKEN"
 
             Exit codes: 0 done; 99 a --threshold failed; 1 nothing was answered.
             """)
@@ -63,8 +65,11 @@ struct Load: AsyncParsableCommand {
     @Option(name: [.customShort("H"), .long], help: ArgumentHelp("Extra header, repeatable.", valueName: "Name: value"))
     var header: [String] = []
 
-    @Option(help: "Request body.")
+    @Option(help: "Request body (for POST/PUT, and for the write methods of --mix).")
     var body: String?
+
+    @Option(help: ArgumentHelp("Read/write mix by method weight, e.g. get:95,put:5 (writes use --body).", valueName: "mix"))
+    var mix: String?
 
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -176,6 +181,16 @@ struct Load: AsyncParsableCommand {
                 duration: durationValue ?? (requests == nil ? .seconds(10) : nil), requests: requests,
                 timeout: try DurationText.parse(timeout, option: "--timeout"),
                 warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads)
+            if let mix {
+                let shares = try RequestMix.parse(mix)
+                for (method, share) in shares where method != template.method {
+                    if method != "DELETE" && body == nil {
+                        throw LoadOptionError("--mix \"\(mix)\": \(method) requests need --body")
+                    }
+                    plan.mix.append((try RequestTemplate(url: url, method: method, headers: headers + [("Content-Type", "application/json")],
+                                                         body: method == "DELETE" ? nil : body.map { Array($0.utf8) }), share))
+                }
+            }
             if let schedule {
                 plan.schedule = schedule
                 plan.duration = schedule.duration

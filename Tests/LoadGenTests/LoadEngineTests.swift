@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import HTTPCurl
 @testable import LoadGen
 import NIOCore
 import Testing
@@ -85,6 +86,25 @@ struct LoadEngineTests {
         #expect(result.counts.hits + result.counts.misses == 3000)
         #expect(stats["origin_queries"] as? Int == 300)
         #expect(abs((result.hitRatio ?? 0) - (stats["hit_ratio"] as? Double ?? -1)) < 1e-9)
+        await server.stop()
+    }
+
+    @Test("--mix get:90,put:10: about one request in ten is a PUT, written through by the server")
+    func readWriteMix() async throws {
+        let server = try await TestServer.start()
+        var plan = try plan("\(server.baseURL)/product/{key}", connections: 10, requests: 1000, keys: 1...50)
+        let headers = [("Authorization", "Bearer \(server.adminToken!)")]
+        plan.template = try RequestTemplate(url: "\(server.baseURL)/product/{key}", headers: headers)
+        let body = Array(#"{"name":"Written by the mix","price":1.5}"#.utf8)
+        plan.mix = [(try RequestTemplate(url: "\(server.baseURL)/product/{key}", method: "PUT",
+                                         headers: headers + [("Content-Type", "application/json")], body: body), 0.1)]
+        let result = try await LoadEngine(plan: plan).run()
+        #expect(result.counts.status2xx == 1000)
+        let metrics = try await server.request(.GET, "/metrics").text
+        let puts = metrics.split(separator: "\n").first { $0.hasPrefix("cacheload_http_request_duration_seconds_count{route=\"/product/{id}\",status=\"200\",cache=\"none\"}") }
+            .flatMap { $0.split(separator: " ").last.flatMap { Int($0) } } ?? 0
+        #expect((60...140).contains(puts), "PUTs: \(puts)")
+        #expect(result.counts.hits + result.counts.misses == 1000 - puts)
         await server.stop()
     }
 

@@ -75,6 +75,16 @@ struct ParsingTests {
         }
     }
 
+    @Test("--mix parses into shares and refuses the rest")
+    func mixSyntax() throws {
+        let shares = try RequestMix.parse("get:95,put:5")
+        #expect(shares.map(\.method) == ["GET", "PUT"])
+        #expect(abs(shares[1].share - 0.05) < 1e-12)
+        for text in ["get", "get:x", "fetch:5", "get:5,get:5", "get:0"] {
+            #expect(throws: LoadOptionError.self) { try RequestMix.parse(text) }
+        }
+    }
+
     @Test("durations and thresholds parse")
     func goodSyntax() throws {
         #expect(try DurationText.parse("1m30s", option: "") == .seconds(90))

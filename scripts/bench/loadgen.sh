@@ -69,8 +69,14 @@ printf '%-12s %-10s %12s %10s %12s %10s %8s\n' connections tool req/s "RSS MB" "
 for connections in 100 1000; do
     read -r wrk_rps wrk_rss < <(measure wrk -t2 -c"$connections" -d"${DURATION}s" "http://127.0.0.1:$PORT/")
     read -r cl_rps cl_rss < <(measure "$BIN" load "http://127.0.0.1:$PORT/" -c "$connections" -d "${DURATION}s" --threads 2 -q)
+    # ab (keep-alive, a fixed request count sized to last about as long as the others)
+    ab_requests=$(python3 -c "print(int(float('$wrk_rps') * $DURATION / 2))")
+    ab_out=$( { /usr/bin/time -f 'MAXRSS %M' ab -q -k -c "$connections" -n "$ab_requests" "http://127.0.0.1:$PORT/" ; } 2>&1 )
+    ab_rps=$(awk '/^Requests per second:/ {print $4}' <<<"$ab_out")
+    ab_rss=$(awk '/^MAXRSS/ {printf "%.1f", $2 / 1024}' <<<"$ab_out")
     printf '%-12s %-10s %12s %10s\n' "$connections" wrk "$wrk_rps" "$wrk_rss"
     printf '%-12s %-10s %12s %10s %11.2f×\n' "$connections" cacheload "$cl_rps" "$cl_rss" "$(python3 -c "print($cl_rps / $wrk_rps)")"
+    printf '%-12s %-10s %12s %10s %11.2f×\n' "$connections" ab "$ab_rps" "$ab_rss" "$(python3 -c "print(${ab_rps:-0} / $wrk_rps)")"
 done
 echo
 echo "targets: cacheload ≥ 0.8× wrk's rate; RSS ≤ 100 MB at 1000 connections"

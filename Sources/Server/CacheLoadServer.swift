@@ -1,6 +1,7 @@
 import CacheAside
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Origins
@@ -67,7 +68,10 @@ public struct CacheLoadServer: Service {
 
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.seconds * 1e9)))),
+            server: HTTPServerBuilder { [idleTimeout = configuration.idleTimeout] responder in
+                HTTP1ChannelWithHTTP10Semantics(inner: HTTP1Channel(
+                    responder: responder, configuration: .init(idleTimeout: .nanoseconds(Int64(idleTimeout.seconds * 1e9)))))
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cacheload", backlog: 4096),
             onServerRunning: { [onListening] channel in await onListening(channel.localAddress?.port ?? 0) },

@@ -51,7 +51,7 @@ struct PrometheusScrapeTests {
               (try? await client.execute(HTTPRequest(url: "http://127.0.0.1:\(prometheusPort)/-/ready")).status) != 200 {
             try await Task.sleep(for: .milliseconds(100))
         }
-        let load = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "300", "-c", "10", "-d", "6s", "-q",
+        let load = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "300", "-c", "10", "-d", "10s", "-q",
                                       "--keys", "1-200", "--distribution", "zipf:0.99", "--metrics-listen", "127.0.0.1:\(loadPort)"])
 
         // The load generator's series arrive while it runs.
@@ -63,6 +63,21 @@ struct PrometheusScrapeTests {
         }
         let targets = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(prometheusPort)/api/v1/targets")).text
         #expect((loadResponses ?? 0) > 0, "\(targets)")
+
+        // Every Grafana panel expression parses and returns data while the run goes on.
+        try await Task.sleep(for: .seconds(3))
+        let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: TestServices.repositoryRoot
+            .appendingPathComponent("dashboards/grafana/cacheload.json"))) as? [String: Any]
+        let panels = try #require(dashboard?["panels"] as? [[String: Any]])
+        #expect(panels.count >= 10)
+        for panel in panels {
+            for target in panel["targets"] as? [[String: Any]] ?? [] {
+                let expression = (target["expr"] as? String ?? "")
+                    .replacingOccurrences(of: "$__rate_interval", with: "5s").replacingOccurrences(of: "$instance", with: ".*")
+                let value = try await query(client, port: prometheusPort, expression)
+                #expect(value != nil, "panel \(panel["title"] ?? "") returned no data: \(expression)")
+            }
+        }
         #expect(waitForExit(load) == 0)
 
         // After the run the counters stand still; the next scrape gives the final ratio.

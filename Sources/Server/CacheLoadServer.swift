@@ -107,12 +107,24 @@ public struct CacheLoadServer: Service {
         let slowPage = SlowPageRoute(cache: cache, catalog: catalog, ttl: configuration.slowPageTTL)
         router.get("/", use: slowPage.page)
 
+        let objects = ObjectRoutes(
+            cache: cache,
+            store: configuration.s3.map { s3 in
+                S3ObjectStore(configuration: s3, credentials: configuration.awsCredentials ?? {
+                    try await AWSCredentialChain().resolve().credentials
+                })
+            },
+            maxCacheBytes: configuration.s3MaxCacheBytes, maxObjectBytes: 16 * 1024 * 1024,
+            notCached: registry.counter("objects_not_cached", help: "S3 objects served without caching because they exceed the size limit."))
+        router.get("/object/:key", use: objects.get)
+
         let warm = WarmRoute(cache: cache, catalog: catalog)
         router.group()
             .add(middleware: AdminAuthorization(token: configuration.adminToken))
             .put("/product/:id", use: products.put)
             .delete("/product/:id", use: products.delete)
             .post("/admin/warm", use: warm.warm)
+            .put("/object/:key", use: objects.put)
         return router
     }
 }

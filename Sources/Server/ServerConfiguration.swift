@@ -1,4 +1,6 @@
 import CacheAside
+import HTTPCurl
+import Origins
 import Postgres
 import Redis
 
@@ -20,6 +22,12 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Idle keep-alive connections are closed after this long.
     public var idleTimeout: Duration
+    /// The S3 origin behind `/object/{key}`; `nil` leaves those routes answering 404.
+    public var s3: S3Configuration?
+    /// Objects larger than this are served from S3 without being cached.
+    public var s3MaxCacheBytes: Int
+    /// Credentials for S3 (the AWS chain by default).
+    public var awsCredentials: (@Sendable () async throws -> AWSCredentials)?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080,
@@ -37,5 +45,8 @@ public struct ServerConfiguration: Sendable {
         self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
+        self.s3 = nil
+        self.s3MaxCacheBytes = 512 * 1024
+        self.awsCredentials = nil
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CacheAside
 import Foundation
 import Logging
+import Origins
 import Server
 import Telemetry
 import ServiceLifecycle
@@ -50,6 +51,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections.")
     var postgresPool: Int = 16
 
+    @Option(help: "S3 bucket behind GET /object/{key} (endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
+    var s3Bucket: String?
+
+    @Option(help: "Objects larger than this many bytes are served from S3 without being cached.")
+    var s3MaxCacheBytes: Int = 512 * 1024
+
     @OptionGroup var cloudWatch: CloudWatchOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -67,7 +74,7 @@ struct Serve: AsyncParsableCommand {
         bootstrapLogging(logging.logLevel)
         let address = try ListenAddress(listen)
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: address.host, port: address.port,
             redis: try connections.redisConfiguration(poolSize: redisPool),
             postgres: try connections.postgresConfiguration(poolSize: postgresPool),
@@ -75,6 +82,10 @@ struct Serve: AsyncParsableCommand {
                 enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl),
             slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
             adminToken: token)
+        if let s3Bucket {
+            configuration.s3 = S3Configuration(bucket: s3Bucket, region: AWSCredentialChain().region(), endpoint: S3Configuration.endpoint())
+            configuration.s3MaxCacheBytes = s3MaxCacheBytes
+        }
         let logger = Logger(label: "cacheload.serve")
         let registry = MetricsRegistry()
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)

@@ -35,7 +35,10 @@ public final class TestServer: Sendable {
         products: Int = 1005,
         slowSeconds: Double = 0.5,
         redisCommandTimeout: Duration = .milliseconds(500),
-        httpConcurrency: Int = 8
+        httpConcurrency: Int = 8,
+        s3Bucket: String? = nil,
+        s3MaxCacheBytes: Int = 512 * 1024,
+        awsSecret: String? = nil
     ) async throws -> TestServer {
         let redisServer = try RedisServerProcess()
         var databaseName: String?
@@ -60,10 +63,16 @@ public final class TestServer: Sendable {
         redis.commandTimeout = redisCommandTimeout
         redis.connectTimeout = .milliseconds(500)
         redis.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, redis: redis,
             postgres: try PostgresConfiguration(databaseURL, poolSize: 8, acquireTimeout: .seconds(5), connectTimeout: .seconds(2)),
             cache: cache, adminToken: adminToken)
+        if let s3Bucket {
+            configuration.s3 = S3Configuration(bucket: s3Bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint)
+            configuration.s3MaxCacheBytes = s3MaxCacheBytes
+            let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: awsSecret ?? TestServices.awsSecretAccessKey)
+            configuration.awsCredentials = { credentials }
+        }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "cacheload.test-server")
         logger.logLevel = .warning

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPCurl
+
+/// Where the S3 objects live.
+public struct S3Configuration: Sendable {
+    public var bucket: String
+    public var region: String
+    /// A local S3 (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`): path-style URLs `endpoint/bucket/key`.
+    /// `nil`: AWS, virtual-hosted `https://bucket.s3.region.amazonaws.com/key`.
+    public var endpoint: String?
+
+    public init(bucket: String, region: String, endpoint: String?) {
+        self.bucket = bucket
+        self.region = region
+        self.endpoint = endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    /// The endpoint the AWS SDKs would use for S3 from the environment.
+    public static func endpoint(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+    }
+}
+
+/// An S3 object: its bytes and content type.
+public struct S3Object: Sendable, Equatable {
+    public var body: [UInt8]
+    public var contentType: String
+
+    public init(body: [UInt8], contentType: String) {
+        self.body = body
+        self.contentType = contentType
+    }
+}
+
+/// An S3 call that failed; the message carries S3's error code.
+public struct S3Error: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+    public var description: String { "S3 \(status): \(message)" }
+}
+
+/// The S3 origin: GetObject, PutObject, DeleteObject and CreateBucket over libcurl with SigV4
+/// (service `s3`). curl 7.88 needs the payload hash given as `x-amz-content-sha256`.
+public final class S3ObjectStore: Sendable {
+    public let configuration: S3Configuration
+    private let http: HTTPClient
+    private let credentials: @Sendable () async throws -> AWSCredentials
+
+    public init(configuration: S3Configuration, credentials: @escaping @Sendable () async throws -> AWSCredentials,
+                http: HTTPClient = HTTPClient(concurrency: 8)) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.http = http
+    }
+
+    /// The object, or `nil` when S3 has no such key.
+    public func object(_ key: String) async throws -> S3Object? {
+        let response = try await send(.GET, key: key)
+        if response.status == 404 { return nil }
+        try check(response)
+        return S3Object(body: response.body, contentType: response.header("Content-Type") ?? "application/octet-stream")
+    }
+
+    /// Writes (or overwrites) an object.
+    public func put(_ key: String, _ object: S3Object) async throws {
+        try check(try await send(.PUT, key: key, body: object.body, contentType: object.contentType))
+    }
+
+    /// Deletes an object (no error when it did not exist).
+    public func delete(_ key: String) async throws {
+        let response = try await send(.DELETE, key: key)
+        if response.status != 404 { try check(response) }
+    }
+
+    /// Creates the bucket unless it is already ours.
+    public func createBucket() async throws {
+        let response = try await send(.PUT, key: nil)
+        if response.status == 409, response.text.contains("BucketAlreadyOwnedByYou") { return }
+        try check(response)
+    }
+
+    private func url(_ key: String?) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~/")
+        let path = key.map { "/" + ($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0) } ?? ""
+        if let endpoint = configuration.endpoint {
+            return "\(endpoint)/\(configuration.bucket)\(path)"
+        }
+        return "https://\(configuration.bucket).s3.\(configuration.region).amazonaws.com\(path.isEmpty ? "/" : path)"
+    }
+
+    private func send(_ method: HTTPRequest.Method, key: String?, body: [UInt8]? = nil, contentType: String? = nil) async throws -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("x-amz-content-sha256", SHA256.hex(body ?? []))]
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        return try await http.execute(HTTPRequest(
+            method: method, url: url(key), headers: headers, body: body, timeout: .seconds(30), connectTimeout: .seconds(3),
+            signing: AWSSigning(region: configuration.region, service: "s3", credentials: try await credentials())))
+    }
+
+    private func check(_ response: HTTPResponse) throws {
+        guard (200..<300).contains(response.status) else {
+            let text = response.text
+            let code = text.range(of: "<Code>").flatMap { start in
+                text.range(of: "</Code>", range: start.upperBound..<text.endIndex).map { String(text[start.upperBound..<$0.lowerBound]) }
+            }
+            throw S3Error(status: response.status, message: code ?? String(text.prefix(200)))
+        }
+    }
+}

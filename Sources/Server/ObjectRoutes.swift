@@ -1,0 +1,90 @@
+import CacheAside
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Origins
+import Telemetry
+
+/// `GET /object/{key}`: cache-aside over S3 (the "Caching Amazon S3 with ElastiCache for Redis"
+/// sample). `PUT /object/{key}` (admin) overwrites the object and invalidates the cached copy.
+/// Objects above `maxCacheBytes` are served from S3 and never cached (counted).
+struct ObjectRoutes: Sendable {
+    let cache: CacheAside
+    let store: S3ObjectStore?
+    let maxCacheBytes: Int
+    let maxObjectBytes: Int
+    let notCached: Counter
+
+    /// Thrown by the load to keep a large object out of the cache while still answering with it.
+    private struct TooLargeToCache: Error {
+        let object: S3Object
+    }
+
+    static func cacheKey(_ key: String) -> String { "object:\(key)" }
+
+    static func validKey(_ key: String?) -> String? {
+        guard let key, (1...512).contains(key.utf8.count),
+              !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return nil }
+        return key
+    }
+
+    func get(_ request: Request, context: some RequestContext) async -> Response {
+        guard let store else { return Self.notConfigured }
+        guard let key = Self.validKey(context.parameters.get("key")) else { return Self.invalidKey }
+        let result: CacheResult
+        do {
+            result = try await cache.fetch(Self.cacheKey(key)) { [maxCacheBytes] in
+                guard let object = try await store.object(key) else { return nil }
+                if object.body.count > maxCacheBytes { throw TooLargeToCache(object: object) }
+                return Self.encode(object)
+            }
+        } catch let large as TooLargeToCache {
+            notCached.increment()
+            return Self.respond(large.object, status: .bypass)
+        } catch {
+            return JSONResponse.error(.badGateway, "S3 is unavailable or refused the request and the object is not cached: \(error)")
+        }
+        guard let value = result.value, let object = Self.decode(Array(value.readableBytesView)) else {
+            return JSONResponse.error(.notFound, "object \"\(key)\" not found", headers: [JSONResponse.xCache: result.status.rawValue])
+        }
+        return Self.respond(object, status: result.status)
+    }
+
+    func put(_ request: Request, context: some RequestContext) async -> Response {
+        guard let store else { return Self.notConfigured }
+        guard let key = Self.validKey(context.parameters.get("key")) else { return Self.invalidKey }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxObjectBytes)
+        } catch {
+            return JSONResponse.error(.contentTooLarge, "the object is larger than \(maxObjectBytes) bytes")
+        }
+        let contentType = request.headers[.contentType] ?? "application/octet-stream"
+        do {
+            try await store.put(key, S3Object(body: Array(body.readableBytesView), contentType: contentType))
+        } catch {
+            return JSONResponse.error(.badGateway, "S3 refused the object: \(error)")
+        }
+        let invalidated = await cache.invalidate(Self.cacheKey(key))
+        return JSONResponse.object(.ok, ["key": key, "bytes": body.readableBytes, "cache_invalidated": invalidated])
+    }
+
+    private static let notConfigured = JSONResponse.error(.notFound, "the S3 origin is not configured: start the server with --s3-bucket")
+    private static let invalidKey = JSONResponse.error(.badRequest, "invalid object key: expected 1 to 512 bytes without control characters")
+
+    private static func respond(_ object: S3Object, status: CacheStatus) -> Response {
+        Response(status: .ok, headers: [.contentType: object.contentType, JSONResponse.xCache: status.rawValue],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: object.body)))
+    }
+
+    /// Cached form: content-type length (1 byte), content type, body.
+    static func encode(_ object: S3Object) -> [UInt8] {
+        let type = Array(object.contentType.utf8.prefix(255))
+        return [UInt8(type.count)] + type + object.body
+    }
+
+    static func decode(_ bytes: [UInt8]) -> S3Object? {
+        guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length else { return nil }
+        return S3Object(body: Array(bytes[(1 + length)...]), contentType: String(decoding: bytes[1..<(1 + length)], as: UTF8.self))
+    }
+}

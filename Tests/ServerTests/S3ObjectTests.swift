@@ -1,0 +1,86 @@
+import Foundation
+import HTTPCurl
+import Origins
+import Testing
+import TestSupport
+
+@Suite("GET /object/{key}: cache-aside over S3 (moto_server, signatures checked)")
+struct S3ObjectTests {
+    private func store(_ bucket: String) -> S3ObjectStore {
+        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
+        return S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                             credentials: { credentials })
+    }
+
+    private func bucket() async throws -> (String, S3ObjectStore) {
+        let name = "cacheload-test-\(UUID().uuidString.prefix(8).lowercased())"
+        let store = store(name)
+        try await store.createBucket()
+        return (name, store)
+    }
+
+    @Test("lazy loading: MISS from S3, then HIT from Redis, content type preserved; unknown key 404, negatively cached")
+    func lazyLoad() async throws {
+        let (bucket, store) = try await bucket()
+        try await store.put("greeting", S3Object(body: Array("hello from S3".utf8), contentType: "text/plain"))
+        let server = try await TestServer.start(s3Bucket: bucket)
+        let first = try await server.request(.GET, "/object/greeting")
+        #expect(first.status == 200)
+        #expect(first.header("X-Cache") == "MISS")
+        #expect(first.header("Content-Type") == "text/plain")
+        #expect(first.text == "hello from S3")
+        let second = try await server.request(.GET, "/object/greeting")
+        #expect(second.header("X-Cache") == "HIT")
+        #expect(second.text == "hello from S3")
+        #expect(second.header("Content-Type") == "text/plain")
+
+        let missing = try await server.request(.GET, "/object/nothing-here")
+        #expect(missing.status == 404)
+        #expect(try await server.request(.GET, "/object/nothing-here").header("X-Cache") == "HIT")
+        await server.stop()
+    }
+
+    @Test("PUT /object/{key} (admin) overwrites in S3 and invalidates: the next GET is a MISS with the new bytes")
+    func overwriteInvalidates() async throws {
+        let (bucket, store) = try await bucket()
+        try await store.put("doc", S3Object(body: Array("v1".utf8), contentType: "text/plain"))
+        let server = try await TestServer.start(s3Bucket: bucket)
+        #expect(try await server.request(.GET, "/object/doc").text == "v1")
+        #expect(try await server.request(.GET, "/object/doc").header("X-Cache") == "HIT")
+        #expect(try await server.request(.PUT, "/object/doc", body: "v2").status == 401)
+        let put = try await server.request(.PUT, "/object/doc", body: "v2", token: server.adminToken)
+        #expect(put.status == 200)
+        let after = try await server.request(.GET, "/object/doc")
+        #expect(after.header("X-Cache") == "MISS")
+        #expect(after.text == "v2")
+        #expect(try await store.object("doc")?.body == Array("v2".utf8))
+        await server.stop()
+    }
+
+    @Test("objects above the size limit are served from S3 and never cached (counted)")
+    func largeNotCached() async throws {
+        let (bucket, store) = try await bucket()
+        let big = [UInt8](repeating: 42, count: 600 * 1024)
+        try await store.put("big", S3Object(body: big, contentType: "application/octet-stream"))
+        let server = try await TestServer.start(s3Bucket: bucket)
+        for _ in 0..<3 {
+            let response = try await server.request(.GET, "/object/big")
+            #expect(response.status == 200)
+            #expect(response.body.count == big.count)
+            #expect(response.header("X-Cache") == "BYPASS")
+        }
+        #expect(try await server.request(.GET, "/metrics").text.contains("cacheload_objects_not_cached_total 3"))
+        await server.stop()
+    }
+
+    @Test("signatures are checked: a server with the wrong secret gets no object, and says so")
+    func wrongSecret() async throws {
+        let (bucket, store) = try await bucket()
+        try await store.put("secret", S3Object(body: Array("x".utf8), contentType: "text/plain"))
+        let server = try await TestServer.start(s3Bucket: bucket, awsSecret: "not-the-secret")
+        let response = try await server.request(.GET, "/object/secret")
+        #expect(response.status == 502)
+        #expect(response.text.contains("SignatureDoesNotMatch"))
+        await server.stop()
+    }
+}

@@ -24,7 +24,7 @@ struct S3: AsyncParsableCommand {
                              credentials: { try await chain.resolve().credentials })
     }
 
-    static func key(_ index: Int) -> String { String(format: "object-%05d", index) }
+    static func key(_ index: Int) -> String { "object-\(index)" }
 
     static func parseSize(_ text: String) throws -> Int {
         let upper = text.uppercased()
@@ -41,7 +41,7 @@ struct S3: AsyncParsableCommand {
             commandName: "load-data",
             abstract: "Create the bucket and N objects of a given size, and cache them in Redis (as the sample's load_data.py does).")
         @Option(help: "Bucket name.") var bucket: String
-        @Option(help: "How many objects (object-00001 …).") var count: Int = 100
+        @Option(help: "How many objects (object-1 … object-N).") var count: Int = 100
         @Option(help: "Size of each object (bytes, KB, MB).") var size: String = "1KB"
         @Flag(help: "Only create the objects; leave Redis alone.") var noCache = false
         @OptionGroup var connections: ConnectionOptions

@@ -18,7 +18,7 @@ struct DemoTests {
         let status = waitForExit(pid)
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "\(log.suffix(2000))")
-        for phase in ["before", "cold-to-warm", "warm", "concurrent-1000", "constant-rate", "slow-page", "alarm"] {
+        for phase in ["before", "cold-to-warm", "warm", "concurrent-1000", "constant-rate", "slow-page", "s3-cache-off", "s3-cache-on", "alarm"] {
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(phase).json").path), "\(phase)")
         }
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json"))) as? [String: Any]
@@ -26,6 +26,7 @@ struct DemoTests {
         #expect((after?["hit_ratio"] as? Double ?? 0) > 0.9)
         #expect((summary?["alarm"] as? String)?.contains("< 80% threshold") == true)
         #expect(log.contains("before / after"))
+        #expect(log.contains("S3 objects: p50"))
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(atPath: output)
     }

@@ -68,13 +68,14 @@ echo "{\"product\":$START_PRODUCT,\"cache_status\":\"HIT\",\"response_time_ms\":
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
 
-start_server() { # start_server on|off → sets SERVER_PORT
+start_server() { # start_server on|off [serve options…] → sets SERVER_PORT
     SERVER_PORT=$(free_port)
-    "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --cache "$1" --log-level warning >"$WORK/serve-$1.log" 2>&1 &
+    local cache=$1; shift
+    "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --cache "$cache" --log-level warning "$@" >"$WORK/serve-$cache.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=($SERVER_PID)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$SERVER_PORT/health" >/dev/null && return; sleep 0.1; done
-    echo "server did not start: $(cat "$WORK/serve-$1.log")" >&2; exit 1
+    echo "server did not start: $(cat "$WORK/serve-$cache.log")" >&2; exit 1
 }
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 
@@ -118,6 +119,16 @@ stop_server
 start_server off
 run_wrk cacheload_cache_off "http://127.0.0.1:$SERVER_PORT"
 stop_server
+
+# The S3 sample: 100 objects of 1 KB, GET /object/{key} with the cache off vs on.
+"$BIN" s3 load-data --bucket cacheload-bench --count 100 --size 1KB --no-cache >/dev/null
+s3_run() {
+    "$BIN" load "http://127.0.0.1:$SERVER_PORT/object/object-{key}" --keys 1-100 -c 50 -d "${DURATION}s" -q |
+        awk '/^ +50.000%/ {p50=$2} /^Requests\/sec:/ {rps=$2} END {print p50, rps}'
+}
+start_server off --s3-bucket cacheload-bench; read -r S3_OFF_P50 S3_OFF_RPS < <(s3_run); stop_server
+start_server on --s3-bucket cacheload-bench; read -r S3_ON_P50 S3_ON_RPS < <(s3_run); stop_server
+echo "S3 objects (1 KB, 100 keys, 50 connections): cache off p50 $S3_OFF_P50 at $S3_OFF_RPS req/s; cache on p50 $S3_ON_P50 at $S3_ON_RPS req/s"
 
 echo
 python3 - "$RPS_nginx_static" "$RPS_cacheload_cache_on" "$RPS_cacheload_cache_off" "$COLD" "$SLOW_P50" "$RATE_P99" "$RATE_ACHIEVED" <<'PY'

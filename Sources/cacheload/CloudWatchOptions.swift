@@ -20,6 +20,9 @@ struct CloudWatchOptions: ParsableArguments {
     @Option(help: "Value of the Environment dimension.")
     var environment: String = "dev"
 
+    @Option(help: ArgumentHelp("Extra dimension on every datum, repeatable.", valueName: "Name=Value"))
+    var dimension: [String] = []
+
     @Option(help: "Seconds aggregated into one datum per metric (60, or 1 with --resolution 1).")
     var flushInterval: Int = 60
 
@@ -32,12 +35,25 @@ struct CloudWatchOptions: ParsableArguments {
     func validate() throws {
         guard [1, 60].contains(resolution) else { throw ValidationError("--resolution must be 1 or 60") }
         guard flushInterval >= 1 else { throw ValidationError("--flush-interval must be at least 1 second") }
+        _ = try extraDimensions()
     }
 
-    func client() -> CloudWatchClient {
+    func extraDimensions() throws -> [Telemetry.Dimension] {
+        try dimension.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--dimension \"\(text)\": expected Name=Value")
+            }
+            return Telemetry.Dimension(String(parts[0]), String(parts[1]))
+        }
+    }
+
+    func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
         let chain = AWSCredentialChain()
         let region = chain.region()
-        return CloudWatchClient(endpoint: CloudWatchClient.endpoint(explicit: cloudwatchEndpoint, region: region), region: region, credentials: chain)
+        let retried = registry?.counter("cloudwatch_requests_retried", help: "PutMetricData requests retried after throttling, 5xx or a network error.")
+        return CloudWatchClient(endpoint: CloudWatchClient.endpoint(explicit: cloudwatchEndpoint, region: region), region: region,
+                                credentials: chain, onRetry: { retried?.increment() })
     }
 
     /// The pusher, when `--cloudwatch` is on.
@@ -45,7 +61,8 @@ struct CloudWatchOptions: ParsableArguments {
         guard cloudwatch else { return nil }
         return CloudWatchPusher(
             configuration: .init(namespace: namespace, service: service, environment: environment,
+                                 extraDimensions: (try? extraDimensions()) ?? [],
                                  flushInterval: .seconds(flushInterval), highResolution: resolution == 1),
-            client: client(), spool: MetricSpool(path: spool), registry: registry, logger: logger)
+            client: client(registry: registry), spool: MetricSpool(path: spool), registry: registry, logger: logger)
     }
 }

@@ -58,7 +58,7 @@ public final class CloudWatchPusher: Service, Sendable {
     private let reportedRejections = Mutex<Set<String>>([])
     private let reportedDrops = Mutex(0)
     private let logger: Logger
-    private let sent, failed, spooledCounter, dropped: Counter?
+    private let sent, failed, spooledCounter, dropped, putRequests: Counter?
     private let spoolSize: Gauge?
 
     public init(configuration: Configuration, client: CloudWatchClient, spool: MetricSpool, registry: MetricsRegistry? = nil,
@@ -71,6 +71,7 @@ public final class CloudWatchPusher: Service, Sendable {
         failed = registry?.counter("cloudwatch_datums_failed", help: "CloudWatch datums rejected by CloudWatch (bad credentials or parameters); not retried.")
         spooledCounter = registry?.counter("cloudwatch_datums_spooled", help: "CloudWatch datums written to the on-disk spool while CloudWatch was unreachable.")
         dropped = registry?.counter("cloudwatch_datums_dropped", help: "CloudWatch datums dropped from a full spool or past CloudWatch's two-week window.")
+        putRequests = registry?.counter("cloudwatch_put_requests", help: "PutMetricData requests made (each carries up to 1000 datums).")
         spoolSize = registry?.gauge("cloudwatch_spool_datums", help: "CloudWatch datums waiting in the on-disk spool.")
     }
 
@@ -123,6 +124,7 @@ public final class CloudWatchPusher: Service, Sendable {
         guard !datums.isEmpty else { return outcome }
         for (body, batch) in PutMetricData.bodies(namespace: configuration.namespace, datums: datums) {
             outcome.requests += 1
+            putRequests?.increment()
             do {
                 try await client.call(body)
                 outcome.delivered += batch.count

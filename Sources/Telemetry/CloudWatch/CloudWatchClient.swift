@@ -101,6 +101,19 @@ public final class CloudWatchClient: Sendable {
         }
     }
 
+    /// GetMetricStatistics: one value of `statistic` (`Sum`, `Minimum`, `Average`, …) per period.
+    public func statistics(namespace: String, metric: String, dimensions: [Dimension], statistic: String,
+                           from start: Date, to end: Date, periodSeconds: Int = 60) async throws -> [Double] {
+        var form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=\(PutMetricData.escape(namespace))"
+        form += "&MetricName=\(PutMetricData.escape(metric))&Period=\(periodSeconds)&Statistics.member.1=\(statistic)"
+        form += "&StartTime=\(PutMetricData.escape(PutMetricData.timestamp(start)))&EndTime=\(PutMetricData.escape(PutMetricData.timestamp(end)))"
+        for (index, dimension) in dimensions.enumerated() {
+            form += "&Dimensions.member.\(index + 1).Name=\(PutMetricData.escape(dimension.name))"
+            form += "&Dimensions.member.\(index + 1).Value=\(PutMetricData.escape(dimension.value))"
+        }
+        return Self.elements(statistic, in: try await call(form)).compactMap(Double.init)
+    }
+
     static func errorCode(_ body: String) -> String? { element("Code", in: body) }
 
     static func errorMessage(_ body: String) -> String { element("Message", in: body) ?? String(body.prefix(200)) }

@@ -37,7 +37,7 @@ extension LoadResult {
             <style>
             body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
             .grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
-            pre{background:#f6f6f6;padding:1em;overflow-x:auto}
+            pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}
             svg text{font-size:11px;fill:#444}
             </style></head><body>
             <h1>cacheload load report</h1>

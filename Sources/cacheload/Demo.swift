@@ -240,7 +240,7 @@ struct Demo: AsyncParsableCommand {
         let escaped = summary.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         return """
             <!doctype html><html><head><meta charset="utf-8"><title>CacheLoad demo</title>
-            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}pre{background:#f6f6f6;padding:1em}</style>
+            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}</style>
             </head><body><h1>CacheLoad demo</h1>
             <table><tr><th>phase</th><th>req/s</th><th>p99 ms</th><th>hit ratio</th><th>result</th></tr>
             \(rows)

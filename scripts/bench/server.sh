@@ -103,9 +103,17 @@ echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, uniform ids 1–1005, $(nproc) core
 printf '%-34s %12s %10s %10s %8s %8s\n' "target" "req/s" "p50" "p99" "sock-err" "non-2xx"
 run_wrk nginx_static "http://127.0.0.1:$NGINX_PORT"
 
-start_server on
+# Cache on, pushing to the local CloudWatch every 5 s, with /metrics scraped during the run.
+start_server on --cloudwatch --flush-interval 5 --environment bench
 "$BIN" warm --top 1005 >/dev/null
+( sleep 2; for _ in $(seq 10); do curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$SERVER_PORT/metrics"; sleep 0.5; done ) >"$WORK/scrapes.txt" &
+SCRAPER=$!
 run_wrk cacheload_cache_on "http://127.0.0.1:$SERVER_PORT"
+wait "$SCRAPER"
+SCRAPE=$(awk '{t += $1; b += $2; n++} END {printf "%.1f ms, %d bytes", t / n * 1000, b / n}' "$WORK/scrapes.txt")
+sleep 5  # one more flush interval, so the run's last datums are pushed
+PUTS=$(curl -s "http://127.0.0.1:$SERVER_PORT/metrics" | awk '/^cacheload_cloudwatch_put_requests_total/ {print $2}')
+DATUMS=$(curl -s "http://127.0.0.1:$SERVER_PORT/metrics" | awk '/^cacheload_cloudwatch_datums_sent_total/ {print $2}')
 # Constant rate, coordinated-omission-correct: 10,000 req/s over 1000 connections.
 RATE_OUT=$("$BIN" load "http://127.0.0.1:$SERVER_PORT/product/{key}" --rate 10000 -c "$CONNECTIONS" -d "${DURATION}s" --warmup 2s -q)
 RATE_P99=$(awk '/^ +99.000%/ {print $2}' <<<"$RATE_OUT")
@@ -128,6 +136,8 @@ s3_run() {
 }
 start_server off --s3-bucket cacheload-bench; read -r S3_OFF_P50 S3_OFF_RPS < <(s3_run); stop_server
 start_server on --s3-bucket cacheload-bench; read -r S3_ON_P50 S3_ON_RPS < <(s3_run); stop_server
+echo "/metrics scraped under load at $CONNECTIONS connections: $SCRAPE (mean of 10)"
+echo "CloudWatch during the cache-on run (flush every 5 s): ${PUTS:-0} PutMetricData requests, ${DATUMS:-0} datums"
 echo "S3 objects (1 KB, 100 keys, 50 connections): cache off p50 $S3_OFF_P50 at $S3_OFF_RPS req/s; cache on p50 $S3_ON_P50 at $S3_ON_RPS req/s"
 
 echo

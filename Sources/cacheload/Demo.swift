@@ -31,6 +31,12 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Seconds slow_version() sleeps.")
     var slowSeconds: Double = 3
 
+    @Option(help: ArgumentHelp("Prometheus binary for the alert phase (skipped when missing).", valueName: "path"))
+    var prometheus: String = "/usr/bin/prometheus"
+
+    @Option(help: ArgumentHelp("Alert rules; the demo shortens their windows and `for` to seconds.", valueName: "file"))
+    var rules: String = "dashboards/prometheus/alerts.yml"
+
     struct Phase {
         var name: String
         var title: String
@@ -125,15 +131,31 @@ struct Demo: AsyncParsableCommand {
         // 7. Alarm: a key spread far wider than the cache holds drives the hit ratio under 80%.
         let alarm = HitRatioAlarm(environment: "demo")
         var alarmLine = "CloudWatch unavailable"
+        var prometheusLine = "Prometheus alert phase skipped (no \(prometheus) or \(rules))"
         do {
             try await alarm.create(with: cloudWatchClient)
             try await redis.flushdb()
+            let alarmPort = DemoPrometheus.freePort()
+            var watcher = try? DemoPrometheus(binary: prometheus, rules: rules, target: alarmPort, directory: "\(reportDir)/prometheus")
+            defer { watcher?.stop() }
+            if let started = watcher, await !started.waitUntilReady(within: .seconds(20)) {
+                started.stop()
+                watcher = nil
+                prometheusLine = "Prometheus did not become ready; alert phase skipped"
+            }
             try await withServer(redisConfiguration, postgresConfiguration, cache: true, logger: logger, registry: MetricsRegistry(),
-                                 pusher: pusher) { port, _ in
+                                 pusher: pusher, port: alarmPort) { port, _ in
                 // A sweep across two million ids, almost all never requested before: nearly every
                 // lookup misses (unknown ids are answered 404 and cached as not-found).
+                let limit: Duration = .seconds(15)
+                let watching = watcher.map { watcher in Task { await watcher.waitForAlert("CacheHitRatioLow", within: limit) } }
                 _ = try await load("alarm", "alarm: a sweep over 2,000,000 mostly unseen ids (the hit ratio falls)", port: port,
-                                   connections: 50, duration: .seconds(quick ? 1 : 3), distribution: .uniform, keys: 1...2_000_000)
+                                   connections: 50, duration: limit, distribution: .uniform, keys: 1...2_000_000)
+                if let watching {
+                    let fired = await watching.value
+                    prometheusLine = fired.map { "Prometheus alert CacheHitRatioLow firing after \(String(format: "%.1f", $0.seconds)) s of the sweep (rules from \(rules), windows shortened to seconds)" }
+                        ?? "Prometheus alert CacheHitRatioLow did not fire"
+                }
             }
             let outcome = await pusher.flush()
             // Read the ratio back from CloudWatch: the lowest CacheHitRatio of the last ten minutes.
@@ -148,12 +170,12 @@ struct Demo: AsyncParsableCommand {
         } catch {
             alarmLine = "CloudWatch step failed: \(error)"
         }
-        say("\n-- alarm\n" + alarmLine)
+        say("\n-- alarm\n" + prometheusLine + "\n" + alarmLine)
 
         let info = (try? await redis.info("stats")) ?? [:]
         await redis.shutdown()
         let summary = Self.summary(before: before, after: after!, phases: phases, redisInfo: info, originQueries: originQueries,
-                                   slowCold: slowCold, alarm: alarmLine)
+                                   slowCold: slowCold, alarm: prometheusLine + "; " + alarmLine)
         say("\n" + summary.text)
         try JSONSerialization.data(withJSONObject: summary.json, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: "\(reportDir)/summary.json"))
@@ -165,10 +187,10 @@ struct Demo: AsyncParsableCommand {
     /// Runs a server in-process for the duration of `body`.
     private func withServer<T: Sendable>(
         _ redis: RedisConfiguration, _ postgres: PostgresConfiguration, cache: Bool, logger: Logger,
-        registry: MetricsRegistry = MetricsRegistry(), pusher: CloudWatchPusher? = nil, s3: S3Configuration? = nil,
+        registry: MetricsRegistry = MetricsRegistry(), pusher: CloudWatchPusher? = nil, s3: S3Configuration? = nil, port: Int = 0,
         _ body: (Int, @escaping @Sendable () -> Int) async throws -> T
     ) async throws -> T {
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, redis: redis, postgres: postgres,
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: port, redis: redis, postgres: postgres,
                                                 cache: .init(enabled: cache))
         configuration.s3 = s3
         let (ports, continuation) = AsyncStream<Int>.makeStream()

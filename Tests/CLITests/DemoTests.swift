@@ -25,6 +25,7 @@ struct DemoTests {
         let after = summary?["after"] as? [String: Any]
         #expect((after?["hit_ratio"] as? Double ?? 0) > 0.9)
         #expect((summary?["alarm"] as? String)?.contains("CloudWatch CacheHitRatio") == true)
+        #expect((summary?["alarm"] as? String)?.contains("Prometheus alert CacheHitRatioLow firing") == true)
         #expect((summary?["alarm"] as? String)?.contains("< 80% threshold") == true)
         #expect(log.contains("before / after"))
         #expect(log.contains("S3 objects: p50"))

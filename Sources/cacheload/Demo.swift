@@ -46,6 +46,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "cacheload.demo")
         logger.logLevel = .warning
+        let signalSources = DemoPrometheus.stopChildrenOnSignal()
+        defer { signalSources.forEach { $0.cancel() } }
         let redisConfiguration = try connections.redisConfiguration()
         let postgresConfiguration = try connections.postgresConfiguration(poolSize: 16)
         let seconds: Duration = quick ? .seconds(2) : .seconds(8)

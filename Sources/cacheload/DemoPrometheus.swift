@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import HTTPCurl
+import Synchronization
 
 /// A throwaway Prometheus for the demo's alert phase: scrapes the demo server every second and
 /// evaluates the project's alert rules with their windows shortened from minutes to seconds.
@@ -33,6 +35,25 @@ final class DemoPrometheus: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
+        Self.children.withLock { $0.insert(process.processIdentifier) }
+    }
+
+    /// Children to stop if the demo is interrupted (Ctrl-C or SIGTERM).
+    static let children = Mutex<Set<Int32>>([])
+
+    /// On SIGINT/SIGTERM: stop the Prometheus children, then exit 130 (the servers are in-process).
+    static func stopChildrenOnSignal() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                for pid in children.withLock({ $0 }) { kill(pid, SIGTERM) }
+                FileHandle.standardError.write(Data("\ndemo interrupted; stopped what it started\n".utf8))
+                exit(130)
+            }
+            source.resume()
+            return source
+        }
     }
 
     /// Waits until Prometheus answers `/-/ready` (its storage and rule manager are up).
@@ -64,6 +85,7 @@ final class DemoPrometheus: @unchecked Sendable {
     }
 
     func stop() {
+        Self.children.withLock { _ = $0.remove(process.processIdentifier) }
         if process.isRunning { process.terminate() }
         Task { [http] in await http.shutdown() }
     }

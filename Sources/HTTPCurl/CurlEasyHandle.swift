@@ -21,8 +21,13 @@ final class CurlEasyHandle: @unchecked Sendable {
 
     /// Sends `request` and collects the response.
     func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        try perform(request, collector: ResponseCollector())
+    }
+
+    /// Sends `request`, handing the head to `collector.onHead` as soon as it is complete and
+    /// every body chunk to `collector.onBody` as it arrives (nothing is accumulated).
+    func perform(_ request: HTTPRequest, collector: ResponseCollector) throws(HTTPClientError) -> HTTPResponse {
         curl_easy_reset(handle)
-        let collector = ResponseCollector()
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -58,7 +63,8 @@ final class CurlEasyHandle: @unchecked Sendable {
 
         _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
-            collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            if let onBody = collector.onBody { onBody(Array(bytes)) } else { collector.body.append(contentsOf: bytes) }
             return size * count
         }
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
@@ -116,16 +122,30 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 }
 
-/// Gathers the status line's headers and the body as libcurl delivers them.
-private final class ResponseCollector {
+/// Gathers the status line's headers and the body as libcurl delivers them — or, for
+/// streaming, hands them on as they come.
+///
+/// `@unchecked Sendable`: only the thread running the transfer touches it.
+final class ResponseCollector: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
+    private var status = 0
+    /// Streaming: called once, when the final response's headers are complete.
+    var onHead: ((Int, [(name: String, value: String)]) -> Void)?
+    /// Streaming: called with each body chunk instead of accumulating it.
+    var onBody: (([UInt8]) -> Void)?
 
     func addHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
+        if line.isEmpty {
+            if !(100..<200).contains(status), let onHead {
+                self.onHead = nil
+                onHead(status, headers)
+            }
+        } else if line.hasPrefix("HTTP/") {
             // A new response (after 100 Continue or a redirect): keep only the final headers.
             headers.removeAll()
+            status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
         } else if let colon = line.firstIndex(of: ":") {
             let name = String(line[..<colon])
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
 /// An HTTP client over libcurl whose blocking transfers run on a thread pool of their own, so
@@ -31,9 +32,61 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Sends the request and returns as soon as the response head is in; the body follows as
+    /// chunks in `body`, as libcurl receives them (for objects too large to hold in memory).
+    public func stream(_ request: HTTPRequest) async throws -> HTTPStreamingResponse {
+        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        return try await withCheckedThrowingContinuation { (head: CheckedContinuation<HTTPStreamingResponse, any Error>) in
+            let collector = ResponseCollector()
+            let headDelivered = NIOLockedValueBox(false)
+            collector.onHead = { status, headers in
+                headDelivered.withLockedValue { $0 = true }
+                head.resume(returning: HTTPStreamingResponse(status: status, headers: headers, body: body))
+            }
+            collector.onBody = { continuation.yield($0) }
+            let freeHandles = self.freeHandles
+            let job = threadPool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
+                let handle = freeHandles.withLockedValue { $0.popLast() } ?? CurlEasyHandle()
+                defer { freeHandles.withLockedValue { $0.append(handle) } }
+                _ = try handle.perform(request, collector: collector)
+            }
+            job.whenComplete { result in
+                switch result {
+                case .success:
+                    continuation.finish()
+                case .failure(let error):
+                    continuation.finish(throwing: error)
+                }
+                if !headDelivered.withLockedValue({ $0 }) {
+                    head.resume(throwing: result.failureError ?? HTTPClientError(.transport, "the response ended before its head"))
+                }
+            }
+        }
+    }
+
     /// Stops the thread pool; in-flight requests finish first.
     public func shutdown() async {
         try? await threadPool.shutdownGracefully()
         freeHandles.withLockedValue { $0.removeAll() }
+    }
+}
+
+/// A response whose body arrives as a stream of chunks.
+public struct HTTPStreamingResponse: Sendable {
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+    public let body: AsyncThrowingStream<[UInt8], any Error>
+
+    /// The first value of header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return headers.first { $0.name.lowercased() == lowered }?.value
+    }
+}
+
+extension Result {
+    var failureError: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

@@ -61,6 +61,28 @@ public final class S3ObjectStore: Sendable {
         return S3Object(body: response.body, contentType: response.header("Content-Type") ?? "application/octet-stream")
     }
 
+    /// Size and content type (HeadObject), or `nil` when S3 has no such key.
+    public func head(_ key: String) async throws -> (size: Int, contentType: String)? {
+        let response = try await send(.HEAD, key: key)
+        if response.status == 404 { return nil }
+        guard (200..<300).contains(response.status) else {
+            // A HEAD answer has no body, so no error code: say what a 403 usually means.
+            let hint = response.status == 403 ? "HeadObject refused (bad credentials or signature, or no permission)" : "HeadObject failed"
+            throw S3Error(status: response.status, message: hint)
+        }
+        return (Int(response.header("Content-Length") ?? "") ?? 0, response.header("Content-Type") ?? "application/octet-stream")
+    }
+
+    /// The object's bytes as they arrive from S3, without holding the whole object in memory.
+    public func stream(_ key: String) async throws -> (contentType: String, body: AsyncThrowingStream<[UInt8], any Error>) {
+        let response = try await http.stream(HTTPRequest(
+            method: .GET, url: url(key), headers: [("x-amz-content-sha256", SHA256.hex([]))], timeout: .seconds(300),
+            connectTimeout: .seconds(3),
+            signing: AWSSigning(region: configuration.region, service: "s3", credentials: try await credentials())))
+        guard (200..<300).contains(response.status) else { throw S3Error(status: response.status, message: "GetObject failed") }
+        return (response.header("Content-Type") ?? "application/octet-stream", response.body)
+    }
+
     /// Writes (or overwrites) an object.
     public func put(_ key: String, _ object: S3Object) async throws {
         try check(try await send(.PUT, key: key, body: object.body, contentType: object.contentType))

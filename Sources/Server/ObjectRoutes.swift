@@ -15,9 +15,9 @@ struct ObjectRoutes: Sendable {
     let maxObjectBytes: Int
     let notCached: Counter
 
-    /// Thrown by the load to keep a large object out of the cache while still answering with it.
+    /// Thrown by the load to keep a large object out of the cache; the route streams it instead.
     private struct TooLargeToCache: Error {
-        let object: S3Object
+        let size: Int
     }
 
     static func cacheKey(_ key: String) -> String { "object:\(key)" }
@@ -34,13 +34,21 @@ struct ObjectRoutes: Sendable {
         let result: CacheResult
         do {
             result = try await cache.fetch(Self.cacheKey(key)) { [maxCacheBytes] in
+                // The size decides before any byte is read: large objects are never buffered.
+                guard let head = try await store.head(key) else { return nil }
+                if head.size > maxCacheBytes { throw TooLargeToCache(size: head.size) }
                 guard let object = try await store.object(key) else { return nil }
-                if object.body.count > maxCacheBytes { throw TooLargeToCache(object: object) }
                 return Self.encode(object)
             }
-        } catch let large as TooLargeToCache {
+        } catch is TooLargeToCache {
             notCached.increment()
-            return Self.respond(large.object, status: .bypass)
+            do {
+                let (contentType, chunks) = try await store.stream(key)
+                return Response(status: .ok, headers: [.contentType: contentType, JSONResponse.xCache: CacheStatus.bypass.rawValue],
+                                body: ResponseBody(asyncSequence: chunks.map { ByteBuffer(bytes: $0) }))
+            } catch {
+                return JSONResponse.error(.badGateway, "S3 is unavailable or refused the request: \(error)")
+            }
         } catch {
             return JSONResponse.error(.badGateway, "S3 is unavailable or refused the request and the object is not cached: \(error)")
         }

@@ -57,19 +57,22 @@ struct S3ObjectTests {
         await server.stop()
     }
 
-    @Test("objects above the size limit are served from S3 and never cached (counted)")
+    @Test("objects above the size limit are streamed from S3 and never cached (counted)")
     func largeNotCached() async throws {
         let (bucket, store) = try await bucket()
-        let big = [UInt8](repeating: 42, count: 600 * 1024)
+        let big = (0..<(5 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
         try await store.put("big", S3Object(body: big, contentType: "application/octet-stream"))
         let server = try await TestServer.start(s3Bucket: bucket)
         for _ in 0..<3 {
             let response = try await server.request(.GET, "/object/big")
             #expect(response.status == 200)
-            #expect(response.body.count == big.count)
+            #expect(response.body == big)
             #expect(response.header("X-Cache") == "BYPASS")
+            #expect(response.header("Content-Type") == "application/octet-stream")
         }
         #expect(try await server.request(.GET, "/metrics").text.contains("cacheload_objects_not_cached_total 3"))
+        let redis = try await server.request(.GET, "/stats")
+        #expect((jsonObject(redis)["server"] as? [String: Any])?["fills"] as? Int == 0)
         await server.stop()
     }
 
@@ -80,7 +83,13 @@ struct S3ObjectTests {
         let server = try await TestServer.start(s3Bucket: bucket, awsSecret: "not-the-secret")
         let response = try await server.request(.GET, "/object/secret")
         #expect(response.status == 502)
-        #expect(response.text.contains("SignatureDoesNotMatch"))
+        #expect(response.text.contains("S3 403"))
+        // The store reports S3's own error code where S3 sends one (GET has a body, HEAD has not).
+        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: "not-the-secret")
+        let wrong = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                                  credentials: { credentials })
+        await #expect(throws: S3Error.self) { try await wrong.object("secret") }
+        do { _ = try await wrong.object("secret") } catch let error as S3Error { #expect(error.message == "SignatureDoesNotMatch") }
         await server.stop()
     }
 }

@@ -74,14 +74,12 @@ public final class LoadEngine: Sendable {
 
     private func snapshot(_ workers: [LoopWorker]) async throws -> (LoadCounts, [SecondSample]) {
         var counts = LoadCounts()
-        var merged = Recorder()
+        var merged: [SecondSample] = []
         for worker in workers {
             let (workerCounts, seconds) = try await worker.eventLoop.submit { worker.snapshot() }.get()
             counts.merge(workerCounts)
-            var partial = Recorder()
-            partial.seconds = seconds
-            merged.merge(partial)
+            SecondSample.merge(seconds, into: &merged)
         }
-        return (counts, merged.seconds)
+        return (counts, merged)
     }
 }

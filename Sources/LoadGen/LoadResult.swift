@@ -26,7 +26,7 @@ public struct LoadResult: Sendable, Codable {
         targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) }
         distribution = plan.distribution.description
         keys = "\(plan.keys.lowerBound)-\(plan.keys.upperBound)"
-        durationSeconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        durationSeconds = measured
         self.interrupted = interrupted
         counts = recorder.counts
         seconds = recorder.seconds
@@ -61,8 +61,7 @@ public struct LoadResult: Sendable, Codable {
         durationSeconds = max(durationSeconds, other.durationSeconds)
         connections += other.connections
         if let rate = targetRate, let otherRate = other.targetRate { targetRate = rate + otherRate }
-        while seconds.count < other.seconds.count { seconds.append(SecondSample(second: seconds.count)) }
-        for sample in other.seconds { seconds[sample.second].merge(sample) }
+        SecondSample.merge(other.seconds, into: &seconds)
         interrupted = interrupted || other.interrupted
     }
 

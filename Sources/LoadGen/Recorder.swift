@@ -50,8 +50,7 @@ struct Recorder {
         hitLatency.add(other.hitLatency)
         missLatency.add(other.missLatency)
         counts.merge(other.counts)
-        while seconds.count < other.seconds.count { seconds.append(SecondSample(second: seconds.count)) }
-        for sample in other.seconds { seconds[sample.second].merge(sample) }
+        SecondSample.merge(other.seconds, into: &seconds)
     }
 }
 
@@ -127,6 +126,12 @@ public struct SecondSample: Sendable, Codable {
         if failed { errors += 1 }
         if cache == .hit { hits += 1 } else if cache == .miss { misses += 1 }
         _ = histogram.record(microseconds)
+    }
+
+    /// Adds a time series to another, second by second.
+    static func merge(_ series: [SecondSample], into target: inout [SecondSample]) {
+        while target.count < series.count { target.append(SecondSample(second: target.count)) }
+        for sample in series { target[sample.second].merge(sample) }
     }
 
     mutating func merge(_ other: SecondSample) {

@@ -30,6 +30,18 @@ public struct S3Object: Sendable, Equatable {
         self.body = body
         self.contentType = contentType
     }
+
+    /// The form kept in the cache: content-type length (1 byte), content type, body.
+    public var cacheValue: [UInt8] {
+        let type = Array(contentType.utf8.prefix(255))
+        return [UInt8(type.count)] + type + body
+    }
+
+    /// Reads ``cacheValue`` back; `nil` for bytes that are not one.
+    public init?(cacheValue bytes: [UInt8]) {
+        guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length else { return nil }
+        self.init(body: Array(bytes[(1 + length)...]), contentType: String(decoding: bytes[1..<(1 + length)], as: UTF8.self))
+    }
 }
 
 /// An S3 call that failed; the message carries S3's error code.
@@ -122,10 +134,7 @@ public final class S3ObjectStore: Sendable {
     private func check(_ response: HTTPResponse) throws {
         guard (200..<300).contains(response.status) else {
             let text = response.text
-            let code = text.range(of: "<Code>").flatMap { start in
-                text.range(of: "</Code>", range: start.upperBound..<text.endIndex).map { String(text[start.upperBound..<$0.lowerBound]) }
-            }
-            throw S3Error(status: response.status, message: code ?? String(text.prefix(200)))
+            throw S3Error(status: response.status, message: XMLText.element("Code", in: text) ?? String(text.prefix(200)))
         }
     }
 }

@@ -55,6 +55,12 @@ public final class RedisClient: Sendable {
     /// `DEL key…`: how many keys existed.
     @discardableResult
     public func del(_ keys: String...) async throws -> Int {
+        try await del(keys)
+    }
+
+    /// `DEL key…` for a list of keys: how many existed.
+    @discardableResult
+    public func del(_ keys: [String]) async throws -> Int {
         try await integer(.del(keys))
     }
 

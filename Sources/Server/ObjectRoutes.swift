@@ -38,7 +38,7 @@ struct ObjectRoutes: Sendable {
                 guard let head = try await store.head(key) else { return nil }
                 if head.size > maxCacheBytes { throw TooLargeToCache(size: head.size) }
                 guard let object = try await store.object(key) else { return nil }
-                return Self.encode(object)
+                return object.cacheValue
             }
         } catch is TooLargeToCache {
             notCached.increment()
@@ -52,7 +52,7 @@ struct ObjectRoutes: Sendable {
         } catch {
             return JSONResponse.error(.badGateway, "S3 is unavailable or refused the request and the object is not cached: \(error)")
         }
-        guard let value = result.value, let object = Self.decode(Array(value.readableBytesView)) else {
+        guard let value = result.value, let object = S3Object(cacheValue: Array(value.readableBytesView)) else {
             return JSONResponse.error(.notFound, "object \"\(key)\" not found", headers: [JSONResponse.xCache: result.status.rawValue])
         }
         return Self.respond(object, status: result.status)
@@ -83,16 +83,5 @@ struct ObjectRoutes: Sendable {
     private static func respond(_ object: S3Object, status: CacheStatus) -> Response {
         Response(status: .ok, headers: [.contentType: object.contentType, JSONResponse.xCache: status.rawValue],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: object.body)))
-    }
-
-    /// Cached form: content-type length (1 byte), content type, body.
-    static func encode(_ object: S3Object) -> [UInt8] {
-        let type = Array(object.contentType.utf8.prefix(255))
-        return [UInt8(type.count)] + type + object.body
-    }
-
-    static func decode(_ bytes: [UInt8]) -> S3Object? {
-        guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length else { return nil }
-        return S3Object(body: Array(bytes[(1 + length)...]), contentType: String(decoding: bytes[1..<(1 + length)], as: UTF8.self))
     }
 }

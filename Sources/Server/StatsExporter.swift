@@ -85,7 +85,7 @@ public final class StatsExporter: Service, Sendable {
                   let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                   let server = json["server"] as? [String: Any],
                   let hits = server["hits"] as? Int, let misses = server["misses"] as? Int else {
-                throw CloudWatchError.unexpected("\(serverURL)/stats did not return cacheload server statistics")
+                throw NotServerStatistics(url: serverURL + "/stats")
             }
             let (hitDelta, missDelta) = last.withLock { last -> (Int, Int) in
                 defer { (last.serverHits, last.serverMisses) = (hits, misses) }
@@ -108,9 +108,8 @@ public final class StatsExporter: Service, Sendable {
     }
 }
 
-extension CloudWatchError {
-    static func unexpected(_ message: String) -> any Error {
-        struct Unexpected: Error, CustomStringConvertible { let description: String }
-        return Unexpected(description: message)
-    }
+/// `--server` answered, but not with a cacheload server's `/stats`.
+struct NotServerStatistics: Error, CustomStringConvertible {
+    let url: String
+    var description: String { "\(url) did not return cacheload server statistics" }
 }

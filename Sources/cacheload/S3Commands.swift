@@ -61,8 +61,7 @@ struct S3: AsyncParsableCommand {
                     let body = (0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
                     let object = S3Object(body: body, contentType: "application/octet-stream")
                     try await store.put(S3.key(index), object)
-                    try await redis?.set("object:\(S3.key(index))", [UInt8(object.contentType.utf8.count)] + Array(object.contentType.utf8) + body,
-                                         expireSeconds: 3600)
+                    try await redis?.set("object:\(S3.key(index))", object.cacheValue, expireSeconds: 3600)
                 }
             } catch {
                 await redis?.shutdown()
@@ -87,7 +86,7 @@ struct S3: AsyncParsableCommand {
                     throw CleanExit.message("error: unexpected SCAN reply")
                 }
                 let names = keys.compactMap(\.text)
-                if !names.isEmpty { deleted += try await redis.send(.del(names)).integerValue }
+                if !names.isEmpty { deleted += try await redis.del(names) }
                 cursor = next
             } while cursor != "0"
             await redis.shutdown()
@@ -106,8 +105,4 @@ struct S3: AsyncParsableCommand {
             say("deleted \(count) objects from s3://\(bucket)")
         }
     }
-}
-
-extension RedisReply {
-    var integerValue: Int { if case .integer(let value) = self { value } else { 0 } }
 }

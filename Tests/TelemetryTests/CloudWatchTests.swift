@@ -26,7 +26,7 @@ struct CloudWatchTests {
             + "&EndTime=\(PutMetricData.escape(PutMetricData.timestamp(now.addingTimeInterval(600))))"
             + "&Period=60&Statistics.member.1=Sum&Statistics.member.2=SampleCount"
         let body = try await client.call(form)
-        return CloudWatchClient.elements("Sum", in: body).compactMap(Double.init).reduce(0, +)
+        return XMLText.elements("Sum", in: body).compactMap(Double.init).reduce(0, +)
     }
 
     private func configuration(_ namespace: String) -> CloudWatchPusher.Configuration {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCurl
 
 /// The hit-ratio alarm: metric math `100*hits/(hits+misses)` below a threshold for M of N
 /// periods, missing data not breaching — the definition Terraform deploys, created with
@@ -73,13 +74,13 @@ public struct HitRatioAlarm: Sendable, Equatable {
     /// Reads the alarm back; `nil` when it does not exist.
     public static func describe(_ name: String, with client: CloudWatchClient) async throws -> State? {
         let body = try await client.call("Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=\(PutMetricData.escape(name))")
-        guard let alarm = CloudWatchClient.element("MetricAlarms", in: body), alarm.contains("<AlarmName>") else { return nil }
+        guard let alarm = XMLText.element("MetricAlarms", in: body), alarm.contains("<AlarmName>") else { return nil }
         return State(
-            name: CloudWatchClient.element("AlarmName", in: alarm) ?? name,
-            state: CloudWatchClient.element("StateValue", in: alarm) ?? "UNKNOWN",
-            reason: CloudWatchClient.element("StateReason", in: alarm) ?? "",
-            threshold: CloudWatchClient.element("Threshold", in: alarm) ?? "",
-            comparison: CloudWatchClient.element("ComparisonOperator", in: alarm) ?? "",
-            expressions: CloudWatchClient.elements("Expression", in: alarm))
+            name: XMLText.element("AlarmName", in: alarm) ?? name,
+            state: XMLText.element("StateValue", in: alarm) ?? "UNKNOWN",
+            reason: XMLText.element("StateReason", in: alarm) ?? "",
+            threshold: XMLText.element("Threshold", in: alarm) ?? "",
+            comparison: XMLText.element("ComparisonOperator", in: alarm) ?? "",
+            expressions: XMLText.elements("Expression", in: alarm))
     }
 }

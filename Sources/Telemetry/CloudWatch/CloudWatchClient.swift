@@ -111,30 +111,12 @@ public final class CloudWatchClient: Sendable {
             form += "&Dimensions.member.\(index + 1).Name=\(PutMetricData.escape(dimension.name))"
             form += "&Dimensions.member.\(index + 1).Value=\(PutMetricData.escape(dimension.value))"
         }
-        return Self.elements(statistic, in: try await call(form)).compactMap(Double.init)
+        return XMLText.elements(statistic, in: try await call(form)).compactMap(Double.init)
     }
 
-    static func errorCode(_ body: String) -> String? { element("Code", in: body) }
+    static func errorCode(_ body: String) -> String? { XMLText.element("Code", in: body) }
 
-    static func errorMessage(_ body: String) -> String { element("Message", in: body) ?? String(body.prefix(200)) }
-
-    /// The text of the first `<name>…</name>` in an XML body.
-    static func element(_ name: String, in body: String) -> String? {
-        guard let start = body.range(of: "<\(name)>"), let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) else { return nil }
-        return String(body[start.upperBound..<end.lowerBound])
-    }
-
-    /// Every `<name>…</name>` in an XML body, in order.
-    static func elements(_ name: String, in body: String) -> [String] {
-        var results: [String] = []
-        var searchFrom = body.startIndex
-        while let start = body.range(of: "<\(name)>", range: searchFrom..<body.endIndex),
-              let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) {
-            results.append(String(body[start.upperBound..<end.lowerBound]))
-            searchFrom = end.upperBound
-        }
-        return results
-    }
+    static func errorMessage(_ body: String) -> String { XMLText.element("Message", in: body) ?? String(body.prefix(200)) }
 }
 
 /// A CloudWatch call that failed; `isRetryable` says whether waiting could help.

@@ -4,7 +4,7 @@ SWIFT ?= swift
 SERVICES := scripts/services
 CONFIG ?= debug
 
-.PHONY: all build release test demo bench soak bootstrap services-start services-stop clean
+.PHONY: all build release package test terraform-check demo bench soak bootstrap services-start services-stop clean
 
 all: build
 
@@ -17,8 +17,17 @@ build: bootstrap
 release: bootstrap
 	$(SWIFT) build -c release
 
-# bootstrap → services start → build → test → services stop (also when a step fails).
+# The release tarball Terraform installs on EC2 (bin/cacheload, Swift runtime linked in).
+package: bootstrap
+	scripts/package
+
+# Static checks of terraform/: python-hcl2 parse, checkov, terraform fmt.
+terraform-check: bootstrap
+	@scripts/terraform/check
+
+# bootstrap → terraform checks → services start → build → test → services stop (also when a step fails).
 test: bootstrap
+	@scripts/terraform/check
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start >/dev/null
 	@status=0; \

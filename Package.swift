@@ -184,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl", "Redis"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

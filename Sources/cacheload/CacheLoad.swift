@@ -15,6 +15,7 @@ struct CacheLoad: AsyncParsableCommand {
             Connection settings come from flags, then --config (INI), then REDIS_URL,
             DATABASE_URL and PG* variables.
             """,
+        version: "0.1.0",
         subcommands: [Serve.self, Seed.self, Warm.self, Load.self, Report.self, Export.self, Alarm.self, S3.self, Demo.self]
     )
 }

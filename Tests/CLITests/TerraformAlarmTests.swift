@@ -1,0 +1,139 @@
+import Foundation
+import HTTPCurl
+import Telemetry
+import Testing
+import TestSupport
+
+/// The alarm Terraform deploys must watch exactly the metrics `cacheload export` pushes: a
+/// namespace or dimension that differs by one character leaves the alarm on a metric that never
+/// gets data, and with missing data not breaching it would never fire.
+@Suite("Terraform: the hit-ratio alarm matches what the exporter sends")
+struct TerraformAlarmTests {
+    struct Definition: Decodable {
+        struct Query: Decodable {
+            var id: String
+            var expression: String?
+            var return_data: Bool?
+            var namespace: String?
+            var metric_name: String?
+            var dimensions: [String: String]?
+            var period: Int?
+            var stat: String?
+        }
+        var comparison_operator: String
+        var threshold: Double
+        var evaluation_periods: Int
+        var datapoints_to_alarm: Int
+        var treat_missing_data: String
+        var metric_queries: [Query]
+        var export_args: [String]
+    }
+
+    /// terraform/ read with python-hcl2, variables resolved to their defaults.
+    private func definition() throws -> Definition {
+        let root = TestServices.repositoryRoot
+        let python = root.appendingPathComponent(".tools/hcl2/bin/python").path
+        let script = root.appendingPathComponent("scripts/terraform/hit_ratio_alarm.py").path
+        let json = try run(python, [script, root.appendingPathComponent("terraform").path])
+        return try JSONDecoder().decode(Definition.self, from: Data(json.utf8))
+    }
+
+    @Test("threshold 80, LessThanThreshold, 100*hits/(hits+misses), the pusher's namespace, names and dimensions")
+    func alarmDefinition() throws {
+        let alarm = try definition()
+        let reference = HitRatioAlarm()
+        let pusher = CloudWatchPusher.Configuration()
+        #expect(alarm.comparison_operator == "LessThanThreshold")
+        #expect(alarm.threshold == 80)
+        #expect(alarm.threshold == reference.threshold)
+        #expect(alarm.evaluation_periods == reference.evaluationPeriods)
+        #expect(alarm.datapoints_to_alarm == reference.datapointsToAlarm)
+        #expect(alarm.treat_missing_data == "notBreaching")
+
+        let ratio = try #require(alarm.metric_queries.first { $0.expression != nil })
+        #expect(ratio.expression == HitRatioAlarm.expression)
+        #expect(ratio.return_data == true)
+        let metrics = alarm.metric_queries.filter { $0.expression == nil }
+        #expect(Set(metrics.map(\.id)) == ["hits", "misses"])
+        let expectedDimensions = Dictionary(uniqueKeysWithValues: pusher.dimensions.map { ($0.name, $0.value) })
+        for metric in metrics {
+            #expect(metric.namespace == pusher.namespace)
+            #expect(metric.metric_name == (metric.id == "hits" ? CloudWatchPusher.Name.hits : CloudWatchPusher.Name.misses))
+            #expect(metric.dimensions == expectedDimensions)
+            #expect(metric.stat == "Sum")
+            #expect(metric.period == reference.periodSeconds)
+        }
+    }
+
+    @Test("the export unit's command line delivers datums the alarm's queries find in CloudWatch")
+    func exportFeedsAlarm() async throws {
+        let alarm = try definition()
+        let server = try await TestServer.start()
+        for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
+
+        // The unit's own arguments, with this machine's paths and addresses; the environment is made
+        // unique on both sides so datums of other tests in the same moto do not count.
+        let environment = "tf\(UUID().uuidString.prefix(8).lowercased())"
+        let port = freeLoopbackPort()
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("tf-spool-\(UUID()).jsonl").path
+        var arguments = Array(alarm.export_args.dropFirst())
+        #expect(arguments.first == "export")
+        func replace(_ option: String, with value: String) {
+            guard let index = arguments.firstIndex(of: option), index + 1 < arguments.count else {
+                Issue.record("the export unit has no \(option)")
+                return
+            }
+            arguments[index + 1] = value
+        }
+        let deployedEnvironment = arguments.firstIndex(of: "--environment").map { arguments[$0 + 1] }
+        replace("--server", with: server.baseURL)
+        replace("--listen", with: "127.0.0.1:\(port)")
+        replace("--spool", with: spool)
+        replace("--environment", with: environment)
+        arguments += ["--redis", server.redisServer.url, "--interval", "1", "--flush-interval", "600", "--log-level", "warning"]
+
+        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let pid = try spawn("/usr/bin/env", [
+            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+            binary,
+        ] + arguments)
+        try waitUntilAccepting(port: port, seconds: 10)
+        let client = HTTPClient(concurrency: 1)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        var text = ""
+        while clock.now < deadline {
+            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+            if text.contains("cacheload_export_target_up{target=\"server\"} 1") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(text.contains("cacheload_export_target_up{target=\"server\"} 1"))
+        kill(pid, SIGTERM) // the pusher flushes on SIGTERM
+        #expect(waitForExit(pid) == 0)
+
+        let cloudWatch = CloudWatchClient(
+            endpoint: TestServices.awsEndpoint, region: TestServices.awsRegion,
+            credentials: AWSCredentialChain(environment: [
+                "AWS_ACCESS_KEY_ID": TestServices.awsAccessKeyID, "AWS_SECRET_ACCESS_KEY": TestServices.awsSecretAccessKey,
+            ]))
+        var sums: [String: Double] = [:]
+        for query in alarm.metric_queries where query.expression == nil {
+            var dimensions = try #require(query.dimensions)
+            #expect(dimensions["Environment"] == deployedEnvironment, "the alarm and the unit take Environment from one variable")
+            dimensions["Environment"] = environment
+            let values = try await cloudWatch.statistics(
+                namespace: try #require(query.namespace), metric: try #require(query.metric_name),
+                dimensions: dimensions.sorted { $0.key < $1.key }.map { Telemetry.Dimension($0.key, $0.value) },
+                statistic: try #require(query.stat), from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600),
+                periodSeconds: try #require(query.period))
+            sums[query.id] = values.reduce(0, +)
+        }
+        // Requests 1,1,1,2,2,3: ids 1 and 2 miss once then hit (3 hits), id 3 misses: 3 misses.
+        #expect(sums["hits"] == 3)
+        #expect(sums["misses"] == 3)
+        try? FileManager.default.removeItem(atPath: spool)
+        await client.shutdown()
+        await server.stop()
+    }
+}

@@ -1,0 +1,155 @@
+# CacheLoad on AWS: a VPC, ElastiCache Redis in front of RDS PostgreSQL, the cacheload server
+# (serve + export) on EC2, optional load generators, and the hit-ratio alarm with its dashboard.
+# Everything at rest is encrypted with one customer-managed key; nothing listens on the internet.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+# The release tarball is built on Debian 12 for x86_64: the instances run the same.
+data "aws_ami" "debian" {
+  most_recent = true
+  owners      = ["136693071363"] # Debian's official AWS account
+
+  filter {
+    name   = "name"
+    values = ["debian-12-amd64-*"]
+  }
+
+  filter {
+    name   = "architecture"
+    values = ["x86_64"]
+  }
+}
+
+locals {
+  name = "cacheload-${var.environment}"
+  # Must equal what `cacheload export` sends: the Service and Environment dimensions.
+  service = "cacheload"
+}
+
+resource "aws_kms_key" "cacheload" {
+  description             = "${local.name}: ElastiCache, RDS, Secrets Manager, SNS, EBS and log encryption"
+  deletion_window_in_days = 14
+  enable_key_rotation     = true
+  policy                  = data.aws_iam_policy_document.kms.json
+}
+
+resource "aws_kms_alias" "cacheload" {
+  name          = "alias/${local.name}"
+  target_key_id = aws_kms_key.cacheload.key_id
+}
+
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the statements below are the key's own policy, not an identity policy.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
+  #checkov:skip=CKV_AWS_109:The account root administering its own key is AWS's default key policy; without it the key becomes unmanageable.
+  # The account administers the key (the AWS default key policy); services below may use it.
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncrypt"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${var.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:*"]
+    }
+  }
+
+  statement {
+    sid       = "AlarmsPublishToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
+module "network" {
+  source             = "./modules/network"
+  name               = local.name
+  region             = var.region
+  vpc_cidr           = var.vpc_cidr
+  availability_zones = var.availability_zones
+  enable_nat_gateway = var.enable_nat_gateway
+  kms_key_arn        = aws_kms_key.cacheload.arn
+}
+
+module "data" {
+  source               = "./modules/data"
+  name                 = local.name
+  vpc_id               = module.network.vpc_id
+  private_subnet_ids   = module.network.private_subnet_ids
+  client_sg_ids        = [module.app.security_group_id]
+  kms_key_arn          = aws_kms_key.cacheload.arn
+  cache_node_type      = var.cache_node_type
+  cache_nodes          = var.cache_nodes
+  db_instance_class    = var.db_instance_class
+  db_allocated_storage = var.db_allocated_storage
+  db_multi_az          = var.db_multi_az
+  deletion_protection  = var.deletion_protection
+}
+
+module "app" {
+  source                = "./modules/app"
+  name                  = local.name
+  region                = var.region
+  environment           = var.environment
+  service               = local.service
+  vpc_id                = module.network.vpc_id
+  vpc_cidr              = var.vpc_cidr
+  subnet_id             = module.network.private_subnet_ids[0]
+  instance_type         = var.app_instance_type
+  kms_key_arn           = aws_kms_key.cacheload.arn
+  artifact_s3_uri       = var.cacheload_artifact_s3_uri
+  cloudwatch_namespace  = var.cloudwatch_namespace
+  redis_endpoint        = module.data.redis_primary_endpoint
+  redis_auth_secret_arn = module.data.redis_auth_secret_arn
+  postgres_endpoint     = module.data.postgres_address
+  postgres_database     = module.data.postgres_database
+  postgres_secret_arn   = module.data.postgres_secret_arn
+}
+
+module "loadgen" {
+  source          = "./modules/loadgen"
+  name            = local.name
+  region          = var.region
+  vpc_id          = module.network.vpc_id
+  subnet_ids      = module.network.private_subnet_ids
+  instance_count  = var.loadgen_count
+  ami_id          = data.aws_ami.debian.id
+  instance_type   = var.loadgen_instance_type
+  kms_key_arn     = aws_kms_key.cacheload.arn
+  artifact_s3_uri = var.cacheload_artifact_s3_uri
+  target_url      = "http://${module.app.private_ip}:${module.app.port}"
+}
+
+module "monitoring" {
+  source               = "./modules/monitoring"
+  name                 = local.name
+  region               = var.region
+  environment          = var.environment
+  service              = local.service
+  namespace            = var.cloudwatch_namespace
+  threshold            = var.hit_ratio_threshold
+  alarm_email          = var.alarm_email
+  kms_key_arn          = aws_kms_key.cacheload.arn
+  replication_group_id = module.data.redis_replication_group_id
+  cache_cluster_ids    = module.data.redis_member_cluster_ids
+  db_instance_id       = module.data.postgres_instance_id
+}

@@ -1,0 +1,174 @@
+# The cache and the origin: ElastiCache Redis (TLS in transit, encrypted at rest, AUTH token) and
+# RDS PostgreSQL (encrypted, private, TLS forced, master password generated and rotated by RDS in
+# Secrets Manager). Only the client security groups reach either.
+
+resource "aws_security_group" "redis" {
+  name        = "${var.name}-redis"
+  description = "Redis from the cacheload instances only"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "redis" {
+  count                        = length(var.client_sg_ids)
+  security_group_id            = aws_security_group.redis.id
+  description                  = "Redis TLS from a cacheload instance"
+  referenced_security_group_id = var.client_sg_ids[count.index]
+  from_port                    = 6379
+  to_port                      = 6379
+  ip_protocol                  = "tcp"
+}
+
+resource "aws_security_group" "postgres" {
+  name        = "${var.name}-postgres"
+  description = "PostgreSQL from the cacheload instances only"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "postgres" {
+  count                        = length(var.client_sg_ids)
+  security_group_id            = aws_security_group.postgres.id
+  description                  = "PostgreSQL TLS from a cacheload instance"
+  referenced_security_group_id = var.client_sg_ids[count.index]
+  from_port                    = 5432
+  to_port                      = 5432
+  ip_protocol                  = "tcp"
+}
+
+# --- ElastiCache Redis -------------------------------------------------------------------------
+
+# AUTH tokens allow printable ASCII except / " @; letters and digits need no escaping in URLs.
+resource "random_password" "redis_auth" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "redis_auth" {
+  #checkov:skip=CKV2_AWS_57:Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup ROTATE/SET sequence and restarts of its clients; rotate with `terraform apply -replace=module.data.random_password.redis_auth`.
+  name                    = "${var.name}/redis-auth-token"
+  description             = "AUTH token of the ${var.name} ElastiCache replication group"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "redis_auth" {
+  secret_id     = aws_secretsmanager_secret.redis_auth.id
+  secret_string = random_password.redis_auth.result
+}
+
+resource "aws_elasticache_subnet_group" "this" {
+  name       = var.name
+  subnet_ids = var.private_subnet_ids
+}
+
+resource "aws_elasticache_replication_group" "this" {
+  replication_group_id       = var.name
+  description                = "${var.name}: the cache in front of PostgreSQL"
+  engine                     = "redis"
+  engine_version             = "7.1"
+  node_type                  = var.cache_node_type
+  num_cache_clusters         = var.cache_nodes
+  port                       = 6379
+  parameter_group_name       = "default.redis7"
+  subnet_group_name          = aws_elasticache_subnet_group.this.name
+  security_group_ids         = [aws_security_group.redis.id]
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+  at_rest_encryption_enabled = true
+  kms_key_id                 = var.kms_key_arn
+  transit_encryption_enabled = true
+  transit_encryption_mode    = "required"
+  auth_token                 = random_password.redis_auth.result
+  auth_token_update_strategy = "ROTATE"
+  auto_minor_version_upgrade = true
+  snapshot_retention_limit   = 1
+  apply_immediately          = false
+}
+
+# --- RDS PostgreSQL ----------------------------------------------------------------------------
+
+resource "aws_db_subnet_group" "this" {
+  name       = var.name
+  subnet_ids = var.private_subnet_ids
+}
+
+resource "aws_db_parameter_group" "this" {
+  name   = var.name
+  family = "postgres16"
+
+  # Plain-text connections are refused: clients use sslmode=verify-full.
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  # Statements slower than 500 ms are logged (the origin's slow queries are what the cache hides).
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "500"
+  }
+
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  parameter {
+    name         = "shared_preload_libraries"
+    value        = "pg_stat_statements"
+    apply_method = "pending-reboot"
+  }
+}
+
+data "aws_iam_policy_document" "rds_monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "rds_monitoring" {
+  name               = "${var.name}-rds-monitoring"
+  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "rds_monitoring" {
+  role       = aws_iam_role.rds_monitoring.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
+resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_157:Multi-AZ is the db_multi_az variable, off by default so a lab deployment stays cheap; turn it on for production.
+  identifier                            = var.name
+  engine                                = "postgres"
+  engine_version                        = "16"
+  instance_class                        = var.db_instance_class
+  allocated_storage                     = var.db_allocated_storage
+  storage_type                          = "gp3"
+  storage_encrypted                     = true
+  kms_key_id                            = var.kms_key_arn
+  db_name                               = var.database_name
+  username                              = "cacheload"
+  manage_master_user_password           = true
+  master_user_secret_kms_key_id         = var.kms_key_arn
+  db_subnet_group_name                  = aws_db_subnet_group.this.name
+  vpc_security_group_ids                = [aws_security_group.postgres.id]
+  parameter_group_name                  = aws_db_parameter_group.this.name
+  publicly_accessible                   = false
+  multi_az                              = var.db_multi_az
+  iam_database_authentication_enabled   = true
+  backup_retention_period               = 7
+  copy_tags_to_snapshot                 = true
+  deletion_protection                   = var.deletion_protection
+  skip_final_snapshot                   = false
+  final_snapshot_identifier             = "${var.name}-final"
+  auto_minor_version_upgrade            = true
+  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  monitoring_interval                   = 60
+  monitoring_role_arn                   = aws_iam_role.rds_monitoring.arn
+  performance_insights_enabled          = true
+  performance_insights_kms_key_id       = var.kms_key_arn
+  performance_insights_retention_period = 7
+}

@@ -1,0 +1,60 @@
+variable "name" {
+  description = "Name prefix of every resource."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "The VPC."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Two private subnets in two AZs."
+  type        = list(string)
+}
+
+variable "client_sg_ids" {
+  description = "Security groups allowed to reach Redis (6379) and PostgreSQL (5432)."
+  type        = list(string)
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for ElastiCache, RDS, Performance Insights and the secrets."
+  type        = string
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+}
+
+variable "cache_nodes" {
+  description = "Nodes in the replication group (primary + replicas)."
+  type        = number
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+}
+
+variable "db_allocated_storage" {
+  description = "RDS storage in GiB."
+  type        = number
+}
+
+variable "db_multi_az" {
+  description = "RDS standby in a second AZ."
+  type        = bool
+}
+
+variable "deletion_protection" {
+  description = "RDS deletion protection."
+  type        = bool
+}
+
+variable "database_name" {
+  description = "Database holding the products table."
+  type        = string
+  default     = "cacheload"
+}

@@ -1,0 +1,97 @@
+# Watching the hit ratio: the alarm computes 100*hits/(hits+misses) from the counts cacheload
+# pushes (not an average of ratios, which would weigh a quiet minute like a busy one), ElastiCache's
+# own CacheHitRate backs it up per node, both notify one SNS topic, and the dashboard is the file
+# in dashboards/cloudwatch rendered with this deployment's names.
+
+locals {
+  # Exactly the dimensions CloudWatchPusher puts on every datum.
+  dimensions = {
+    Service     = var.service
+    Environment = var.environment
+  }
+}
+
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name}-alarms"
+  kms_master_key_id = var.kms_key_arn
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  count     = var.alarm_email == "" ? 0 : 1
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+resource "aws_cloudwatch_metric_alarm" "hit_ratio" {
+  alarm_name          = "${var.name}-hit-ratio-low"
+  alarm_description   = "Cache hit ratio below ${var.threshold}% (100*hits/(hits+misses)) in ${var.datapoints_to_alarm} of ${var.evaluation_periods} minutes"
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.threshold
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.datapoints_to_alarm
+  # No traffic is not a low hit ratio.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_sns_topic.alarms.arn]
+  ok_actions         = [aws_sns_topic.alarms.arn]
+
+  metric_query {
+    id          = "ratio"
+    expression  = "100*hits/(hits+misses)"
+    label       = "Cache hit ratio (%)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "hits"
+    metric {
+      namespace   = var.namespace
+      metric_name = "CacheHits"
+      dimensions  = local.dimensions
+      period      = var.period_seconds
+      stat        = "Sum"
+    }
+  }
+
+  metric_query {
+    id = "misses"
+    metric {
+      namespace   = var.namespace
+      metric_name = "CacheMisses"
+      dimensions  = local.dimensions
+      period      = var.period_seconds
+      stat        = "Sum"
+    }
+  }
+}
+
+# ElastiCache publishes CacheHitRate per node (CacheClusterId <group>-001, -002, …); the primary
+# takes the reads, but after a failover a replica does, so each node has its alarm.
+resource "aws_cloudwatch_metric_alarm" "elasticache_hit_rate" {
+  count               = length(var.cache_cluster_ids)
+  alarm_name          = "${var.cache_cluster_ids[count.index]}-cache-hit-rate-low"
+  alarm_description   = "ElastiCache CacheHitRate of ${var.cache_cluster_ids[count.index]} below ${var.threshold}%"
+  namespace           = "AWS/ElastiCache"
+  metric_name         = "CacheHitRate"
+  dimensions          = { CacheClusterId = var.cache_cluster_ids[count.index] }
+  statistic           = "Average"
+  period              = var.period_seconds
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.threshold
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.datapoints_to_alarm
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name
+  dashboard_body = templatefile("${path.module}/../../../dashboards/cloudwatch/cacheload.json", {
+    region               = var.region
+    environment          = var.environment
+    replication_group_id = var.replication_group_id
+    db_instance_id       = var.db_instance_id
+    hit_ratio_alarm_arn  = aws_cloudwatch_metric_alarm.hit_ratio.arn
+  })
+}

@@ -1,0 +1,19 @@
+output "hit_ratio_alarm_name" {
+  description = "Name of the hit-ratio alarm."
+  value       = aws_cloudwatch_metric_alarm.hit_ratio.alarm_name
+}
+
+output "hit_ratio_alarm_arn" {
+  description = "ARN of the hit-ratio alarm."
+  value       = aws_cloudwatch_metric_alarm.hit_ratio.arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard name."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}

@@ -1,0 +1,76 @@
+variable "name" {
+  description = "Name prefix of every resource."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region (of the dashboard widgets)."
+  type        = string
+}
+
+variable "namespace" {
+  description = "CloudWatch namespace cacheload pushes to."
+  type        = string
+  default     = "CacheLoad"
+}
+
+variable "service" {
+  description = "Service dimension cacheload sends."
+  type        = string
+  default     = "cacheload"
+}
+
+variable "environment" {
+  description = "Environment dimension cacheload sends."
+  type        = string
+}
+
+variable "threshold" {
+  description = "Percent; the hit-ratio alarm fires below it."
+  type        = number
+  default     = 80
+}
+
+variable "period_seconds" {
+  description = "Alarm period."
+  type        = number
+  default     = 60
+}
+
+variable "evaluation_periods" {
+  description = "Periods evaluated (N of 'M out of N')."
+  type        = number
+  default     = 5
+}
+
+variable "datapoints_to_alarm" {
+  description = "Breaching periods that fire the alarm (M of 'M out of N')."
+  type        = number
+  default     = 3
+}
+
+variable "alarm_email" {
+  description = "Email subscribed to the alarm topic; empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "kms_key_arn" {
+  description = "KMS key of the SNS topic."
+  type        = string
+}
+
+variable "replication_group_id" {
+  description = "ElastiCache replication group."
+  type        = string
+}
+
+variable "cache_cluster_ids" {
+  description = "ElastiCache member clusters (CacheClusterId dimension values)."
+  type        = list(string)
+}
+
+variable "db_instance_id" {
+  description = "RDS DBInstanceIdentifier."
+  type        = string
+}

@@ -1,0 +1,14 @@
+output "vpc_id" {
+  description = "The VPC."
+  value       = aws_vpc.this.id
+}
+
+output "private_subnet_ids" {
+  description = "The two private subnets, one per AZ."
+  value       = aws_subnet.private[*].id
+}
+
+output "public_subnet_id" {
+  description = "The public subnet holding the NAT gateway."
+  value       = aws_subnet.public.id
+}

@@ -1,0 +1,181 @@
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: the Environment dimension of every CacheLoad metric and part of every resource name."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,15}$", var.environment))
+    error_message = "environment must be 1-16 characters: lower-case letters, digits and '-', starting with a letter."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC; the public and the two private subnets are carved from it."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 22
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block of /22 or larger."
+  }
+}
+
+variable "availability_zones" {
+  description = "The two Availability Zones (names) of the private subnets; empty picks <region>a and <region>b."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || (length(var.availability_zones) == 2 && alltrue([for zone in var.availability_zones : startswith(zone, var.region)]))
+    error_message = "availability_zones must be empty or two zone names of the chosen region, e.g. [\"us-east-1a\", \"us-east-1b\"]."
+  }
+}
+
+variable "enable_nat_gateway" {
+  description = "Give the private subnets internet egress through a NAT gateway (needed by the user data's apt-get). SSM, CloudWatch, Secrets Manager and S3 are reached through VPC endpoints either way."
+  type        = bool
+  default     = true
+}
+
+variable "cacheload_artifact_s3_uri" {
+  description = "s3:// URI of the cacheload release tarball (bin/cacheload built with --static-swift-stdlib on Debian 12); see terraform/README.md."
+  type        = string
+
+  validation {
+    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.tar\\.gz$", var.cacheload_artifact_s3_uri))
+    error_message = "cacheload_artifact_s3_uri must look like s3://bucket/path/cacheload.tar.gz."
+  }
+}
+
+variable "app_instance_type" {
+  description = "EC2 instance type of the cacheload server."
+  type        = string
+  default     = "c7i.large"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.app_instance_type))
+    error_message = "app_instance_type must be an EC2 instance type such as c7i.large."
+  }
+}
+
+variable "loadgen_count" {
+  description = "Number of load-generator instances (cacheload load); 0 deploys none."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.loadgen_count >= 0 && var.loadgen_count <= 10 && floor(var.loadgen_count) == var.loadgen_count
+    error_message = "loadgen_count must be a whole number from 0 to 10."
+  }
+}
+
+variable "loadgen_instance_type" {
+  description = "EC2 instance type of the load generators."
+  type        = string
+  default     = "c7i.large"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.loadgen_instance_type))
+    error_message = "loadgen_instance_type must be an EC2 instance type such as c7i.large."
+  }
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.small"
+
+  validation {
+    condition     = startswith(var.cache_node_type, "cache.")
+    error_message = "cache_node_type must be an ElastiCache node type such as cache.t4g.small."
+  }
+}
+
+variable "cache_nodes" {
+  description = "Redis nodes in the replication group: one primary and cache_nodes - 1 replicas in the other AZ (automatic failover)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.cache_nodes >= 2 && var.cache_nodes <= 6 && floor(var.cache_nodes) == var.cache_nodes
+    error_message = "cache_nodes must be a whole number from 2 to 6 (failover needs a replica)."
+  }
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class of the PostgreSQL origin."
+  type        = string
+  default     = "db.t4g.micro"
+
+  validation {
+    condition     = startswith(var.db_instance_class, "db.")
+    error_message = "db_instance_class must be an RDS instance class such as db.t4g.micro."
+  }
+}
+
+variable "db_allocated_storage" {
+  description = "RDS storage in GiB."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.db_allocated_storage >= 20 && var.db_allocated_storage <= 1000
+    error_message = "db_allocated_storage must be between 20 and 1000 GiB."
+  }
+}
+
+variable "db_multi_az" {
+  description = "Run RDS with a standby in the second AZ (doubles its cost)."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Protect RDS from deletion; set false (and apply) before terraform destroy."
+  type        = bool
+  default     = true
+}
+
+variable "hit_ratio_threshold" {
+  description = "The hit-ratio alarm fires when 100*hits/(hits+misses) stays below this percent."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.hit_ratio_threshold > 0 && var.hit_ratio_threshold <= 100
+    error_message = "hit_ratio_threshold must be a percent in (0, 100]."
+  }
+}
+
+variable "alarm_email" {
+  description = "Email subscribed to the alarm topic (confirm the subscription mail); empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alarm_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address or empty."
+  }
+}
+
+variable "cloudwatch_namespace" {
+  description = "CloudWatch namespace of the CacheLoad metrics; the IAM policy allows PutMetricData to this namespace only."
+  type        = string
+  default     = "CacheLoad"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.cloudwatch_namespace)) && !startswith(var.cloudwatch_namespace, "AWS/")
+    error_message = "cloudwatch_namespace must be 1-255 characters of A-Z a-z 0-9 . _ / # : - and not start with AWS/."
+  }
+}

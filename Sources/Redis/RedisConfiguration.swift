@@ -1,10 +1,25 @@
 import Foundation
 
-/// Where and how to connect to Redis, usually from a `redis://` URL.
+/// Where and how to connect to Redis, usually from a `redis://` or `rediss://` URL.
 ///
-/// `redis://[[user]:password@]host[:port][/db]` — the form redis-py, Jedis and the Redis CLI
-/// accept. The password is kept out of ``description``.
+/// `redis[s]://[[user]:password@]host[:port][/db][?ssl_ca_certs=FILE&ssl_cert_reqs=required|none]`
+/// — the form redis-py, Jedis and the Redis CLI accept (`rediss` is TLS, as ElastiCache with
+/// transit encryption needs). The password is kept out of ``description``.
 public struct RedisConfiguration: Sendable, CustomStringConvertible {
+    /// TLS settings of a `rediss://` connection.
+    public struct TLS: Sendable, Equatable {
+        /// PEM file of the CA certificates to trust; `nil` trusts the system's store.
+        public var caCertificatesFile: String?
+        /// Check the server's certificate chain and name (`ssl_cert_reqs=none` turns it off,
+        /// for self-signed test servers only).
+        public var verifyCertificate: Bool
+
+        public init(caCertificatesFile: String? = nil, verifyCertificate: Bool = true) {
+            self.caCertificatesFile = caCertificatesFile
+            self.verifyCertificate = verifyCertificate
+        }
+    }
+
     public var host: String
     public var port: Int
     /// ACL user name (Redis 6+, ElastiCache RBAC); `nil` authenticates as `default`.
@@ -19,6 +34,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var commandTimeout: Duration
     /// First and largest delay between reconnect attempts (doubled each failure, jittered).
     public var reconnectBackoff: (initial: Duration, maximum: Duration)
+    /// TLS, or `nil` for plain TCP.
+    public var tls: TLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -29,7 +46,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         poolSize: Int = 4,
         connectTimeout: Duration = .seconds(1),
         commandTimeout: Duration = .seconds(1),
-        reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2))
+        reconnectBackoff: (initial: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2)),
+        tls: TLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -40,18 +58,35 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.reconnectBackoff = reconnectBackoff
+        self.tls = tls
     }
 
-    /// Parses `redis://[[user]:password@]host[:port][/db]`.
+    /// Parses `redis[s]://[[user]:password@]host[:port][/db][?ssl_ca_certs=FILE&ssl_cert_reqs=…]`.
     /// - Throws: `invalidURL` with what is wrong and the expected form.
     public init(url: String, poolSize: Int = 4) throws {
-        let expected = "expected redis://[[user]:password@]host[:port][/db]"
+        let expected = "expected redis://[[user]:password@]host[:port][/db] or rediss://… for TLS"
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw RedisError(.invalidURL, "cannot parse \"\(Self.redact(url))\"; \(expected)")
         }
-        guard scheme == "redis" else {
-            let hint = scheme == "rediss" ? "TLS (rediss://) is not supported yet" : "unsupported scheme \"\(scheme)\""
-            throw RedisError(.invalidURL, "\(hint); \(expected)")
+        guard scheme == "redis" || scheme == "rediss" else {
+            throw RedisError(.invalidURL, "unsupported scheme \"\(scheme)\"; \(expected)")
+        }
+        var tls: TLS? = scheme == "rediss" ? TLS() : nil
+        for item in components.queryItems ?? [] {
+            switch (item.name, item.value ?? "") {
+            case ("ssl_ca_certs", let file) where tls != nil && !file.isEmpty:
+                tls?.caCertificatesFile = file
+            case ("ssl_cert_reqs", "required") where tls != nil:
+                tls?.verifyCertificate = true
+            case ("ssl_cert_reqs", "none") where tls != nil:
+                tls?.verifyCertificate = false
+            case ("ssl_ca_certs", _), ("ssl_cert_reqs", _):
+                throw RedisError(.invalidURL, tls == nil
+                    ? "\(item.name) needs a rediss:// URL"
+                    : "\(item.name)=\(item.value ?? ""): expected ssl_ca_certs=FILE or ssl_cert_reqs=required|none")
+            default:
+                throw RedisError(.invalidURL, "unknown parameter \"\(item.name)\"; known: ssl_ca_certs, ssl_cert_reqs")
+            }
         }
         guard let host = components.host, !host.isEmpty else {
             throw RedisError(.invalidURL, "no host in \"\(Self.redact(url))\"; \(expected)")
@@ -72,7 +107,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
             user: user,
             password: password,
             database: database,
-            poolSize: poolSize
+            poolSize: poolSize,
+            tls: tls
         )
     }
 
@@ -88,7 +124,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         var credentials = ""
         if password != nil { credentials = "\(user ?? ""):***@" } else if let user { credentials = "\(user)@" }
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(credentials)\(shownHost):\(port)/\(database)"
+        return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(shownHost):\(port)/\(database)"
     }
 
     private static func redact(_ url: String) -> String {

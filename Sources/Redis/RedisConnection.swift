@@ -1,6 +1,8 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to Redis, authenticated and on the configured database.
 ///
@@ -18,17 +20,26 @@ final class RedisConnection: Sendable {
         self.commandTimeout = commandTimeout
     }
 
-    /// Connects, then sends `AUTH` and `SELECT` as the configuration requires.
+    /// Connects (with TLS for `rediss://`), then sends `AUTH` and `SELECT` as the configuration requires.
     static func connect(
         _ configuration: RedisConfiguration,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RedisConnection> {
+        let tls: (context: NIOSSLContext, serverName: String?)?
+        do {
+            tls = try configuration.tls.map { (try Self.sslContext($0), Self.serverName(configuration.host)) }
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
                 }
             }
@@ -47,6 +58,28 @@ final class RedisConnection: Sendable {
     }
 
     var isActive: Bool { channel.isActive }
+
+    private static func sslContext(_ tls: RedisConfiguration.TLS) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = tls.verifyCertificate ? .fullVerification : .none
+        if let file = tls.caCertificatesFile {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw RedisError(.invalidURL, "ssl_ca_certs \(file): no such readable file")
+            }
+            configuration.trustRoots = .file(file)
+        }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw RedisError(.connectionFailed, "TLS setup failed: \(error)")
+        }
+    }
+
+    /// SNI and name checking take a host name; an IP address is checked against the peer's address.
+    private static func serverName(_ host: String) -> String? {
+        (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+    }
 
     /// Sends one command; the future completes with its reply (including `.error` replies).
     func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {

@@ -9,7 +9,7 @@ import Server
 /// Precedence: the flag, then the `--config` INI file, then the environment (`REDIS_URL`,
 /// `DATABASE_URL`, libpq's `PG*`), then the local default.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Redis URL: redis://[[user]:password@]host[:port][/db].", valueName: "url"))
+    @Option(help: ArgumentHelp("Redis URL: redis://[[user]:password@]host[:port][/db], or rediss://… for TLS (?ssl_ca_certs=FILE).", valueName: "url"))
     var redis: String?
 
     @Option(help: ArgumentHelp("PostgreSQL URL (postgresql://user@host:5432/db?sslmode=require) or libpq keyword string.", valueName: "url"))

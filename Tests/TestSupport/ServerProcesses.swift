@@ -70,13 +70,19 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     public let password: String?
+    /// With certificates the server speaks TLS only (as ElastiCache with transit encryption).
+    public let tls: TestCertificates?
+    /// ACL rules, one `user` directive each (`app on >secret ~* +@all`).
+    public let aclUsers: [String]
     private let directory: URL
     private var pid: pid_t?
 
     /// Starts redis-server on a free port; with `password`, `requirepass` is set.
-    public init(password: String? = nil) throws {
+    public init(password: String? = nil, tls: TestCertificates? = nil, aclUsers: [String] = []) throws {
         port = freeLoopbackPort()
         self.password = password
+        self.tls = tls
+        self.aclUsers = aclUsers
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start()
@@ -88,13 +94,24 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     public var url: String {
-        "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)/0"
+        if let tls {
+            return "rediss://\(password.map { ":\($0)@" } ?? "")localhost:\(port)/0?ssl_ca_certs=\(tls.caFile)"
+        }
+        return "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)/0"
     }
 
     /// Starts (again) on the same port and waits until it answers PING.
     public func start() throws {
-        var arguments = ["--bind", "127.0.0.1", "--port", "\(port)", "--save", "", "--appendonly", "no", "--dir", directory.path]
+        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path]
+        if let tls {
+            arguments += ["--port", "0", "--tls-port", "\(port)", "--tls-cert-file", tls.serverCertificateFile,
+                          "--tls-key-file", tls.serverKeyFile, "--tls-ca-cert-file", tls.caFile, "--tls-auth-clients", "no"]
+        } else {
+            arguments += ["--port", "\(port)"]
+        }
         if let password { arguments += ["--requirepass", password] }
+        // redis-server joins the words after --user back into one directive; one argument would be one word.
+        for user in aclUsers { arguments += ["--user"] + user.split(separator: " ").map(String.init) }
         pid = try spawn("/usr/bin/redis-server", arguments)
         try waitUntilAccepting(port: port, seconds: 10)
     }
@@ -125,9 +142,13 @@ public final class PostgresClusterProcess: @unchecked Sendable {
     private let directory: URL
     private let binaries: String
 
+    /// With certificates the server also accepts TLS (`ssl = on`), as RDS does.
+    public let tls: TestCertificates?
+
     /// Creates a cluster with `initdb` (as user `postgres` when running as root) and starts it.
-    public init() throws {
+    public init(tls: TestCertificates? = nil) throws {
         port = freeLoopbackPort()
+        self.tls = tls
         binaries = TestServices.postgresBinaries
         directory = URL(fileURLWithPath: "/tmp/cacheload-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -135,6 +156,13 @@ public final class PostgresClusterProcess: @unchecked Sendable {
             try run("/usr/bin/chown", ["postgres", directory.path])
         }
         try asPostgres("\(binaries)/initdb", ["-D", directory.path + "/data", "-U", "postgres", "-A", "trust", "--no-sync"])
+        if let tls {
+            // PostgreSQL insists that its key belongs to it and is readable by it alone.
+            for (source, name) in [(tls.serverCertificateFile, "server.crt"), (tls.serverKeyFile, "server.key")] {
+                let owner = getuid() == 0 ? ["-o", "postgres"] : []
+                try run("/usr/bin/install", owner + ["-m", "0600", source, directory.path + "/data/" + name])
+            }
+        }
         try start()
     }
 
@@ -150,7 +178,7 @@ public final class PostgresClusterProcess: @unchecked Sendable {
         do {
             try asPostgres("\(binaries)/pg_ctl", [
                 "-D", directory.path + "/data", "-l", directory.path + "/log", "-w", "start", "-o",
-                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off",
+                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off" + (tls == nil ? "" : " -c ssl=on"),
             ])
         } catch {
             let log = (try? String(contentsOfFile: directory.path + "/log", encoding: .utf8)) ?? ""
@@ -180,4 +208,33 @@ public func waitUntilAccepting(port: Int, seconds: Double) throws {
         usleep(20_000)
     }
     throw ProcessFailure(command: "connect 127.0.0.1:\(port)", output: "nothing accepted within \(seconds) s")
+}
+
+/// A throwaway CA and a server certificate it signed for `localhost` and 127.0.0.1, made with
+/// the openssl command line — what a managed service's CA bundle and endpoint certificate are.
+public final class TestCertificates: Sendable {
+    public let directory: String
+    public var caFile: String { directory + "/ca.pem" }
+    public var serverCertificateFile: String { directory + "/server.pem" }
+    public var serverKeyFile: String { directory + "/server.key" }
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let openssl = "/usr/bin/openssl"
+        _ = try run(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=CacheLoad Test CA",
+                              "-keyout", directory + "/ca.key", "-out", caFile])
+        _ = try run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                              "-keyout", serverKeyFile, "-out", directory + "/server.csr"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
+        _ = try run(openssl, ["x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey", directory + "/ca.key",
+                              "-CAcreateserial", "-days", "2", "-extfile", directory + "/san.ext", "-out", serverCertificateFile])
+        // Servers running as another user (PostgreSQL) must read them; the key must not be world-readable for PostgreSQL.
+        for file in [caFile, serverCertificateFile, serverKeyFile] { chmod(file, 0o644) }
+        chmod(serverKeyFile, 0o600)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 }

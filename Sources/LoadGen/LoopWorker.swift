@@ -162,7 +162,9 @@ final class LoopWorker: @unchecked Sendable {
             if let closeDelimited { complete(slot, closeDelimited) }
             if !completed && slot.inFlight {
                 slot.inFlight = false
-                if !slot.timedOut && !stopped {
+                // Also while draining after the stop: the request was sent, so it must be counted
+                // (finish() clears inFlight before closing, so its own closes are not resets).
+                if !slot.timedOut {
                     recorder.recordError(second: second(of: slot.intendedStart), .reset)
                 }
             }

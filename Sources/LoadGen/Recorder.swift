@@ -117,6 +117,8 @@ public struct SecondSample: Sendable, Codable {
     public var errors = 0
     public var hits = 0
     public var misses = 0
+    /// Answers the server gave without its cache (`X-Cache: BYPASS`): the cache was unreachable.
+    public var bypasses = 0
     var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
 
     init(second: Int) { self.second = second }
@@ -124,7 +126,12 @@ public struct SecondSample: Sendable, Codable {
     mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, failed: Bool) {
         responses += 1
         if failed { errors += 1 }
-        if cache == .hit { hits += 1 } else if cache == .miss { misses += 1 }
+        switch cache {
+        case .hit: hits += 1
+        case .miss: misses += 1
+        case .bypass: bypasses += 1
+        case .none: break
+        }
         _ = histogram.record(microseconds)
     }
 
@@ -136,6 +143,7 @@ public struct SecondSample: Sendable, Codable {
 
     mutating func merge(_ other: SecondSample) {
         responses += other.responses; errors += other.errors; hits += other.hits; misses += other.misses
+        bypasses += other.bypasses
         histogram.add(other.histogram)
     }
 

@@ -34,7 +34,7 @@ public struct ServerConfiguration: Sendable {
         redis: RedisConfiguration, postgres: PostgresConfiguration,
         cache: CacheAside.Configuration = .init(),
         slowPageTTL: TTLPolicy = TTLPolicy(seconds: 10, jitter: 0),
-        adminToken: String? = nil, maxBodyBytes: Int = 64 * 1024, idleTimeout: Duration = .seconds(60)
+        adminToken: String? = nil, maxBodyBytes: Int = 64 * 1024, idleTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port

@@ -23,7 +23,8 @@ struct Load: AsyncParsableCommand {
               cacheload load http://127.0.0.1:8080/product/{key} --keys 1-100 --mix get:95,put:5 \
                   --body '{"name":"Load test","price":9.99}' -H "Authorization: Bearer $TOKEN"
 
-            Exit codes: 0 done; 99 a --threshold failed; 1 nothing was answered.
+            Exit codes: 0 done; 99 a --threshold failed; 1 the target failed (nothing answered, or
+            connections refused, reset or timed out — counted by kind in the summary).
             """)
 
     @Argument(help: ArgumentHelp("Target URL; {key} is replaced by a key from --keys.", valueName: "url"))
@@ -155,7 +156,14 @@ struct Load: AsyncParsableCommand {
             }
         }
         if !failed.isEmpty { throw ExitCode(99) }
-        if result.counts.completed == 0 { throw ExitCode(1) }
+        let counts = result.counts
+        if counts.completed == 0 || counts.errors > 0 {
+            // Transport failures are the target failing, not numbers to average over: say so in the exit code.
+            FileHandle.standardError.write(Data(("cacheload load: the target failed: \(counts.completed) answered, "
+                + "\(counts.connectErrors) connect errors, \(counts.timeouts) timeouts, \(counts.resets) resets, "
+                + "\(counts.badResponses) bad responses\n").utf8))
+            throw ExitCode(1)
+        }
     }
 
     private func makePlan() throws -> LoadPlan {

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bearer token for the admin routes (or CACHELOAD_ADMIN_TOKEN). Without one they are disabled.")
     var adminToken: String?
 
+    @Option(help: "Seconds a connection may go without a complete request part before it is closed (bounds slowloris clients).")
+    var idleTimeout: Int = 30
+
     @Option(help: "Redis connections (commands are pipelined on each).")
     var redisPool: Int = 4
 
@@ -66,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
         guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
         guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
         _ = try ListenAddress(listen)
     }
@@ -81,7 +85,7 @@ struct Serve: AsyncParsableCommand {
             cache: CacheAside.Configuration(
                 enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl),
             slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
-            adminToken: token)
+            adminToken: token, idleTimeout: .seconds(idleTimeout))
         if let s3Bucket {
             configuration.s3 = S3Configuration(bucket: s3Bucket, region: AWSCredentialChain().region(), endpoint: S3Configuration.endpoint())
             configuration.s3MaxCacheBytes = s3MaxCacheBytes

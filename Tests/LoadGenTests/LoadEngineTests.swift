@@ -131,6 +131,23 @@ struct LoadEngineTests {
         try await server.close()
     }
 
+    @Test("a target that resets every connection: resets counted, the run ends on time, the CLI exits 1")
+    func resets() async throws {
+        let server = try await ResettingServer()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await LoadEngine(plan: plan("http://127.0.0.1:\(server.port)/", connections: 4, duration: .seconds(1), timeout: .milliseconds(500))).run()
+        #expect(clock.now - start < .seconds(4))
+        #expect(result.counts.resets >= 4)
+        #expect(result.counts.completed == 0)
+        #expect(result.counts.sent == result.counts.completed + result.counts.failedRequests + result.counts.inFlightAtStop)
+
+        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let pid = try spawn(binary, ["load", "http://127.0.0.1:\(server.port)/", "--connections", "2", "--duration", "1s", "--quiet"])
+        #expect(waitForExit(pid) == 1)
+        try await server.close()
+    }
+
     @Test("JSON round-trip keeps the histogram; merging two results equals one combined histogram")
     func jsonAndMerge() async throws {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)

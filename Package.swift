@@ -160,6 +160,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FaultTests",
+            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "TestSupport",
+                           .product(name: "Histogram", package: "hdrhistogram-swift"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CacheAsideTests",
             dependencies: ["CacheAside", "Redis", "Telemetry", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings

@@ -38,7 +38,8 @@ public final class TestServer: Sendable {
         httpConcurrency: Int = 8,
         s3Bucket: String? = nil,
         s3MaxCacheBytes: Int = 512 * 1024,
-        awsSecret: String? = nil
+        awsSecret: String? = nil,
+        idleTimeout: Duration = .seconds(30)
     ) async throws -> TestServer {
         let redisServer = try RedisServerProcess()
         var databaseName: String?
@@ -66,7 +67,7 @@ public final class TestServer: Sendable {
         var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, redis: redis,
             postgres: try PostgresConfiguration(databaseURL, poolSize: 8, acquireTimeout: .seconds(5), connectTimeout: .seconds(2)),
-            cache: cache, adminToken: adminToken)
+            cache: cache, adminToken: adminToken, idleTimeout: idleTimeout)
         if let s3Bucket {
             configuration.s3 = S3Configuration(bucket: s3Bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint)
             configuration.s3MaxCacheBytes = s3MaxCacheBytes

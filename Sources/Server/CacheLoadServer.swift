@@ -20,7 +20,7 @@ import Telemetry
 /// try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
 ///                                             logger: logger)).run()
 /// ```
-public struct CacheLoadServer: Service {
+public struct CacheLoadServer: Service, CustomStringConvertible {
     public let configuration: ServerConfiguration
     /// The registry behind `/metrics`; other components of the process may add families to it.
     public let registry: MetricsRegistry
@@ -29,6 +29,9 @@ public struct CacheLoadServer: Service {
     private let cloudWatch: CloudWatchPusher?
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// What ServiceLifecycle logs for this service: no secrets.
+    public var description: String { "CacheLoadServer(\(configuration))" }
+
     public init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
                 logger: Logger = Logger(label: "cacheload.serve"), cloudWatch: CloudWatchPusher? = nil,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {

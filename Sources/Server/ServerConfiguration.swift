@@ -50,3 +50,14 @@ public struct ServerConfiguration: Sendable {
         self.awsCredentials = nil
     }
 }
+
+extension ServerConfiguration: CustomStringConvertible, CustomReflectable {
+    /// Safe for logs: passwords and the admin token are masked (ServiceLifecycle logs its
+    /// services, and through them this, at debug level).
+    public var description: String {
+        "ServerConfiguration(http://\(host):\(port), redis: \(redis), postgres: \(postgres), cache: \(cache.enabled ? "on" : "off"), "
+            + "admin: \(adminToken == nil ? "disabled" : "token ***"), s3: \(s3.map { $0.bucket } ?? "none"))"
+    }
+
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+}

@@ -46,19 +46,12 @@ public final class TestServer: Sendable {
         let databaseURL: String
         if let postgresURL {
             databaseURL = postgresURL
+            try await TestDatabase.seed(databaseURL, products: products, slowSeconds: slowSeconds)
         } else {
-            let name = "cacheload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-            let admin = PostgresClient(configuration: try PostgresConfiguration(TestServices.databaseURL, poolSize: 1))
-            _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-            await admin.shutdown()
-            databaseName = name
-            var components = URLComponents(string: TestServices.databaseURL)!
-            components.path = "/\(name)"
-            databaseURL = components.string!
+            let database = try await TestDatabase.create(products: products, slowSeconds: slowSeconds)
+            databaseName = database.name
+            databaseURL = database.url
         }
-        let seeder = PostgresClient(configuration: try PostgresConfiguration(databaseURL, poolSize: 1))
-        _ = try await CatalogSeeder(postgres: seeder).seed(products: products, slowSeconds: slowSeconds)
-        await seeder.shutdown()
 
         var redis = try RedisConfiguration(url: redisServer.url, poolSize: 2)
         redis.commandTimeout = redisCommandTimeout
@@ -128,10 +121,7 @@ public final class TestServer: Sendable {
         _ = try? await task.value
         await http.shutdown()
         await control.shutdown()
-        if let databaseName, let admin = try? PostgresClient(configuration: PostgresConfiguration(TestServices.databaseURL, poolSize: 1)) {
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)"))
-            await admin.shutdown()
-        }
+        if let databaseName { await TestDatabase.drop(databaseName) }
         redisServer.stop()
     }
 }
@@ -139,4 +129,33 @@ public final class TestServer: Sendable {
 /// Parses a JSON object response body.
 public func jsonObject(_ response: HTTPResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}
+
+/// Fresh, seeded databases in the shared cluster, so tests never see each other's rows.
+public enum TestDatabase {
+    /// Creates a database with a unique name and seeds it; returns its name and URL.
+    public static func create(products: Int = 1005, slowSeconds: Double = 0.5) async throws -> (name: String, url: String) {
+        let name = "cacheload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        let admin = PostgresClient(configuration: try PostgresConfiguration(TestServices.databaseURL, poolSize: 1))
+        _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        await admin.shutdown()
+        var components = URLComponents(string: TestServices.databaseURL)!
+        components.path = "/\(name)"
+        let url = components.string!
+        try await seed(url, products: products, slowSeconds: slowSeconds)
+        return (name, url)
+    }
+
+    /// The products table and `slow_version()`, as `cacheload seed` makes them.
+    public static func seed(_ url: String, products: Int, slowSeconds: Double) async throws {
+        let seeder = PostgresClient(configuration: try PostgresConfiguration(url, poolSize: 1))
+        _ = try await CatalogSeeder(postgres: seeder).seed(products: products, slowSeconds: slowSeconds)
+        await seeder.shutdown()
+    }
+
+    public static func drop(_ name: String) async {
+        guard let admin = try? PostgresClient(configuration: PostgresConfiguration(TestServices.databaseURL, poolSize: 1)) else { return }
+        _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        await admin.shutdown()
+    }
 }

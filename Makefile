@@ -50,7 +50,17 @@ bench: bootstrap
 	scripts/bench/server.sh
 	scripts/bench/loadgen.sh
 
-soak: test
+# The long versions of the fault and soak tests: 1000 connections and a CloudWatch outage for
+# SOAK_SECONDS each (60 by default), then every fault under load again.
+SOAK_SECONDS ?= 60
+soak: bootstrap
+	@$(SERVICES) stop >/dev/null 2>&1 || true
+	@$(SERVICES) start >/dev/null
+	@status=0; \
+	{ $(SWIFT) build --build-tests && \
+	  CACHELOAD_SOAK_SECONDS=$(SOAK_SECONDS) $(SWIFT) test --no-parallel --filter FaultTests; } || status=$$?; \
+	$(SERVICES) stop >/dev/null; \
+	exit $$status
 
 services-start:
 	@$(SERVICES) start

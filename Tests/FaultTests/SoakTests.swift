@@ -1,0 +1,176 @@
+import Foundation
+import HTTPCurl
+import LoadGen
+import Testing
+import TestSupport
+
+/// Long-running promises: nothing leaks under 1000 connections, and a CloudWatch outage loses
+/// no datum. `make test` runs them for a few seconds; `make soak` sets CACHELOAD_SOAK_SECONDS=60.
+@Suite("Soak: 1000 connections, and CloudWatch away for the whole run", .serialized)
+struct SoakTests {
+    static let seconds = Int(ProcessInfo.processInfo.environment["CACHELOAD_SOAK_SECONDS"] ?? "") ?? 5
+    static let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+
+    /// A `cacheload serve` process on its own Redis and a fresh database.
+    final class ServeProcess: Sendable {
+        let pid: pid_t
+        let port: Int
+        let log: String
+        let redis: RedisServerProcess
+        let database: (name: String, url: String)
+
+        init(extraEnvironment: [String] = [], arguments: [String] = []) async throws {
+            redis = try RedisServerProcess()
+            database = try await TestDatabase.create(products: 1005)
+            port = freeLoopbackPort()
+            log = FileManager.default.temporaryDirectory.appendingPathComponent("soak-serve-\(UUID()).log").path
+            pid = try spawn("/usr/bin/env", ["REDIS_URL=\(redis.url)", "DATABASE_URL=\(database.url)"] + extraEnvironment
+                + [SoakTests.binary, "serve", "--listen", "127.0.0.1:\(port)", "--log-level", "warning"] + arguments, outputPath: log)
+            try waitUntilAccepting(port: port, seconds: 20)
+        }
+
+        var baseURL: String { "http://127.0.0.1:\(port)" }
+
+        /// Stops with SIGTERM; returns the exit status.
+        func stop() async -> Int32 {
+            kill(pid, SIGTERM)
+            let status = waitForExit(pid)
+            await TestDatabase.drop(database.name)
+            redis.stop()
+            try? FileManager.default.removeItem(atPath: log)
+            return status
+        }
+    }
+
+    /// Resident memory of a process in MB, from /proc.
+    static func residentMB(_ pid: pid_t) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+        return kilobytes / 1024
+    }
+
+    static func openFiles(_ pid: pid_t) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    /// Established TCP connections whose local end is `port` (IPv4), from /proc/net/tcp.
+    static func establishedConnections(toPort port: Int) -> Int {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return -1 }
+        let local = String(format: ":%04X", port)
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count > 3 && fields[1].hasSuffix(local) && fields[3] == "01"
+        }.count
+    }
+
+    @Test("1000 connections at a constant rate: 0 errors, both processes' memory flat, descriptors released")
+    func thousandConnections() async throws {
+        let server = try await ServeProcess()
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("soak-\(UUID()).json").path
+        let filesBefore = Self.openFiles(server.pid)
+        let load = try spawn(Self.binary, ["load", server.baseURL + "/product/{key}", "--keys", "1-1005", "--distribution", "zipf:1.1",
+                                           "-c", "1000", "--rate", "2000", "-d", "\(Self.seconds)s", "--timeout", "5s",
+                                           "--json", json, "--quiet"])
+        // One memory sample per second of the run (the measurement's cadence, not a wait for an event).
+        var serverRSS: [Double] = []
+        var loadRSS: [Double] = []
+        var peakFiles = 0
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(Self.seconds + 30)
+        while clock.now < deadline, kill(load, 0) == 0, Self.residentMB(load) > 0 {
+            serverRSS.append(Self.residentMB(server.pid))
+            loadRSS.append(Self.residentMB(load))
+            peakFiles = max(peakFiles, Self.openFiles(server.pid))
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(waitForExit(load) == 0)
+        let result = try LoadResult.fromJSON(Data(contentsOf: URL(fileURLWithPath: json)))
+        try? FileManager.default.removeItem(atPath: json)
+
+        let counts = result.counts
+        #expect(counts.errors == 0 && counts.status5xx == 0, "errors \(counts.errors), 5xx \(counts.status5xx)")
+        #expect(counts.sent == counts.completed && counts.inFlightAtStop == 0)
+        #expect(abs(result.achievedRate - 2000) / 2000 < 0.05, "achieved \(result.achievedRate) req/s")
+        #expect(peakFiles >= 1000, "the server never held the 1000 connections (peak \(peakFiles) descriptors)")
+        // Flat: after the first second (connections opening), memory grows by no more than a quarter.
+        let settled = serverRSS.dropFirst(2)
+        if let first = settled.first, let peak = settled.max() {
+            #expect(peak <= first * 1.25 + 8, "server RSS grew from \(first) to \(peak) MB: \(serverRSS)")
+        }
+        let loadPeak = loadRSS.max() ?? 0
+        #expect(loadPeak < 200, "load generator peak RSS \(loadPeak) MB at 1000 connections")
+        // The load generator exited: every connection it held must be gone from the server too.
+        // What may remain are the pools the load opened (16 PostgreSQL + 4 Redis by default).
+        var open = Self.establishedConnections(toPort: server.port)
+        let settleDeadline = clock.now + .seconds(5)
+        while open > 0, clock.now < settleDeadline {
+            try await Task.sleep(for: .milliseconds(50))
+            open = Self.establishedConnections(toPort: server.port)
+        }
+        let filesAfter = Self.openFiles(server.pid)
+        #expect(open == 0, "\(open) client connections still established on the server")
+        #expect(filesAfter <= filesBefore + 16 + 4 + 4, "descriptors: \(filesBefore) before, \(peakFiles) peak, \(filesAfter) after")
+        #expect(await server.stop() == 0)
+        print("soak \(Self.seconds) s: \(counts.completed) requests at \(Int(result.achievedRate)) req/s over 1000 connections, 0 errors; "
+              + "server RSS \(serverRSS.map { Int($0) }) MB; load peak RSS \(Int(loadPeak)) MB; server descriptors \(filesBefore) → \(peakFiles) → \(filesAfter)")
+    }
+
+    @Test("CloudWatch unreachable for the whole run: every datum is delivered once it is back, none lost or doubled")
+    func cloudWatchOutage() async throws {
+        let cloudWatchPort = freeLoopbackPort()
+        let namespace = "CacheLoadSoak\(UUID().uuidString.prefix(6))"
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("soak-spool-\(UUID()).jsonl").path
+        let server = try await ServeProcess(
+            extraEnvironment: ["AWS_ENDPOINT_URL=http://127.0.0.1:\(cloudWatchPort)", "AWS_REGION=us-east-1",
+                               "AWS_ACCESS_KEY_ID=soak", "AWS_SECRET_ACCESS_KEY=soak"],
+            arguments: ["--cloudwatch", "--flush-interval", "1", "--namespace", namespace, "--spool", spool])
+        let plan = LoadPlan(template: try RequestTemplate(url: server.baseURL + "/product/{key}"), keys: 1...1005,
+                            distribution: .zipf(1.1), connections: 8, rate: 500, duration: .seconds(Self.seconds))
+        let result = try await LoadEngine(plan: plan).run()
+        #expect(result.counts.errors == 0)
+
+        // CloudWatch comes back: a fresh moto_server on the dead port.
+        let moto = try spawn("/bin/sh", ["-c", "exec moto_server -H 127.0.0.1 -p \(cloudWatchPort)"])
+        defer { kill(moto, SIGTERM); waitForExit(moto) }
+        try waitUntilAccepting(port: cloudWatchPort, seconds: 30)
+        let client = HTTPClient(concurrency: 1)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        var metrics = ""
+        while clock.now < deadline {
+            metrics = try await client.execute(HTTPRequest(url: server.baseURL + "/metrics")).text
+            if metrics.contains("cacheload_cloudwatch_spool_datums 0"), metrics.contains("cacheload_cloudwatch_datums_spooled_total") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(metrics.contains("cacheload_cloudwatch_spool_datums 0"), "the spool did not drain")
+        #expect(await server.stop() == 0)  // the last period is flushed on SIGTERM
+
+        let reader = CloudWatchReader(endpoint: "http://127.0.0.1:\(cloudWatchPort)")
+        let hits = try await reader.sum("CacheHits", namespace: namespace)
+        let misses = try await reader.sum("CacheMisses", namespace: namespace)
+        #expect(Int(hits) == result.counts.hits, "CloudWatch has \(hits) hits, the load saw \(result.counts.hits)")
+        #expect(Int(misses) == result.counts.misses, "CloudWatch has \(misses) misses, the load saw \(result.counts.misses)")
+        print("cloudwatch away \(Self.seconds) s: \(result.counts.hits) hits and \(result.counts.misses) misses spooled, all delivered after it returned")
+        try? FileManager.default.removeItem(atPath: spool)
+        await client.shutdown()
+    }
+}
+
+/// GetMetricStatistics sums against a local CloudWatch, signature checks off.
+struct CloudWatchReader {
+    let endpoint: String
+
+    func sum(_ metric: String, namespace: String) async throws -> Double {
+        let client = HTTPClient(concurrency: 1)
+        defer { Task { await client.shutdown() } }
+        let form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=\(namespace)&MetricName=\(metric)"
+            + "&Dimensions.member.1.Name=Service&Dimensions.member.1.Value=cacheload"
+            + "&Dimensions.member.2.Name=Environment&Dimensions.member.2.Value=dev"
+            + "&StartTime=2000-01-01T00%3A00%3A00Z&EndTime=2100-01-01T00%3A00%3A00Z&Period=60&Statistics.member.1=Sum"
+        let response = try await client.execute(HTTPRequest(
+            method: .POST, url: endpoint + "/", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8),
+            signing: AWSSigning(region: "us-east-1", service: "monitoring", credentials: AWSCredentials(accessKeyID: "soak", secretAccessKey: "soak"))))
+        return response.text.components(separatedBy: "<Sum>").dropFirst().compactMap { Double($0.prefix { $0 != "<" }) }.reduce(0, +)
+    }
+}

@@ -53,6 +53,7 @@ struct WriteAndAdminTests {
             (#"{"name": "", "price": 1}"#, 422, "name must not be empty"),
             (#"{"name": "x", "price": 1.234}"#, 422, "two decimal places"),
             (String(repeating: "x", count: 200_000), 413, "larger than"),
+            (String(repeating: "x", count: 10_000_000), 413, "larger than"),
         ]
         for (body, status, reason) in cases {
             let response = try await server.request(.PUT, "/product/12", body: body, token: server.adminToken)

@@ -82,10 +82,10 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
                 tls?.verifyCertificate = false
             case ("ssl_ca_certs", _), ("ssl_cert_reqs", _):
                 throw RedisError(.invalidURL, tls == nil
-                    ? "\(item.name) needs a rediss:// URL"
-                    : "\(item.name)=\(item.value ?? ""): expected ssl_ca_certs=FILE or ssl_cert_reqs=required|none")
+                    ? "\(item.name) needs a rediss:// URL; \(expected)"
+                    : "\(item.name)=\(item.value ?? ""): expected ssl_ca_certs=FILE or ssl_cert_reqs=required|none; \(expected)")
             default:
-                throw RedisError(.invalidURL, "unknown parameter \"\(item.name)\"; known: ssl_ca_certs, ssl_cert_reqs")
+                throw RedisError(.invalidURL, "unknown parameter \"\(item.name)\" (known: ssl_ca_certs, ssl_cert_reqs); \(expected)")
             }
         }
         guard let host = components.host, !host.isEmpty else {

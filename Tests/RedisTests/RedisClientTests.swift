@@ -196,7 +196,8 @@ struct RedisConfigurationTests {
     }
 
     @Test("bad URLs are refused with the expected form in the message", arguments: [
-        "http://127.0.0.1:6379", "redis://", "redis://host/notanumber", "not a url", "rediss://host:6379",
+        "http://127.0.0.1:6379", "redis://", "redis://host/notanumber", "not a url", "redis://host:6379?ssl_cert_reqs=none",
+        "rediss://host:6379?timeout=3", "memcached://host",
     ])
     func invalid(url: String) {
         do {

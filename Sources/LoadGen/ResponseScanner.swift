@@ -1,6 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds the end of each HTTP/1.x response in the byte stream and the three facts the load
 /// generator needs — status, `X-Cache`, whether the server will close — without allocating per
-/// response: bytes are scanned in place and one reusable line buffer holds a header line.
+/// response: line ends are found with memchr and a line that lies whole in the received bytes
+/// is parsed where it lies; only a line split across reads is gathered in a reusable buffer.
 ///
 /// Pure (no I/O), so it is tested and fuzzed on its own.
 struct ResponseScanner {
@@ -32,6 +39,7 @@ struct ResponseScanner {
     var expectsBody = true
 
     static let maximumLine = 16 * 1024
+    private static let tooLong = MalformedResponse(reason: "a line longer than \(maximumLine) bytes")
 
     init() {
         line.reserveCapacity(256)
@@ -45,22 +53,39 @@ struct ResponseScanner {
 
     /// Consumes bytes, calling `onResponse` for every response they complete.
     mutating func consume(_ bytes: UnsafeRawBufferPointer, onResponse: (Response) -> Void) throws(MalformedResponse) {
+        guard let raw = bytes.baseAddress, !bytes.isEmpty else { return }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
         var index = 0
         let count = bytes.count
         while index < count {
             switch state {
             case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailer:
-                // Accumulate one line up to LF.
-                let byte = bytes[index]
-                index += 1
-                if byte == 10 {
-                    if line.last == 13 { line.removeLast() }
-                    try endOfLine(onResponse)
-                    line.removeAll(keepingCapacity: true)
-                } else {
-                    guard line.count < Self.maximumLine else { throw MalformedResponse(reason: "a line longer than \(Self.maximumLine) bytes") }
-                    line.append(byte)
+                let start = base + index
+                guard let found = memchr(start, 10, count - index) else {
+                    // The line continues in the next read: keep what arrived.
+                    guard line.count + (count - index) <= Self.maximumLine else { throw Self.tooLong }
+                    line.append(contentsOf: UnsafeBufferPointer(start: start, count: count - index))
+                    index = count
+                    continue
                 }
+                let lineFeed = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+                if line.isEmpty {
+                    var end = lineFeed
+                    if end > index, base[end - 1] == 13 { end -= 1 }
+                    guard end - index <= Self.maximumLine else { throw Self.tooLong }
+                    try endOfLine(UnsafeBufferPointer(start: start, count: end - index), onResponse)
+                } else {
+                    guard line.count + (lineFeed - index) <= Self.maximumLine else { throw Self.tooLong }
+                    line.append(contentsOf: UnsafeBufferPointer(start: start, count: lineFeed - index))
+                    if line.last == 13 { line.removeLast() }
+                    // Moved out while parsed: endOfLine mutates self and must not overlap an access to `line`.
+                    let gathered = line
+                    line = []
+                    try gathered.withUnsafeBufferPointer { (buffer) throws(MalformedResponse) in try endOfLine(buffer, onResponse) }
+                    line = gathered
+                    line.removeAll(keepingCapacity: true)
+                }
+                index = lineFeed + 1
             case .body(let remaining):
                 let take = min(remaining, count - index)
                 index += take
@@ -85,14 +110,14 @@ struct ResponseScanner {
         return false
     }
 
-    private mutating func endOfLine(_ onResponse: (Response) -> Void) throws(MalformedResponse) {
+    private mutating func endOfLine(_ line: UnsafeBufferPointer<UInt8>, _ onResponse: (Response) -> Void) throws(MalformedResponse) {
         switch state {
         case .statusLine:
             if line.isEmpty { return }  // tolerate stray CRLF between responses
-            try parseStatusLine()
+            try parseStatusLine(line)
             state = .headerLine
         case .headerLine:
-            if line.isEmpty { try endOfHeaders(onResponse) } else { parseHeader() }
+            if line.isEmpty { try endOfHeaders(onResponse) } else { parseHeader(line) }
         case .chunkSize:
             let digits = line.prefix { $0 != 59 && $0 != 32 }  // stop at ';' or ' ' (extensions)
             guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
@@ -109,7 +134,7 @@ struct ResponseScanner {
         }
     }
 
-    private mutating func parseStatusLine() throws(MalformedResponse) {
+    private mutating func parseStatusLine(_ line: UnsafeBufferPointer<UInt8>) throws(MalformedResponse) {
         // "HTTP/1.1 200 OK"
         guard line.count >= 12, line[0] == 72, line[1] == 84, line[2] == 84, line[3] == 80, line[4] == 47, line[8] == 32 else {
             throw MalformedResponse(reason: "not an HTTP/1.x status line")
@@ -126,23 +151,24 @@ struct ResponseScanner {
         chunked = false
     }
 
-    private mutating func parseHeader() {
+    private mutating func parseHeader(_ line: UnsafeBufferPointer<UInt8>) {
         guard let colon = line.firstIndex(of: 58) else { return }
         var valueStart = colon + 1
         while valueStart < line.count, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
         var valueEnd = line.count
         while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
         let value = line[valueStart..<valueEnd]
-        if nameEquals(colon, "content-length") {
+        let name = UnsafeBufferPointer(rebasing: line[..<colon])
+        if Self.nameEquals(name, "content-length") {
             var length = 0
             for byte in value where byte >= 48 && byte <= 57 { length = length &* 10 &+ Int(byte - 48) }
             contentLength = length
-        } else if nameEquals(colon, "x-cache") {
+        } else if Self.nameEquals(name, "x-cache") {
             current.cache = Self.valueEquals(value, "hit") ? .hit : Self.valueEquals(value, "miss") ? .miss
                 : Self.valueEquals(value, "bypass") ? .bypass : .none
-        } else if nameEquals(colon, "transfer-encoding") {
+        } else if Self.nameEquals(name, "transfer-encoding") {
             chunked = Self.valueEquals(value.suffix(7), "chunked")
-        } else if nameEquals(colon, "connection") {
+        } else if Self.nameEquals(name, "connection") {
             if Self.valueEquals(value, "close") { current.close = true }
             if Self.valueEquals(value, "keep-alive") { current.close = false }
         }
@@ -169,16 +195,16 @@ struct ResponseScanner {
         onResponse(current)
     }
 
-    /// Case-insensitive compare of the header name `line[0..<end]` with a lower-case ASCII name.
-    private func nameEquals(_ end: Int, _ name: StaticString) -> Bool {
-        guard end == name.utf8CodeUnitCount else { return false }
-        return name.withUTF8Buffer { expected in
-            for index in 0..<end where line[index] | 0x20 != expected[index] { return false }
+    /// Case-insensitive compare of a header name with a lower-case ASCII name.
+    private static func nameEquals(_ name: UnsafeBufferPointer<UInt8>, _ expected: StaticString) -> Bool {
+        guard name.count == expected.utf8CodeUnitCount else { return false }
+        return expected.withUTF8Buffer { bytes in
+            for index in 0..<name.count where name[index] | 0x20 != bytes[index] { return false }
             return true
         }
     }
 
-    private static func valueEquals(_ value: ArraySlice<UInt8>, _ expected: StaticString) -> Bool {
+    private static func valueEquals(_ value: Slice<UnsafeBufferPointer<UInt8>>, _ expected: StaticString) -> Bool {
         guard value.count == expected.utf8CodeUnitCount else { return false }
         return expected.withUTF8Buffer { bytes in
             var index = 0

@@ -52,31 +52,37 @@ nginx -c "$WORK/nginx.conf" -p "$WORK" &
 NGINX_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
 
-# measure NAME COMMAND... → "req/s peak-RSS-MB"
+# measure COMMAND... → "req/s peak-RSS-MB client-CPU-µs-per-request"
+# The last column is the tool's own cost: with the target on the same cores, the target is
+# often the bottleneck and req/s alone cannot tell a lean client from a heavy one.
 measure() {
     local out
-    out=$( { /usr/bin/time -f 'MAXRSS %M' "$@" ; } 2>&1 )
-    local rps rss
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    out=$( { /usr/bin/time -f 'MAXRSS %M CPU %U %S %e' "$@" ; } 2>&1 )
+    local rps rss cpu
+    rps=$(awk '/^Requests\/sec:/ {print $2} /^Requests per second:/ {print $4}' <<<"$out")
     rss=$(awk '/^MAXRSS/ {printf "%.1f", $2 / 1024}' <<<"$out")
-    echo "$rps $rss"
+    cpu=$(awk -v rps="$rps" '/^MAXRSS/ {printf "%.2f", ($4 + $5) * 1e6 / (rps * $6)}' <<<"$out")
+    echo "$rps $rss $cpu"
 }
 
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 echo
 echo "nginx static file, ${DURATION}s per run, $(nproc) cores shared by load tool and target"
-printf '%-12s %-10s %12s %10s %12s %10s %8s\n' connections tool req/s "RSS MB" "vs wrk" "" ""
+printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' connections threads tool req/s "RSS MB" "CPU µs/req" "vs wrk"
+row() { printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' "$@"; }
 for connections in 100 1000; do
-    read -r wrk_rps wrk_rss < <(measure wrk -t2 -c"$connections" -d"${DURATION}s" "http://127.0.0.1:$PORT/")
-    read -r cl_rps cl_rss < <(measure "$BIN" load "http://127.0.0.1:$PORT/" -c "$connections" -d "${DURATION}s" --threads 2 -q)
-    # ab (keep-alive, a fixed request count sized to last about as long as the others)
-    ab_requests=$(python3 -c "print(int(float('$wrk_rps') * $DURATION / 2))")
-    ab_out=$( { /usr/bin/time -f 'MAXRSS %M' ab -q -k -c "$connections" -n "$ab_requests" "http://127.0.0.1:$PORT/" ; } 2>&1 )
-    ab_rps=$(awk '/^Requests per second:/ {print $4}' <<<"$ab_out")
-    ab_rss=$(awk '/^MAXRSS/ {printf "%.1f", $2 / 1024}' <<<"$ab_out")
-    printf '%-12s %-10s %12s %10s\n' "$connections" wrk "$wrk_rps" "$wrk_rss"
-    printf '%-12s %-10s %12s %10s %11.2f×\n' "$connections" cacheload "$cl_rps" "$cl_rss" "$(python3 -c "print($cl_rps / $wrk_rps)")"
-    printf '%-12s %-10s %12s %10s %11.2f×\n' "$connections" ab "$ab_rps" "$ab_rss" "$(python3 -c "print(${ab_rps:-0} / $wrk_rps)")"
+    # Both tools with one event-loop thread and with one per core: on a machine the target
+    # shares, a client thread fewer leaves the target a core more, so compare like with like.
+    for threads in 1 2; do
+        read -r wrk_rps wrk_rss wrk_cpu < <(measure wrk -t"$threads" -c"$connections" -d"${DURATION}s" "http://127.0.0.1:$PORT/")
+        read -r cl_rps cl_rss cl_cpu < <(measure "$BIN" load "http://127.0.0.1:$PORT/" -c "$connections" -d "${DURATION}s" --threads "$threads" -q)
+        row "$connections" "$threads" wrk "$wrk_rps" "$wrk_rss" "$wrk_cpu" ""
+        row "$connections" "$threads" cacheload "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
+    done
+    # ab: single-threaded, keep-alive, a fixed request count sized to last about as long as the others.
+    ab_requests=$(python3 -c "print(int(float('$wrk_rps') * $DURATION))")
+    read -r ab_rps ab_rss ab_cpu < <(measure ab -q -k -c "$connections" -n "$ab_requests" "http://127.0.0.1:$PORT/")
+    row "$connections" 1 ab "$ab_rps" "$ab_rss" "$ab_cpu" "$(python3 -c "print(f'{${ab_rps:-0} / $wrk_rps:.2f}× of -t2')")"
 done
 echo
 echo "targets: cacheload ≥ 0.8× wrk's rate; RSS ≤ 100 MB at 1000 connections"

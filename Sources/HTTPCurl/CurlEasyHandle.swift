@@ -64,7 +64,11 @@ final class CurlEasyHandle: @unchecked Sendable {
         _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            if let onBody = collector.onBody { onBody(Array(bytes)) } else { collector.body.append(contentsOf: bytes) }
+            if let onBody = collector.onBody {
+                // 0 tells curl to abort: the reader of a streamed body went away.
+                return onBody(Array(bytes)) ? size * count : 0
+            }
+            collector.body.append(contentsOf: bytes)
             return size * count
         }
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
@@ -132,8 +136,8 @@ final class ResponseCollector: @unchecked Sendable {
     private var status = 0
     /// Streaming: called once, when the final response's headers are complete.
     var onHead: ((Int, [(name: String, value: String)]) -> Void)?
-    /// Streaming: called with each body chunk instead of accumulating it.
-    var onBody: (([UInt8]) -> Void)?
+    /// Streaming: called with each body chunk instead of accumulating it; `false` aborts.
+    var onBody: (([UInt8]) -> Bool)?
 
     func addHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -34,8 +34,12 @@ public final class HTTPClient: Sendable {
 
     /// Sends the request and returns as soon as the response head is in; the body follows as
     /// chunks in `body`, as libcurl receives them (for objects too large to hold in memory).
-    public func stream(_ request: HTTPRequest) async throws -> HTTPStreamingResponse {
-        let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+    ///
+    /// At most about `bufferLimit` bytes wait between the transfer and the reader: a slow reader
+    /// slows the transfer instead of growing memory. Dropping the body aborts the transfer.
+    public func stream(_ request: HTTPRequest, bufferLimit: Int = 1 << 20) async throws -> HTTPStreamingResponse {
+        let pipe = ChunkPipe(limit: bufferLimit)
+        let body = HTTPBodyStream(pipe)
         return try await withCheckedThrowingContinuation { (head: CheckedContinuation<HTTPStreamingResponse, any Error>) in
             let collector = ResponseCollector()
             let headDelivered = NIOLockedValueBox(false)
@@ -43,7 +47,7 @@ public final class HTTPClient: Sendable {
                 headDelivered.withLockedValue { $0 = true }
                 head.resume(returning: HTTPStreamingResponse(status: status, headers: headers, body: body))
             }
-            collector.onBody = { continuation.yield($0) }
+            collector.onBody = { pipe.write($0) }
             let freeHandles = self.freeHandles
             let job = threadPool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
                 let handle = freeHandles.withLockedValue { $0.popLast() } ?? CurlEasyHandle()
@@ -51,12 +55,7 @@ public final class HTTPClient: Sendable {
                 _ = try handle.perform(request, collector: collector)
             }
             job.whenComplete { result in
-                switch result {
-                case .success:
-                    continuation.finish()
-                case .failure(let error):
-                    continuation.finish(throwing: error)
-                }
+                pipe.finish(result.map { _ in () })
                 if !headDelivered.withLockedValue({ $0 }) {
                     head.resume(throwing: result.failureError ?? HTTPClientError(.transport, "the response ended before its head"))
                 }
@@ -75,7 +74,7 @@ public final class HTTPClient: Sendable {
 public struct HTTPStreamingResponse: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
-    public let body: AsyncThrowingStream<[UInt8], any Error>
+    public let body: HTTPBodyStream
 
     /// The first value of header `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {

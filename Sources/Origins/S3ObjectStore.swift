@@ -86,7 +86,7 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// The object's bytes as they arrive from S3, without holding the whole object in memory.
-    public func stream(_ key: String) async throws -> (contentType: String, body: AsyncThrowingStream<[UInt8], any Error>) {
+    public func stream(_ key: String) async throws -> (contentType: String, body: HTTPBodyStream) {
         let response = try await http.stream(HTTPRequest(
             method: .GET, url: url(key), headers: [("x-amz-content-sha256", SHA256.hex([]))], timeout: .seconds(300),
             connectTimeout: .seconds(3),

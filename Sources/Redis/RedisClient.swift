@@ -26,8 +26,9 @@ public final class RedisClient: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        let tlsContext = configuration.tls.map(RedisTLSContext.init)
         self.slots = (0..<configuration.poolSize).map { _ in
-            RedisConnectionSlot(configuration: configuration, eventLoop: eventLoopGroup.next())
+            RedisConnectionSlot(configuration: configuration, tlsContext: tlsContext, eventLoop: eventLoopGroup.next())
         }
     }
 

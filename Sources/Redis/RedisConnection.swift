@@ -23,11 +23,12 @@ final class RedisConnection: Sendable {
     /// Connects (with TLS for `rediss://`), then sends `AUTH` and `SELECT` as the configuration requires.
     static func connect(
         _ configuration: RedisConfiguration,
+        tlsContext: RedisTLSContext?,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<RedisConnection> {
         let tls: (context: NIOSSLContext, serverName: String?)?
         do {
-            tls = try configuration.tls.map { (try Self.sslContext($0), Self.serverName(configuration.host)) }
+            tls = try tlsContext.map { (try $0.context(), Self.serverName(configuration.host)) }
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
@@ -58,23 +59,6 @@ final class RedisConnection: Sendable {
     }
 
     var isActive: Bool { channel.isActive }
-
-    private static func sslContext(_ tls: RedisConfiguration.TLS) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.certificateVerification = tls.verifyCertificate ? .fullVerification : .none
-        if let file = tls.caCertificatesFile {
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                throw RedisError(.invalidURL, "ssl_ca_certs \(file): no such readable file")
-            }
-            configuration.trustRoots = .file(file)
-        }
-        do {
-            return try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw RedisError(.connectionFailed, "TLS setup failed: \(error)")
-        }
-    }
 
     /// SNI and name checking take a host name; an IP address is checked against the peer's address.
     private static func serverName(_ host: String) -> String? {
@@ -139,5 +123,43 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// The TLS context of one client, made on its first connect and shared by all its connections
+/// and reconnects, so the trust store is loaded once rather than per connection.
+final class RedisTLSContext: Sendable {
+    private let settings: RedisConfiguration.TLS
+    private let made = NIOLockedValueBox<NIOSSLContext?>(nil)
+
+    init(_ settings: RedisConfiguration.TLS) {
+        self.settings = settings
+    }
+
+    /// The context; a failure (an unreadable CA file, say) is not kept, so the next connect retries.
+    func context() throws -> NIOSSLContext {
+        try made.withLockedValue { made in
+            if let made { return made }
+            let context = try Self.make(settings)
+            made = context
+            return context
+        }
+    }
+
+    private static func make(_ tls: RedisConfiguration.TLS) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = tls.verifyCertificate ? .fullVerification : .none
+        if let file = tls.caCertificatesFile {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw RedisError(.invalidURL, "ssl_ca_certs \(file): no such readable file")
+            }
+            configuration.trustRoots = .file(file)
+        }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw RedisError(.connectionFailed, "TLS setup failed: \(error)")
+        }
     }
 }

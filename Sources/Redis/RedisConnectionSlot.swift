@@ -16,11 +16,13 @@ final class RedisConnectionSlot: Sendable {
     }
 
     private let configuration: RedisConfiguration
+    private let tlsContext: RedisTLSContext?
     private let eventLoop: any EventLoop
     private let state = NIOLockedValueBox<(state: State, failures: Int)>((.idle, 0))
 
-    init(configuration: RedisConfiguration, eventLoop: any EventLoop) {
+    init(configuration: RedisConfiguration, tlsContext: RedisTLSContext?, eventLoop: any EventLoop) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.eventLoop = eventLoop
     }
 
@@ -64,7 +66,7 @@ final class RedisConnectionSlot: Sendable {
     }
 
     private func startConnecting(_ current: inout State) -> EventLoopFuture<RedisConnection> {
-        let future = RedisConnection.connect(configuration, on: eventLoop)
+        let future = RedisConnection.connect(configuration, tlsContext: tlsContext, on: eventLoop)
         current = .connecting(future)
         future.whenComplete { result in self.connectFinished(result) }
         return future

@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside",
+                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside", "Telemetry",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "TestSupport",
+            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings

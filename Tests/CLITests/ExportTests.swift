@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCurl
 import Redis
+import Telemetry
 import Testing
 import TestSupport
 
@@ -45,17 +46,12 @@ struct ExportTests {
         // SIGTERM: the pusher flushes what it aggregated before exiting.
         kill(pid, SIGTERM)
         #expect(waitForExit(pid) == 0)
-        let form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=CacheLoad&MetricName=CacheHits"
-            + "&Dimensions.member.1.Name=Service&Dimensions.member.1.Value=cacheload"
-            + "&Dimensions.member.2.Name=Environment&Dimensions.member.2.Value=\(environment)"
-            + "&StartTime=2000-01-01T00%3A00%3A00Z&EndTime=2100-01-01T00%3A00%3A00Z&Period=60&Statistics.member.1=Sum"
-        let response = try await client.execute(HTTPRequest(
-            method: .POST, url: TestServices.awsEndpoint + "/", headers: [("Content-Type", "application/x-www-form-urlencoded")],
-            body: Array(form.utf8),
-            signing: AWSSigning(region: TestServices.awsRegion, service: "monitoring",
-                                credentials: AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey))))
-        let sums = response.text.components(separatedBy: "<Sum>").dropFirst().compactMap { Double($0.prefix { $0 != "<" }) }
-        #expect(sums.reduce(0, +) == 3, "\(response.text.prefix(500))")
+        let cloudWatch = TestServices.cloudWatch()
+        let sums = try await cloudWatch.statistics(
+            namespace: "CacheLoad", metric: CloudWatchPusher.Name.hits,
+            dimensions: CloudWatchPusher.Configuration(environment: environment).dimensions, statistic: "Sum",
+            from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600))
+        #expect(sums.reduce(0, +) == 3, "\(sums)")
         await client.shutdown()
         await server.stop()
     }

@@ -112,11 +112,7 @@ struct TerraformAlarmTests {
         kill(pid, SIGTERM) // the pusher flushes on SIGTERM
         #expect(waitForExit(pid) == 0)
 
-        let cloudWatch = CloudWatchClient(
-            endpoint: TestServices.awsEndpoint, region: TestServices.awsRegion,
-            credentials: AWSCredentialChain(environment: [
-                "AWS_ACCESS_KEY_ID": TestServices.awsAccessKeyID, "AWS_SECRET_ACCESS_KEY": TestServices.awsSecretAccessKey,
-            ]))
+        let cloudWatch = TestServices.cloudWatch()
         var sums: [String: Double] = [:]
         for query in alarm.metric_queries where query.expression == nil {
             var dimensions = try #require(query.dimensions)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCurl
 import LoadGen
+import Telemetry
 import Testing
 import TestSupport
 
@@ -146,31 +147,18 @@ struct SoakTests {
         #expect(metrics.contains("cacheload_cloudwatch_spool_datums 0"), "the spool did not drain")
         #expect(await server.stop() == 0)  // the last period is flushed on SIGTERM
 
-        let reader = CloudWatchReader(endpoint: "http://127.0.0.1:\(cloudWatchPort)")
-        let hits = try await reader.sum("CacheHits", namespace: namespace)
-        let misses = try await reader.sum("CacheMisses", namespace: namespace)
+        let reader = CloudWatchClient(endpoint: "http://127.0.0.1:\(cloudWatchPort)", region: "us-east-1",
+                                      credentials: AWSCredentialChain(environment: ["AWS_ACCESS_KEY_ID": "soak", "AWS_SECRET_ACCESS_KEY": "soak"]))
+        func sum(_ metric: String) async throws -> Double {
+            try await reader.statistics(namespace: namespace, metric: metric, dimensions: CloudWatchPusher.Configuration().dimensions,
+                                        statistic: "Sum", from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600)).reduce(0, +)
+        }
+        let hits = try await sum(CloudWatchPusher.Name.hits)
+        let misses = try await sum(CloudWatchPusher.Name.misses)
         #expect(Int(hits) == result.counts.hits, "CloudWatch has \(hits) hits, the load saw \(result.counts.hits)")
         #expect(Int(misses) == result.counts.misses, "CloudWatch has \(misses) misses, the load saw \(result.counts.misses)")
         print("cloudwatch away \(Self.seconds) s: \(result.counts.hits) hits and \(result.counts.misses) misses spooled, all delivered after it returned")
         try? FileManager.default.removeItem(atPath: spool)
         await client.shutdown()
-    }
-}
-
-/// GetMetricStatistics sums against a local CloudWatch, signature checks off.
-struct CloudWatchReader {
-    let endpoint: String
-
-    func sum(_ metric: String, namespace: String) async throws -> Double {
-        let client = HTTPClient(concurrency: 1)
-        defer { Task { await client.shutdown() } }
-        let form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=\(namespace)&MetricName=\(metric)"
-            + "&Dimensions.member.1.Name=Service&Dimensions.member.1.Value=cacheload"
-            + "&Dimensions.member.2.Name=Environment&Dimensions.member.2.Value=dev"
-            + "&StartTime=2000-01-01T00%3A00%3A00Z&EndTime=2100-01-01T00%3A00%3A00Z&Period=60&Statistics.member.1=Sum"
-        let response = try await client.execute(HTTPRequest(
-            method: .POST, url: endpoint + "/", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8),
-            signing: AWSSigning(region: "us-east-1", service: "monitoring", credentials: AWSCredentials(accessKeyID: "soak", secretAccessKey: "soak"))))
-        return response.text.components(separatedBy: "<Sum>").dropFirst().compactMap { Double($0.prefix { $0 != "<" }) }.reduce(0, +)
     }
 }

@@ -18,15 +18,8 @@ struct CloudWatchTests {
 
     /// GetMetricStatistics Sum for a metric over the last hour.
     private func sum(_ name: String, namespace: String, client: CloudWatchClient) async throws -> Double {
-        let now = Date()
-        let form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=\(namespace)&MetricName=\(name)"
-            + "&Dimensions.member.1.Name=Service&Dimensions.member.1.Value=cacheload"
-            + "&Dimensions.member.2.Name=Environment&Dimensions.member.2.Value=test"
-            + "&StartTime=\(PutMetricData.escape(PutMetricData.timestamp(now.addingTimeInterval(-3600))))"
-            + "&EndTime=\(PutMetricData.escape(PutMetricData.timestamp(now.addingTimeInterval(600))))"
-            + "&Period=60&Statistics.member.1=Sum&Statistics.member.2=SampleCount"
-        let body = try await client.call(form)
-        return XMLText.elements("Sum", in: body).compactMap(Double.init).reduce(0, +)
+        try await client.statistics(namespace: namespace, metric: name, dimensions: configuration(namespace).dimensions, statistic: "Sum",
+                                    from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600)).reduce(0, +)
     }
 
     private func configuration(_ namespace: String) -> CloudWatchPusher.Configuration {

@@ -229,9 +229,6 @@ public final class TestCertificates: Sendable {
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
         _ = try run(openssl, ["x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey", directory + "/ca.key",
                               "-CAcreateserial", "-days", "2", "-extfile", directory + "/san.ext", "-out", serverCertificateFile])
-        // Servers running as another user (PostgreSQL) must read them; the key must not be world-readable for PostgreSQL.
-        for file in [caFile, serverCertificateFile, serverKeyFile] { chmod(file, 0o644) }
-        chmod(serverKeyFile, 0o600)
     }
 
     deinit {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Telemetry
 
 /// The real servers started by `scripts/services start`, read from its env file.
 ///
@@ -16,6 +17,13 @@ public enum TestServices {
     /// The access key of the IAM user that scripts/services created in moto.
     public static var awsAccessKeyID: String { value("AWS_ACCESS_KEY_ID") }
     public static var awsSecretAccessKey: String { value("AWS_SECRET_ACCESS_KEY") }
+    /// A CloudWatch client for moto_server, signing with that IAM user's keys.
+    public static func cloudWatch() -> CloudWatchClient {
+        CloudWatchClient(endpoint: awsEndpoint, region: awsRegion, credentials: AWSCredentialChain(environment: [
+            "AWS_ACCESS_KEY_ID": awsAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsSecretAccessKey,
+        ]))
+    }
+
     /// PostgreSQL's server binaries (`initdb`, `pg_ctl`).
     public static var postgresBinaries: String { value("PG_BIN") }
 

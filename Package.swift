@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside", "Telemetry",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "Origins"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -95,6 +95,11 @@ public final class S3ObjectStore: Sendable {
         return (response.header("Content-Type") ?? "application/octet-stream", response.body)
     }
 
+    /// Stops the HTTP client; later calls fail.
+    public func shutdown() async {
+        await http.shutdown()
+    }
+
     /// Writes (or overwrites) an object.
     public func put(_ key: String, _ object: S3Object) async throws {
         try check(try await send(.PUT, key: key, body: object.body, contentType: object.contentType))

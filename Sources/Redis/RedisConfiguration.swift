@@ -131,4 +131,12 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         guard let at = url.lastIndex(of: "@"), let schemeEnd = url.range(of: "://") else { return url }
         return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
     }
+
+    /// Checks what can be checked before the first connect — for `rediss://`, that the CA file
+    /// exists, is readable and holds certificates — so a configuration mistake stops start-up
+    /// with one line naming the file instead of surfacing later as a degraded cache.
+    /// - Throws: ``RedisError`` saying what is wrong.
+    public func check() throws {
+        if let tls { _ = try RedisTLSContext(tls).context() }
+    }
 }

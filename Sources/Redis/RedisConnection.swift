@@ -126,11 +126,15 @@ extension TimeAmount {
     }
 }
 
-/// The TLS context of one client, made on its first connect and shared by all its connections
-/// and reconnects, so the trust store is loaded once rather than per connection.
+/// The TLS context of one client, shared by all its connections and reconnects, so the trust
+/// store is loaded once rather than per connection.
+///
+/// Each connect looks at the CA file again (one `stat`): a file replaced on disk (a rotated CA
+/// bundle) is loaded anew, and a file that became unreadable fails the connect — the client then
+/// degrades and backs off like for any other connect failure, and recovers when the file is back.
 final class RedisTLSContext: Sendable {
     private let settings: RedisConfiguration.TLS
-    private let made = NIOLockedValueBox<NIOSSLContext?>(nil)
+    private let made = NIOLockedValueBox<(context: NIOSSLContext, file: FileIdentity?)?>(nil)
 
     init(_ settings: RedisConfiguration.TLS) {
         self.settings = settings
@@ -138,12 +142,13 @@ final class RedisTLSContext: Sendable {
 
     /// The context; a failure (an unreadable CA file, say) is not kept, so the next connect retries.
     func context() throws -> NIOSSLContext {
-        try made.withLockedValue { made in
-            if let made { return made }
-            let context = try Self.make(settings)
-            made = context
-            return context
-        }
+        let file = try settings.caCertificatesFile.map(FileIdentity.init(readable:))
+        if let made = made.withLockedValue({ $0 }), made.file == file { return made.context }
+        // Loading certificates reads a file: done outside the lock; two racing connects both
+        // load, and either result is right.
+        let context = try Self.make(settings)
+        made.withLockedValue { $0 = (context, file) }
+        return context
     }
 
     private static func make(_ tls: RedisConfiguration.TLS) throws -> NIOSSLContext {
@@ -151,9 +156,6 @@ final class RedisTLSContext: Sendable {
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = tls.verifyCertificate ? .fullVerification : .none
         if let file = tls.caCertificatesFile {
-            guard FileManager.default.isReadableFile(atPath: file) else {
-                throw RedisError(.invalidURL, "ssl_ca_certs \(file): no such readable file")
-            }
             configuration.trustRoots = .file(file)
         }
         do {
@@ -161,5 +163,25 @@ final class RedisTLSContext: Sendable {
         } catch {
             throw RedisError(.connectionFailed, "TLS setup failed: \(error)")
         }
+    }
+}
+
+/// Which file, and which version of it: a change of any field means the file was replaced.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modified: Int
+
+    /// - Throws: ``RedisError`` naming the file when it is missing or unreadable.
+    init(readable path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, access(path, R_OK) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw RedisError(.invalidURL, "ssl_ca_certs \(path): no such readable file")
+        }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
     }
 }

@@ -67,7 +67,14 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
                         CloudWatchPusher.Name.errors: Double(now.errors - before.errors)]
             }
         }
-        let router = makeRouter(cache: cache, catalog: catalog, redis: redis, postgres: postgres, metrics: metrics)
+        // One credential chain and one S3 client for the process, stopped with the server: made
+        // per request they would start a thread pool per S3 miss and re-resolve credentials each time.
+        let credentialChain = configuration.s3 != nil && configuration.awsCredentials == nil ? AWSCredentialChain() : nil
+        let objectStore = configuration.s3.map { s3 in
+            S3ObjectStore(configuration: s3, credentials: configuration.awsCredentials ?? credentialChain!.credentials)
+        }
+        let router = makeRouter(cache: cache, catalog: catalog, redis: redis, postgres: postgres, metrics: metrics,
+                                objectStore: objectStore)
 
         let app = Application(
             router: router,
@@ -84,20 +91,19 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
             "postgres": "\(configuration.postgres)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
         ])
-        do {
-            try await app.run()
-        } catch {
-            await redis.shutdown()
-            await postgres.shutdown()
-            throw error
-        }
+        var failure: (any Error)?
+        do { try await app.run() } catch { failure = error }
         await redis.shutdown()
         await postgres.shutdown()
+        await objectStore?.shutdown()
+        await credentialChain?.shutdown()
+        if let failure { throw failure }
         logger.info("stopped")
     }
 
     private func makeRouter(cache: CacheAside, catalog: ProductCatalog, redis: RedisClient,
-                            postgres: PostgresClient, metrics: ServerMetrics) -> Router<BasicRequestContext> {
+                            postgres: PostgresClient, metrics: ServerMetrics,
+                            objectStore: S3ObjectStore?) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics, cloudWatch: cloudWatch))
 
@@ -112,11 +118,7 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
 
         let objects = ObjectRoutes(
             cache: cache,
-            store: configuration.s3.map { s3 in
-                S3ObjectStore(configuration: s3, credentials: configuration.awsCredentials ?? {
-                    try await AWSCredentialChain().resolve().credentials
-                })
-            },
+            store: objectStore,
             maxCacheBytes: configuration.s3MaxCacheBytes, maxObjectBytes: 16 * 1024 * 1024,
             notCached: registry.counter("objects_not_cached", help: "S3 objects served without caching because they exceed the size limit."))
         router.get("/object/:key", use: objects.get)

@@ -39,11 +39,15 @@ struct ConnectionOptions: ParsableArguments {
     func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let url = try redis ?? ini()?.redisURL ?? environment["REDIS_URL"] ?? Self.defaultRedis
+        let configuration: RedisConfiguration
         do {
-            return try RedisConfiguration(url: url, poolSize: poolSize)
+            configuration = try RedisConfiguration(url: url, poolSize: poolSize)
         } catch {
             throw ValidationError("\(error)")
         }
+        // Not a usage error (no usage text after it): the URL is right, the file it names is not.
+        try configuration.check()
+        return configuration
     }
 
     func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {

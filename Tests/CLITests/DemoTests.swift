@@ -6,7 +6,7 @@ import TestSupport
 struct DemoTests {
     @Test("demo --quick runs every phase against the real services and writes the report")
     func quickDemo() throws {
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID())")
         let output = directory.path + ".log"
         let pid = try spawn("/usr/bin/env", [

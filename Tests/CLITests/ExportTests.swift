@@ -15,7 +15,7 @@ struct ExportTests {
         let info = try await redis.info("stats")
         await redis.shutdown()
 
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let port = freeLoopbackPort()
         let environment = "export\(UUID().uuidString.prefix(6))"
         let pid = try spawn("/usr/bin/env", [

@@ -7,7 +7,7 @@ struct InterruptTests {
     @Test("SIGINT mid-run stops sending, drains, prints the summary and still writes the JSON")
     func sigint() async throws {
         let server = try await TestServer.start()
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID()).json").path
         let output = json + ".log"
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "200", "-c", "10", "-d", "60s",

@@ -8,7 +8,7 @@ struct LoadMetricsTests {
     @Test("the run's Prometheus metrics are served while it runs, and promtool accepts them")
     func metricsWhileRunning() async throws {
         let server = try await TestServer.start()
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let port = freeLoopbackPort()
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "200", "-c", "10", "-d", "4s", "-q",
                                      "--keys", "1-50", "--metrics-listen", "127.0.0.1:\(port)"])

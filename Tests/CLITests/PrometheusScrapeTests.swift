@@ -19,7 +19,7 @@ struct PrometheusScrapeTests {
     @Test("during a run Prometheus's query API returns the hit ratio that /stats shows")
     func scrape() async throws {
         let server = try await TestServer.start()
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let loadPort = freeLoopbackPort()
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID())")

@@ -19,7 +19,7 @@ struct SecretsTests {
         database.password = postgresPassword  // trust authentication ignores it; libpq still receives it
         let port = freeLoopbackPort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(suffix).log").path
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let pid = try spawn("/usr/bin/env", [
             "REDIS_URL=\(redis.url)", "DATABASE_URL=\(database.string!)", "CACHELOAD_ADMIN_TOKEN=\(adminToken)",
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
@@ -71,7 +71,7 @@ struct SecretsTests {
         let server = try await TestServer.start()
         let token = "load-token-\(UUID().uuidString.prefix(8))"
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("secret-load-\(UUID())").path
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--requests", "200", "-c", "4",
                                      "--header", "Authorization: Bearer \(token)", "--json", base + ".json", "--html", base + ".html"],
                             outputPath: base + ".log")

@@ -92,7 +92,7 @@ struct TerraformAlarmTests {
         replace("--environment", with: environment)
         arguments += ["--redis", server.redisServer.url, "--interval", "1", "--flush-interval", "600", "--log-level", "warning"]
 
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let pid = try spawn("/usr/bin/env", [
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",

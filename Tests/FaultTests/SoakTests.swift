@@ -10,7 +10,7 @@ import TestSupport
 @Suite("Soak: 1000 connections, and CloudWatch away for the whole run", .serialized)
 struct SoakTests {
     static let seconds = Int(ProcessInfo.processInfo.environment["CACHELOAD_SOAK_SECONDS"] ?? "") ?? 5
-    static let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+    static let binary = TestServices.cacheloadBinary
 
     /// A `cacheload serve` process on its own Redis and a fresh database.
     final class ServeProcess: Sendable {

@@ -142,7 +142,7 @@ struct LoadEngineTests {
         #expect(result.counts.completed == 0)
         #expect(result.counts.sent == result.counts.completed + result.counts.failedRequests + result.counts.inFlightAtStop)
 
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let pid = try spawn(binary, ["load", "http://127.0.0.1:\(server.port)/", "--connections", "2", "--duration", "1s", "--quiet"])
         #expect(waitForExit(pid) == 1)
         try await server.close()

@@ -123,7 +123,7 @@ struct ParsingTests {
     @Test("cacheload load exits 99 when a threshold fails and says which")
     func thresholdExitCode() async throws {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
-        let binary = TestServices.repositoryRoot.appendingPathComponent(".build/debug/cacheload").path
+        let binary = TestServices.cacheloadBinary
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UUID()).txt").path
         let pid = try spawn(binary, ["load", "http://127.0.0.1:\(server.port)/", "--requests", "200", "-c", "2", "-q",
                                      "--threshold", "p99<1us", "--threshold", "errors<1"], outputPath: output)

@@ -116,4 +116,73 @@ struct RedisTLSTests {
             #expect(throws: RedisError.self, "\(bad)") { try RedisConfiguration(url: bad) }
         }
     }
+
+    @Test("an unreadable CA file: every command fails fast with the file named, across reconnect attempts — never a hang")
+    func unreadableCAFileNeverHangs() async throws {
+        let missing = "/nonexistent-\(UUID().uuidString).pem"
+        var configuration = try RedisConfiguration(url: "rediss://127.0.0.1:6379/0?ssl_ca_certs=\(missing)", poolSize: 1)
+        configuration.reconnectBackoff = (.milliseconds(5), .milliseconds(20))
+        #expect(throws: RedisError.self) { try configuration.check() }
+        let redis = RedisClient(configuration: configuration)
+        // The reconnect timer fires on the event loop every few milliseconds; a connect that
+        // fails at once used to complete under the slot's lock there and deadlock it.
+        let clock = ContinuousClock()
+        let until = clock.now + .milliseconds(400)
+        var attempts = 0
+        while clock.now < until {
+            attempts += 1
+            let answered = await finishes(within: 1) {
+                do {
+                    try await redis.ping()
+                    Issue.record("PING succeeded without a CA file")
+                } catch let error as RedisError {
+                    #expect(error.description.contains(missing) || error.code == .connectionFailed, "\(error)")
+                } catch {
+                    Issue.record("unexpected \(error)")
+                }
+            }
+            guard answered else {
+                Issue.record("attempt \(attempts): a command did not answer within 1 s")
+                return
+            }
+        }
+        #expect(attempts > 1)
+        await redis.shutdown()
+    }
+
+    @Test("the CA file removed while running: after a drop, commands fail fast; once it is back, they succeed again")
+    func caFileRemovedWhileRunning() async throws {
+        let certificates = try TestCertificates()
+        let server = try RedisServerProcess(tls: certificates)
+        let copy = certificates.directory + "/copy.pem"
+        try FileManager.default.copyItem(atPath: certificates.caFile, toPath: copy)
+        var configuration = try RedisConfiguration(url: "rediss://localhost:\(server.port)/0?ssl_ca_certs=\(copy)", poolSize: 1)
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(1)
+        configuration.reconnectBackoff = (.milliseconds(10), .milliseconds(50))
+        let redis = RedisClient(configuration: configuration)
+        try await redis.ping()
+
+        try FileManager.default.moveItem(atPath: copy, toPath: copy + ".away")
+        server.stop()
+        try server.start()
+        let failed = await finishes(within: 1) {
+            do {
+                try await redis.ping()
+                Issue.record("a TLS connection was made without the CA file")
+            } catch {}
+        }
+        #expect(failed, "a command hung while the CA file was missing")
+
+        try FileManager.default.moveItem(atPath: copy + ".away", toPath: copy)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(3)
+        var recovered = false
+        while clock.now < deadline, !recovered {
+            recovered = (try? await redis.ping()) != nil
+            if !recovered { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(recovered, "no recovery within 3 s of the CA file coming back")
+        await redis.shutdown()
+    }
 }

@@ -59,11 +59,53 @@ public func waitForExit(_ pid: pid_t) -> Int32 {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }
 
+/// Waits up to `seconds` for a child to exit; `nil` when it is still running then (it is then
+/// killed with SIGKILL and reaped, so a hung child never outlives the test).
+public func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(seconds)
+    var status: Int32 = 0
+    while Date() < deadline {
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid {
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+        if result == -1 && errno != EINTR { return nil }
+        usleep(10_000)
+    }
+    kill(pid, SIGKILL)
+    waitForExit(pid)
+    return nil
+}
+
+/// The number of threads of a process, from /proc.
+public func threadCount(_ pid: pid_t) -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
+}
+
+/// Whether `body` finishes within `seconds`, judged by a thread outside Swift's cooperative pool,
+/// so the verdict arrives even when `body` is stuck on a lock that blocks pool threads.
+public func finishes(within seconds: Double, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        await body()
+        done.signal()
+    }
+    return await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: done.wait(timeout: .now() + seconds) == .success) }
+    }
+}
+
 /// A command that exited non-zero.
 public struct ProcessFailure: Error, CustomStringConvertible {
     public let command: String
     public let output: String
     public var description: String { "`\(command)` failed: \(output)" }
+
+    public init(command: String, output: String) {
+        self.command = command
+        self.output = output
+    }
 }
 
 /// A private redis-server for tests that stop and restart Redis, so the shared one is untouched.

@@ -27,6 +27,17 @@ public enum TestServices {
     /// PostgreSQL's server binaries (`initdb`, `pg_ctl`).
     public static var postgresBinaries: String { value("PG_BIN") }
 
+    /// The `cacheload` executable of the build this test run belongs to: it lies beside the test
+    /// bundle (`swift build` puts products of one configuration in one directory).
+    public static let cacheloadBinary: String = {
+        if let path = ProcessInfo.processInfo.environment["CACHELOAD_BINARY"] { return path }
+        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
+        // The runner may sit inside the bundle (`….xctest/…`): climb out of it.
+        while directory.path.contains(".xctest") { directory.deleteLastPathComponent() }
+        return directory.appendingPathComponent("cacheload").path
+    }()
+
     /// The repository root, found from this file's location.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -8,19 +8,42 @@ import Synchronization
 /// 3. ECS container credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`);
 /// 4. the EC2 instance role through IMDSv2 (token PUT, then the role's credentials).
 ///
-/// Temporary credentials are cached and refreshed five minutes before they expire.
+/// Temporary credentials are cached and refreshed five minutes before they expire. Make one chain
+/// per process and share it: its cache is what keeps a busy server from asking the metadata
+/// service on every request. The HTTP client it needs for the container and instance endpoints
+/// starts on first use only, and ``shutdown()`` stops it.
 public final class AWSCredentialChain: Sendable {
     /// Where the credentials came from, for logs (never the secret itself).
     public enum Source: String, Sendable { case environment, sharedFile = "shared file", container, instanceMetadata = "instance metadata" }
 
     private let environment: [String: String]
-    private let http: HTTPClient
+    private let http = Mutex<(client: HTTPClient?, shutDown: Bool)>((nil, false))
+    private let lookingUp = Mutex<Task<(AWSCredentials, Source), any Error>?>(nil)
     private let cached = Mutex<(credentials: AWSCredentials, source: Source, expiration: Date?)?>(nil)
 
     /// - Parameter environment: the variables to read (the process environment by default).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, http: HTTPClient = HTTPClient(concurrency: 1)) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
-        self.http = http
+    }
+
+    /// Stops the HTTP client, if one was started; later network look-ups fail.
+    public func shutdown() async {
+        let client = http.withLock { state in
+            defer { state = (nil, true) }
+            return state.client
+        }
+        await client?.shutdown()
+    }
+
+    /// The client for the container and instance endpoints, started on first use.
+    private func httpClient() throws -> HTTPClient {
+        try http.withLock { state in
+            guard !state.shutDown else { throw AWSCredentialError("the credential chain was shut down") }
+            if let client = state.client { return client }
+            let client = HTTPClient(concurrency: 1)
+            state.client = client
+            return client
+        }
     }
 
     /// Valid credentials and their source.
@@ -29,6 +52,27 @@ public final class AWSCredentialChain: Sendable {
         if let current = cached.withLock({ $0 }), current.expiration.map({ $0.timeIntervalSinceNow > 300 }) ?? true {
             return (current.credentials, current.source)
         }
+        // One look-up at a time: a burst of callers with an empty cache makes one round of
+        // metadata requests, not one each.
+        let lookUp = lookingUp.withLock { current in
+            if let current { return current }
+            let task = Task<(AWSCredentials, Source), any Error> {
+                defer { self.lookingUp.withLock { $0 = nil } }
+                return try await self.lookUp()
+            }
+            current = task
+            return task
+        }
+        let (credentials, source) = try await lookUp.value
+        return (credentials, source)
+    }
+
+    /// The credentials alone: the closure form S3 and CloudWatch clients take.
+    @Sendable public func credentials() async throws -> AWSCredentials {
+        try await resolve().credentials
+    }
+
+    private func lookUp() async throws -> (AWSCredentials, Source) {
         var tried: [String] = []
         if let credentials = fromEnvironment() {
             return remember(credentials, .environment, nil)
@@ -48,9 +92,15 @@ public final class AWSCredentialChain: Sendable {
 
     /// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`.
     public func region() -> String {
+        Self.region(environment: environment)
+    }
+
+    /// ``region()`` for an environment, without making a chain.
+    public static func region(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"], !region.isEmpty { return region }
         let profile = environment["AWS_PROFILE"] ?? "default"
-        let config = Self.readINI(configPath)
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let config = readINI(environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config")
         return config["profile \(profile)"]?["region"] ?? config[profile]?["region"] ?? "us-east-1"
     }
 
@@ -97,7 +147,7 @@ public final class AWSCredentialChain: Sendable {
            let token = try? String(contentsOfFile: file, encoding: .utf8) {
             headers.append(("Authorization", token.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        let response = try await http.execute(HTTPRequest(url: url, headers: headers, timeout: .seconds(2), connectTimeout: .seconds(1)))
+        let response = try await httpClient().execute(HTTPRequest(url: url, headers: headers, timeout: .seconds(2), connectTimeout: .seconds(1)))
         guard response.status == 200 else {
             throw AWSCredentialError("container credentials endpoint \(url) answered \(response.status)")
         }
@@ -113,7 +163,7 @@ public final class AWSCredentialChain: Sendable {
         let quick: Duration = .seconds(1)
         let token: HTTPResponse
         do {
-            token = try await http.execute(HTTPRequest(
+            token = try await httpClient().execute(HTTPRequest(
                 method: .PUT, url: base + "/latest/api/token", headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")],
                 timeout: quick, connectTimeout: quick))
         } catch {
@@ -126,12 +176,12 @@ public final class AWSCredentialChain: Sendable {
         }
         let header = [(name: "X-aws-ec2-metadata-token", value: token.text)]
         let path = base + "/latest/meta-data/iam/security-credentials/"
-        let roles = try await http.execute(HTTPRequest(url: path, headers: header, timeout: quick, connectTimeout: quick))
+        let roles = try await httpClient().execute(HTTPRequest(url: path, headers: header, timeout: quick, connectTimeout: quick))
         guard roles.status == 200, let role = roles.text.split(separator: "\n").first.map(String.init), !role.isEmpty else {
             tried.append("instance metadata (no instance role)")
             return nil
         }
-        let credentials = try await http.execute(HTTPRequest(url: path + role, headers: header, timeout: quick, connectTimeout: quick))
+        let credentials = try await httpClient().execute(HTTPRequest(url: path + role, headers: header, timeout: quick, connectTimeout: quick))
         guard credentials.status == 200 else {
             throw AWSCredentialError("instance metadata credentials for role \(role) answered \(credentials.status)")
         }

@@ -1,31 +1,36 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
 /// A local HTTP server that plays the EC2 instance metadata service (IMDSv2) and the ECS
 /// container credentials endpoint, so the credential chain is tested over real HTTP.
-final class MetadataServer: Sendable {
+public final class MetadataServer: Sendable {
     let channel: any Channel
-    var port: Int { channel.localAddress!.port! }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var port: Int { channel.localAddress!.port! }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// Requests answered so far, by method and path (`PUT /latest/api/token`).
+    public var requests: [String] { log.withLockedValue { $0 } }
+    private let log = NIOLockedValueBox<[String]>([])
 
-    static let imdsToken = "imds-token-1"
-    static let ecsAuthorization = "ecs-secret"
+    public static let imdsToken = "imds-token-1"
+    public static let ecsAuthorization = "ecs-secret"
 
-    init() async throws {
+    public init() async throws {
+        let log = self.log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler())
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func close() async throws { try await channel.close() }
+    public func close() async throws { try await channel.close() }
 
-    static func credentials(_ key: String) -> String {
+    public static func credentials(_ key: String) -> String {
         #"{"AccessKeyId":"\#(key)","SecretAccessKey":"secret-\#(key)","Token":"token-\#(key)","Expiration":"2099-01-01T00:00:00Z"}"#
     }
 
@@ -33,6 +38,11 @@ final class MetadataServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         private var head: HTTPRequestHead?
+        private let log: NIOLockedValueBox<[String]>
+
+        init(log: NIOLockedValueBox<[String]>) {
+            self.log = log
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -40,6 +50,7 @@ final class MetadataServer: Sendable {
             case .body: break
             case .end:
                 guard let head else { return }
+                log.withLockedValue { $0.append("\(head.method) \(head.uri)") }
                 let (status, body) = answer(head)
                 let response = HTTPResponseHead(version: head.version, status: .init(statusCode: status),
                                                 headers: ["Content-Length": "\(body.utf8.count)"])

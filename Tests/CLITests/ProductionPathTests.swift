@@ -1,0 +1,164 @@
+import Foundation
+import HTTPCurl
+import Origins
+import Testing
+import TestSupport
+
+/// The paths a deployment takes, with nothing injected: the release-style binary, credentials
+/// resolved by the real chain from the environment or the instance metadata service, a real CA
+/// file. Two defects once hid behind injected credentials and a readable file.
+@Suite("Production paths: credentials from the chain, CA files from disk")
+struct ProductionPathTests {
+    /// A running `cacheload serve` process with the given environment additions.
+    struct ServeProcess {
+        let pid: pid_t
+        let port: Int
+        let log: String
+        var base: String { "http://127.0.0.1:\(port)" }
+
+        static func start(_ environment: [String], arguments: [String] = []) throws -> ServeProcess {
+            let port = freeLoopbackPort()
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID()).log").path
+            let pid = try spawn("/usr/bin/env", ["-u", "AWS_ACCESS_KEY_ID", "-u", "AWS_SECRET_ACCESS_KEY", "-u", "AWS_PROFILE"]
+                                + environment + [TestServices.cacheloadBinary, "serve", "--listen", "127.0.0.1:\(port)"] + arguments,
+                                outputPath: log)
+            do {
+                try waitUntilAccepting(port: port, seconds: 20)
+            } catch {
+                kill(pid, SIGKILL)
+                waitForExit(pid)
+                throw ProcessFailure(command: "cacheload serve", output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            }
+            return ServeProcess(pid: pid, port: port, log: log)
+        }
+
+        func stop() -> Int32? {
+            kill(pid, SIGTERM)
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            return waitForExit(pid, within: 10)
+        }
+    }
+
+    private func bucket() async throws -> String {
+        let name = "cacheload-path-\(UUID().uuidString.prefix(8).lowercased())"
+        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
+        let store = S3ObjectStore(configuration: S3Configuration(bucket: name, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                                  credentials: { credentials })
+        try await store.createBucket()
+        await store.shutdown()
+        return name
+    }
+
+    @Test("200 S3 misses with credentials from the environment: the thread count grows by at most 2")
+    func s3MissesDoNotLeakThreads() async throws {
+        let database = try await TestDatabase.create(products: 10)
+        let bucket = try await bucket()
+        let serve = try ServeProcess.start([
+            "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(database.url)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)",
+            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        ], arguments: ["--s3-bucket", bucket])
+        let client = HTTPClient(concurrency: 4)
+        let prefix = UUID().uuidString.prefix(8)
+        // A first miss starts what a process starts once (the S3 client's pool, say).
+        #expect(try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-warmup")).status == 404)
+        let before = threadCount(serve.pid)
+        for index in 0..<200 {
+            let response = try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-\(index)"))
+            #expect(response.status == 404, "\(response.status) \(response.text)")
+        }
+        let after = threadCount(serve.pid)
+        #expect(before > 0)
+        #expect(after - before <= 2, "threads went from \(before) to \(after) over 200 S3 misses")
+        await client.shutdown()
+        #expect(serve.stop() == 0)
+        await TestDatabase.drop(database.name)
+    }
+
+    @Test("credentials from the instance role: the metadata service is asked once for 50 S3 misses, not once per miss")
+    func instanceRoleResolvedOnce() async throws {
+        let database = try await TestDatabase.create(products: 10)
+        let metadata = try await MetadataServer()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let serve = try ServeProcess.start([
+            "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(database.url)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "HOME=\(home)",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(metadata.baseURL)",
+        ], arguments: ["--s3-bucket", "cacheload-imds-\(UUID().uuidString.prefix(8).lowercased())"])
+        let client = HTTPClient(concurrency: 8)
+        let prefix = UUID().uuidString.prefix(8)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<50 {
+                group.addTask { try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-\(index)")).status }
+            }
+            for try await status in group { #expect(status == 404 || status == 502, "\(status)") }
+        }
+        let tokenRequests = metadata.requests.filter { $0 == "PUT /latest/api/token" }
+        let credentialRequests = metadata.requests.filter { $0.hasSuffix("/security-credentials/cacheload-role") }
+        #expect(tokenRequests.count == 1, "\(metadata.requests)")
+        #expect(credentialRequests.count == 1, "\(metadata.requests)")
+        await client.shutdown()
+        #expect(serve.stop() == 0)
+        try await metadata.close()
+        await TestDatabase.drop(database.name)
+    }
+
+    @Test("an unreadable ssl_ca_certs file at start: exit non-zero within 5 s with one line naming the file")
+    func unreadableCAFileRefusedAtStart() throws {
+        let missing = "/nonexistent-\(UUID().uuidString).pem"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID()).log").path
+        let pid = try spawn(TestServices.cacheloadBinary, [
+            "serve", "--listen", "127.0.0.1:\(freeLoopbackPort())", "--redis", "rediss://127.0.0.1:6379/0?ssl_ca_certs=\(missing)",
+            "--postgres", TestServices.databaseURL,
+        ], outputPath: log)
+        let status = waitForExit(pid, within: 5)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status != nil && status != 0, "exit \(String(describing: status)): \(output)")
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1, "\(output)")
+        #expect(output.contains(missing), "\(output)")
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    @Test("the CA file made unreadable while running: /health answers within 1 s, requests BYPASS, then HIT once it is back")
+    func caFileLostWhileRunning() async throws {
+        let certificates = try TestCertificates()
+        let redis = try RedisServerProcess(tls: certificates)
+        let ca = certificates.directory + "/running.pem"
+        try FileManager.default.copyItem(atPath: certificates.caFile, toPath: ca)
+        let database = try await TestDatabase.create(products: 10)
+        let serve = try ServeProcess.start([
+            "REDIS_URL=rediss://localhost:\(redis.port)/0?ssl_ca_certs=\(ca)", "DATABASE_URL=\(database.url)",
+        ])
+        let client = HTTPClient(concurrency: 2)
+        func get(_ path: String) async throws -> HTTPResponse {
+            try await client.execute(HTTPRequest(url: serve.base + path, timeout: .seconds(1)))
+        }
+        _ = try await get("/product/1")
+        #expect(try await get("/product/1").header("X-Cache") == "HIT")
+
+        try FileManager.default.moveItem(atPath: ca, toPath: ca + ".away")
+        redis.stop()
+        try redis.start()
+        for _ in 0..<5 {
+            let health = try await get("/health")
+            #expect(health.status == 200)
+            #expect(health.text.contains("degraded"), "\(health.text)")
+            #expect(try await get("/product/2").header("X-Cache") == "BYPASS")
+        }
+
+        try FileManager.default.moveItem(atPath: ca + ".away", toPath: ca)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        var cache = ""
+        while clock.now < deadline, cache != "HIT" {
+            cache = try await get("/product/3").header("X-Cache") ?? ""
+            if cache != "HIT" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(cache == "HIT", "the cache did not come back within 5 s of the CA file")
+        await client.shutdown()
+        #expect(serve.stop() == 0)
+        await TestDatabase.drop(database.name)
+    }
+}

@@ -7,6 +7,7 @@ data "aws_partition" "current" {}
 
 # The release tarball is built on Debian 12 for x86_64: the instances run the same.
 data "aws_ami" "debian" {
+  count       = var.ami_id == null ? 1 : 0
   most_recent = true
   owners      = ["136693071363"] # Debian's official AWS account
 
@@ -25,6 +26,8 @@ locals {
   name = "cacheload-${var.environment}"
   # Must equal what `cacheload export` sends: the Service and Environment dimensions.
   service = "cacheload"
+  # A prepared image (packages, awscli and the SSM agent baked in) when given, else Debian 12.
+  ami_id = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
 }
 
 resource "aws_kms_key" "cacheload" {
@@ -103,6 +106,8 @@ module "data" {
   db_allocated_storage = var.db_allocated_storage
   db_multi_az          = var.db_multi_az
   deletion_protection  = var.deletion_protection
+
+  secret_recovery_window_days = var.secret_recovery_window_days
 }
 
 module "app" {
@@ -114,6 +119,7 @@ module "app" {
   vpc_id                = module.network.vpc_id
   vpc_cidr              = var.vpc_cidr
   subnet_id             = module.network.private_subnet_ids[0]
+  ami_id                = local.ami_id
   instance_type         = var.app_instance_type
   kms_key_arn           = aws_kms_key.cacheload.arn
   artifact_s3_uri       = var.cacheload_artifact_s3_uri
@@ -123,6 +129,9 @@ module "app" {
   postgres_endpoint     = module.data.postgres_address
   postgres_database     = module.data.postgres_database
   postgres_secret_arn   = module.data.postgres_secret_arn
+
+  rds_ca_bundle_s3_uri        = var.rds_ca_bundle_s3_uri
+  secret_recovery_window_days = var.secret_recovery_window_days
 }
 
 module "loadgen" {
@@ -132,7 +141,7 @@ module "loadgen" {
   vpc_id          = module.network.vpc_id
   subnet_ids      = module.network.private_subnet_ids
   instance_count  = var.loadgen_count
-  ami_id          = data.aws_ami.debian.id
+  ami_id          = local.ami_id
   instance_type   = var.loadgen_instance_type
   kms_key_arn     = aws_kms_key.cacheload.arn
   artifact_s3_uri = var.cacheload_artifact_s3_uri

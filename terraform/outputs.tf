@@ -9,8 +9,10 @@ output "app_instance_id" {
 }
 
 output "ssm_port_forward_command" {
-  description = "Forwards http://127.0.0.1:8080 on your machine to the server through SSM Session Manager (no SSH, no open port)."
-  value       = "aws ssm start-session --region ${var.region} --target ${module.app.instance_id} --document-name AWS-StartPortForwardingSession --parameters '{\"portNumber\":[\"${module.app.port}\"],\"localPortNumber\":[\"8080\"]}'"
+  description = "Forwards http://127.0.0.1:8080 on your machine to the server through SSM Session Manager (no SSH, no open port; needs the Session Manager plugin for the AWS CLI)."
+  # No quotes inside (shorthand parameters): `$(terraform output -raw ssm_port_forward_command)`
+  # runs as is, since a shell does not re-parse quotes coming out of a substitution.
+  value = "aws ssm start-session --region ${var.region} --target ${module.app.instance_id} --document-name AWS-StartPortForwardingSession --parameters portNumber=${module.app.port},localPortNumber=8080"
 }
 
 output "redis_endpoint" {

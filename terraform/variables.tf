@@ -43,9 +43,47 @@ variable "availability_zones" {
 }
 
 variable "enable_nat_gateway" {
-  description = "Give the private subnets internet egress through a NAT gateway (needed by the user data's apt-get). SSM, CloudWatch, Secrets Manager and S3 are reached through VPC endpoints either way."
+  description = "Give the private subnets internet egress through a NAT gateway. With it the instances install their packages (apt-get) and the RDS CA bundle at boot; without it they need an image that carries them (ami_id) and rds_ca_bundle_s3_uri. SSM, CloudWatch, Secrets Manager and S3 are reached through VPC endpoints either way."
   type        = bool
   default     = true
+}
+
+variable "ami_id" {
+  description = "An image for the instances; null uses Debian 12 (x86_64). Without a NAT gateway it must carry awscli, jq, curl, libpq5, libhiredis0.14, libcurl4 and the SSM agent, since nothing can be installed at boot."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ami_id != null || var.enable_nat_gateway
+    error_message = "enable_nat_gateway = false needs ami_id: an image with awscli, jq, curl, libpq5, libhiredis0.14, libcurl4 and the SSM agent (a plain Debian image cannot install them without internet egress)."
+  }
+}
+
+variable "rds_ca_bundle_s3_uri" {
+  description = "s3:// URI of the RDS CA bundle (the region's bundle from truststore.pki.rds.amazonaws.com); null downloads it at boot, which needs the NAT gateway."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rds_ca_bundle_s3_uri != null || var.enable_nat_gateway
+    error_message = "enable_nat_gateway = false needs rds_ca_bundle_s3_uri: the RDS CA bundle cannot be downloaded without internet egress; upload it next to the release tarball."
+  }
+
+  validation {
+    condition     = var.rds_ca_bundle_s3_uri == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", var.rds_ca_bundle_s3_uri))
+    error_message = "rds_ca_bundle_s3_uri must look like s3://bucket/path/bundle.pem."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a destroyed secret (Redis AUTH token, admin token) can still be restored; 0 deletes at once. Secret names carry a unique suffix, so apply after destroy works either way."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or 7-30 (the range Secrets Manager accepts)."
+  }
 }
 
 variable "cacheload_artifact_s3_uri" {

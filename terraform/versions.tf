@@ -1,14 +1,10 @@
 terraform {
-  required_version = ">= 1.6.0"
+  required_version = ">= 1.9.0" # variable validations refer to other variables
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.60"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
     }
   }
 }

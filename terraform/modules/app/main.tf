@@ -7,24 +7,35 @@ data "aws_partition" "current" {}
 locals {
   artifact_bucket = split("/", trimprefix(var.artifact_s3_uri, "s3://"))[0]
   artifact_key    = join("/", slice(split("/", trimprefix(var.artifact_s3_uri, "s3://")), 1, length(split("/", trimprefix(var.artifact_s3_uri, "s3://")))))
+  # s3://bucket/key → arn:…:s3:::bucket/key, for the objects the instance may read.
+  readable_objects = [for uri in compact([var.artifact_s3_uri, var.rds_ca_bundle_s3_uri]) :
+  "arn:${data.aws_partition.current.partition}:s3:::${trimprefix(uri, "s3://")}"]
 }
 
-resource "random_password" "admin_token" {
-  length  = 40
-  special = false
+# Generated once by Secrets Manager (no other provider needed); kept afterwards.
+data "aws_secretsmanager_random_password" "admin_token" {
+  password_length     = 40
+  exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "admin_token" {
-  #checkov:skip=CKV2_AWS_57:The admin token is a bearer token of this deployment only; rotate with `terraform apply -replace=module.app.random_password.admin_token` (the server reads it at start).
-  name                    = "${var.name}/admin-token"
+  #checkov:skip=CKV2_AWS_57:The admin token is a bearer token of this deployment only; rotate with `terraform apply -replace=module.app.aws_secretsmanager_secret_version.admin_token` (the server reads it at start).
+  # A prefix, not a name: a secret scheduled for deletion keeps its name for the recovery window,
+  # and a fixed name would make `apply` after `destroy` fail until the window ends.
+  name_prefix             = "${var.name}/admin-token-"
   description             = "Bearer token of the cacheload admin routes (/admin/warm, PUT and DELETE)"
   kms_key_id              = var.kms_key_arn
-  recovery_window_in_days = 7
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "admin_token" {
   secret_id     = aws_secretsmanager_secret.admin_token.id
-  secret_string = random_password.admin_token.result
+  secret_string = data.aws_secretsmanager_random_password.admin_token.random_password
+
+  # The generator answers anew on every plan; the stored token stays until replaced on purpose.
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -80,7 +91,7 @@ data "aws_iam_policy_document" "app" {
   statement {
     sid       = "FetchRelease"
     actions   = ["s3:GetObject"]
-    resources = ["arn:${data.aws_partition.current.partition}:s3:::${local.artifact_bucket}/${local.artifact_key}"]
+    resources = local.readable_objects
   }
 }
 
@@ -168,6 +179,7 @@ resource "aws_instance" "this" {
     postgres_database      = var.postgres_database
     postgres_secret_arn    = var.postgres_secret_arn
     admin_token_secret_arn = aws_secretsmanager_secret.admin_token.arn
+    rds_ca_bundle_s3_uri   = var.rds_ca_bundle_s3_uri == null ? "" : var.rds_ca_bundle_s3_uri
   })
   user_data_replace_on_change = true
 

@@ -88,3 +88,14 @@ variable "postgres_secret_arn" {
   description = "RDS-managed secret with the master username and password."
   type        = string
 }
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored (0 deletes at once)."
+  type        = number
+}
+
+variable "rds_ca_bundle_s3_uri" {
+  description = "s3:// URI of the RDS CA bundle; null downloads it from the RDS trust store at boot."
+  type        = string
+  default     = null
+}

@@ -2,6 +2,8 @@
 # RDS PostgreSQL (encrypted, private, TLS forced, master password generated and rotated by RDS in
 # Secrets Manager). Only the client security groups reach either.
 
+data "aws_partition" "current" {}
+
 resource "aws_security_group" "redis" {
   name        = "${var.name}-redis"
   description = "Redis from the cacheload instances only"
@@ -37,22 +39,29 @@ resource "aws_vpc_security_group_ingress_rule" "postgres" {
 # --- ElastiCache Redis -------------------------------------------------------------------------
 
 # AUTH tokens allow printable ASCII except / " @; letters and digits need no escaping in URLs.
-resource "random_password" "redis_auth" {
-  length  = 48
-  special = false
+# Generated once by Secrets Manager (no other provider needed); kept afterwards.
+data "aws_secretsmanager_random_password" "redis_auth" {
+  password_length     = 48
+  exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "redis_auth" {
-  #checkov:skip=CKV2_AWS_57:Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup ROTATE/SET sequence and restarts of its clients; rotate with `terraform apply -replace=module.data.random_password.redis_auth`.
-  name                    = "${var.name}/redis-auth-token"
+  #checkov:skip=CKV2_AWS_57:Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup ROTATE/SET sequence and restarts of its clients; rotate with `terraform apply -replace=module.data.aws_secretsmanager_secret_version.redis_auth`.
+  # A prefix, not a name: see the admin token's secret in the app module.
+  name_prefix             = "${var.name}/redis-auth-token-"
   description             = "AUTH token of the ${var.name} ElastiCache replication group"
   kms_key_id              = var.kms_key_arn
-  recovery_window_in_days = 7
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "redis_auth" {
   secret_id     = aws_secretsmanager_secret.redis_auth.id
-  secret_string = random_password.redis_auth.result
+  secret_string = data.aws_secretsmanager_random_password.redis_auth.random_password
+
+  # The generator answers anew on every plan; the stored token stays until replaced on purpose.
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 resource "aws_elasticache_subnet_group" "this" {
@@ -77,7 +86,7 @@ resource "aws_elasticache_replication_group" "this" {
   kms_key_id                 = var.kms_key_arn
   transit_encryption_enabled = true
   transit_encryption_mode    = "required"
-  auth_token                 = random_password.redis_auth.result
+  auth_token                 = aws_secretsmanager_secret_version.redis_auth.secret_string
   auth_token_update_strategy = "ROTATE"
   auto_minor_version_upgrade = true
   snapshot_retention_limit   = 1
@@ -136,7 +145,7 @@ resource "aws_iam_role" "rds_monitoring" {
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {
   role       = aws_iam_role.rds_monitoring.name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
 resource "aws_db_instance" "this" {

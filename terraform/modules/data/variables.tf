@@ -58,3 +58,8 @@ variable "database_name" {
   type        = string
   default     = "cacheload"
 }
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored (0 deletes at once)."
+  type        = number
+}

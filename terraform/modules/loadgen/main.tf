@@ -56,7 +56,7 @@ resource "aws_security_group" "this" {
   vpc_id      = var.vpc_id
 
   egress {
-    description = "The cacheload server's port inside the VPC"
+    description = "The cacheload server port inside the VPC"
     from_port   = 8080
     to_port     = 8080
     protocol    = "tcp"

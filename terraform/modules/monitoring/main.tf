@@ -90,6 +90,9 @@ resource "aws_cloudwatch_dashboard" "this" {
   dashboard_body = templatefile("${path.module}/../../../dashboards/cloudwatch/cacheload.json", {
     region               = var.region
     environment          = var.environment
+    namespace            = var.namespace
+    service              = var.service
+    threshold            = var.threshold
     replication_group_id = var.replication_group_id
     db_instance_id       = var.db_instance_id
     hit_ratio_alarm_arn  = aws_cloudwatch_metric_alarm.hit_ratio.arn

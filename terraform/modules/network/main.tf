@@ -168,10 +168,22 @@ resource "aws_iam_role" "flow_logs" {
   assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
 }
 
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+# AWS's documented minimum for a flow-log role: the five actions below. The group exists already
+# (made above); CreateLogGroup and DescribeLogGroups are what the service checks before writing.
 data "aws_iam_policy_document" "flow_logs" {
   statement {
+    sid       = "WriteFlowLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+  }
+
+  statement {
+    sid       = "FindOrCreateTheGroup"
+    actions   = ["logs:CreateLogGroup", "logs:DescribeLogGroups"]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:*"]
   }
 }
 

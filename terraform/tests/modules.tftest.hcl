@@ -1,0 +1,222 @@
+# Each module planned on its own against the mock AWS provider, so assertions can read its
+# resources: the alarm equals what `cacheload alarm create` makes, every security group rule and
+# description, IMDSv2 and encryption on the instances, the boot script's fixed mistakes.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/aws"
+}
+
+# The pattern AWS accepts in security group and rule descriptions (an apostrophe is refused at apply).
+variables {
+  description_pattern = "^[0-9A-Za-z_ .:/()#,@\\[\\]+=&;{}!$*-]*$"
+  kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+}
+
+run "monitoring_alarm_equals_cacheload_alarm_create" {
+  command = plan
+  module {
+    source = "./modules/monitoring"
+  }
+  variables {
+    name                 = "cacheload-dev"
+    region               = "us-east-1"
+    environment          = "dev"
+    alarm_email          = ""
+    replication_group_id = "cacheload-dev"
+    cache_cluster_ids    = ["cacheload-dev-001", "cacheload-dev-002", "cacheload-dev-003"]
+    db_instance_id       = "cacheload-dev"
+  }
+  # `cacheload alarm create` (HitRatioAlarm): 100*hits/(hits+misses) < 80, 3 of 5 periods of 60 s,
+  # missing data not breaching, Sum of CacheHits and CacheMisses in CacheLoad by Service/Environment.
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.hit_ratio.threshold == 80 && aws_cloudwatch_metric_alarm.hit_ratio.comparison_operator == "LessThanThreshold"
+    error_message = "The hit-ratio alarm fires below 80%."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.hit_ratio.evaluation_periods == 5 && aws_cloudwatch_metric_alarm.hit_ratio.datapoints_to_alarm == 3 && aws_cloudwatch_metric_alarm.hit_ratio.treat_missing_data == "notBreaching"
+    error_message = "3 of 5 periods, missing data not breaching."
+  }
+  assert {
+    condition     = one([for query in aws_cloudwatch_metric_alarm.hit_ratio.metric_query : query.expression if query.return_data == true]) == "100*hits/(hits+misses)"
+    error_message = "The alarm returns the metric math 100*hits/(hits+misses)."
+  }
+  assert {
+    condition = alltrue([for metric in flatten([for query in aws_cloudwatch_metric_alarm.hit_ratio.metric_query : query.metric]) :
+      metric.namespace == "CacheLoad" && metric.stat == "Sum" && metric.period == 60 &&
+      metric.dimensions["Service"] == "cacheload" && metric.dimensions["Environment"] == "dev" && length(metric.dimensions) == 2 &&
+    contains(["CacheHits", "CacheMisses"], metric.metric_name)]) && length(flatten([for query in aws_cloudwatch_metric_alarm.hit_ratio.metric_query : query.metric])) == 2
+    error_message = "Hits and misses are read as CloudWatchPusher writes them."
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.elasticache_hit_rate) == 3
+    error_message = "Three cache nodes, three ElastiCache CacheHitRate alarms."
+  }
+}
+
+run "dashboard_takes_the_alarm_variables" {
+  command = plan
+  module {
+    source = "./modules/monitoring"
+  }
+  variables {
+    name                 = "cacheload-prod"
+    region               = "eu-west-1"
+    environment          = "prod"
+    namespace            = "Shop/Cache"
+    service              = "catalog"
+    threshold            = 90
+    alarm_email          = ""
+    replication_group_id = "cacheload-prod"
+    cache_cluster_ids    = ["cacheload-prod-001"]
+    db_instance_id       = "cacheload-prod"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"Shop/Cache\"") && !strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"CacheLoad\"")
+    error_message = "The dashboard reads the namespace the alarm reads."
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"catalog\"") && !strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"cacheload\"")
+    error_message = "The dashboard reads the Service dimension the alarm reads."
+  }
+  assert {
+    condition     = one(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[0].properties.annotations.horizontal).value == 90
+    error_message = "The dashboard's threshold line is the alarm's threshold."
+  }
+}
+
+run "app_instance_security_and_boot" {
+  command = plan
+  module {
+    source = "./modules/app"
+  }
+  variables {
+    name                        = "cacheload-dev"
+    region                      = "us-east-1"
+    environment                 = "dev"
+    service                     = "cacheload"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    vpc_cidr                    = "10.42.0.0/16"
+    subnet_id                   = "subnet-0123456789abcdef0"
+    ami_id                      = "ami-0d1e2b3a4c5f60718"
+    instance_type               = "c7i.large"
+    artifact_s3_uri             = "s3://cacheload-artifacts/release/cacheload.tar.gz"
+    cloudwatch_namespace        = "CacheLoad"
+    redis_endpoint              = "master.cacheload-dev.abcdef.use1.cache.amazonaws.com"
+    redis_auth_secret_arn       = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redis-AbCdEf"
+    postgres_endpoint           = "cacheload-dev.abcdefghijkl.us-east-1.rds.amazonaws.com"
+    postgres_database           = "cacheload"
+    postgres_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-AbCdEf"
+    secret_recovery_window_days = 0
+  }
+  assert {
+    condition     = aws_instance.this.metadata_options[0].http_tokens == "required" && aws_instance.this.metadata_options[0].http_put_response_hop_limit == 1
+    error_message = "IMDSv2 only, one hop."
+  }
+  assert {
+    condition     = aws_instance.this.root_block_device[0].encrypted && aws_instance.this.root_block_device[0].kms_key_id == var.kms_key_arn
+    error_message = "The root volume is encrypted with the deployment's key."
+  }
+  assert {
+    condition     = aws_instance.this.associate_public_ip_address != true
+    error_message = "No public address."
+  }
+  assert {
+    condition     = length(aws_security_group.this.ingress) == 1 && alltrue([for rule in aws_security_group.this.ingress : rule.from_port == 8080 && rule.to_port == 8080 && length(rule.cidr_blocks) == 1 && rule.cidr_blocks[0] == "10.42.0.0/16"])
+    error_message = "Inbound: the server port from inside the VPC only."
+  }
+  assert {
+    condition     = alltrue([for rule in concat(tolist(aws_security_group.this.ingress), tolist(aws_security_group.this.egress)) : can(regex(var.description_pattern, rule.description))]) && can(regex(var.description_pattern, aws_security_group.this.description))
+    error_message = "Every description matches what AWS accepts."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.admin_token.name_prefix == "cacheload-dev/admin-token-" && aws_secretsmanager_secret.admin_token.recovery_window_in_days == 0
+    error_message = "Secrets are named by prefix (apply after destroy works) with the chosen recovery window."
+  }
+}
+
+run "loadgen_security_groups_are_valid" {
+  command = plan
+  module {
+    source = "./modules/loadgen"
+  }
+  variables {
+    name            = "cacheload-dev"
+    region          = "us-east-1"
+    vpc_id          = "vpc-0123456789abcdef0"
+    subnet_ids      = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    instance_count  = 2
+    ami_id          = "ami-0d1e2b3a4c5f60718"
+    instance_type   = "c7i.large"
+    artifact_s3_uri = "s3://cacheload-artifacts/release/cacheload.tar.gz"
+    target_url      = "http://10.42.1.10:8080"
+  }
+  assert {
+    condition     = alltrue([for rule in aws_security_group.this.egress : can(regex(var.description_pattern, rule.description))]) && can(regex(var.description_pattern, aws_security_group.this.description))
+    error_message = "Every description matches what AWS accepts (no apostrophes)."
+  }
+  assert {
+    condition     = alltrue([for instance in aws_instance.this : instance.metadata_options[0].http_tokens == "required" && instance.root_block_device[0].encrypted])
+    error_message = "IMDSv2 and encrypted volumes on every load generator."
+  }
+}
+
+run "network_flow_log_role_has_the_documented_minimum" {
+  command = plan
+  module {
+    source = "./modules/network"
+  }
+  variables {
+    name               = "cacheload-dev"
+    region             = "us-east-1"
+    vpc_cidr           = "10.42.0.0/16"
+    availability_zones = []
+    enable_nat_gateway = false
+  }
+  assert {
+    condition = length(setsubtract(
+      ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+    flatten([for statement in data.aws_iam_policy_document.flow_logs.statement : statement.actions]))) == 0
+    error_message = "The flow-log role has AWS's documented minimum of five actions."
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 0
+    error_message = "enable_nat_gateway = false makes no NAT gateway."
+  }
+}
+
+run "data_module_uses_the_partition" {
+  command = plan
+  module {
+    source = "./modules/data"
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov" }
+  }
+  variables {
+    name                        = "cacheload-dev"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    private_subnet_ids          = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    client_sg_ids               = ["sg-0123456789abcdef0"]
+    cache_node_type             = "cache.t4g.small"
+    cache_nodes                 = 2
+    db_instance_class           = "db.t4g.micro"
+    db_allocated_storage        = 20
+    db_multi_az                 = false
+    deletion_protection         = false
+    secret_recovery_window_days = 7
+  }
+  assert {
+    condition     = startswith(aws_iam_role_policy_attachment.rds_monitoring.policy_arn, "arn:aws-us-gov:")
+    error_message = "ARNs are built from the partition, never arn:aws: by hand."
+  }
+  assert {
+    condition     = aws_elasticache_replication_group.this.transit_encryption_enabled && aws_elasticache_replication_group.this.at_rest_encryption_enabled && aws_db_instance.this.storage_encrypted
+    error_message = "Encryption in transit and at rest for the cache, at rest for the database."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.redis_auth.name_prefix == "cacheload-dev/redis-auth-token-"
+    error_message = "The AUTH token's secret is named by prefix."
+  }
+}

@@ -1,0 +1,103 @@
+# The whole configuration planned against a mock AWS provider: every variable's validation and
+# every module's wiring run, for the default variables and the variants a user picks.
+# Run by scripts/terraform/check (`terraform test`), offline.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/aws"
+}
+
+variables {
+  cacheload_artifact_s3_uri = "s3://cacheload-artifacts/release/cacheload-linux-x86_64.tar.gz"
+}
+
+run "defaults" {
+  command = plan
+
+  assert {
+    condition     = length(output.loadgen_instance_ids) == 0
+    error_message = "loadgen_count defaults to 0: no load generators."
+  }
+  assert {
+    condition     = !strcontains(output.ssm_port_forward_command, "'") && !strcontains(output.ssm_port_forward_command, "\"")
+    error_message = "The port-forward command must run as $(terraform output -raw ssm_port_forward_command): no quotes inside."
+  }
+  assert {
+    condition     = strcontains(output.ssm_port_forward_command, "--region us-east-1") && strcontains(output.ssm_port_forward_command, "portNumber=8080,localPortNumber=8080")
+    error_message = "The port-forward command names the region and forwards 8080 to the server port."
+  }
+  assert {
+    condition     = output.hit_ratio_alarm_name == "cacheload-dev-hit-ratio-low"
+    error_message = "The alarm's name is what `cacheload alarm describe` is given."
+  }
+}
+
+run "without_nat_needs_a_prepared_image" {
+  command = plan
+  variables {
+    enable_nat_gateway = false
+  }
+  expect_failures = [var.ami_id, var.rds_ca_bundle_s3_uri]
+}
+
+run "without_nat_with_a_prepared_image" {
+  command = plan
+  variables {
+    enable_nat_gateway   = false
+    ami_id               = "ami-0aa1bb2cc3dd4ee5f"
+    rds_ca_bundle_s3_uri = "s3://cacheload-artifacts/certs/us-east-1-bundle.pem"
+  }
+  assert {
+    condition     = output.app_instance_id == "i-0123456789abcdef0"
+    error_message = "A NAT-less deployment with a prepared image plans."
+  }
+}
+
+run "three_load_generators_and_three_cache_nodes" {
+  command = plan
+  variables {
+    loadgen_count = 3
+    cache_nodes   = 3
+  }
+  assert {
+    condition     = length(output.loadgen_instance_ids) == 3
+    error_message = "loadgen_count = 3 makes three load generators."
+  }
+}
+
+run "bad_region_and_environment_are_refused" {
+  command = plan
+  variables {
+    region      = "mars-north-1x"
+    environment = "Prod_1"
+  }
+  expect_failures = [var.region, var.environment]
+}
+
+run "zones_of_another_region_are_refused" {
+  command = plan
+  variables {
+    region             = "us-east-1"
+    availability_zones = ["eu-west-1a", "eu-west-1b"]
+  }
+  expect_failures = [var.availability_zones]
+}
+
+run "bad_sizes_are_refused" {
+  command = plan
+  variables {
+    loadgen_count               = 11
+    cache_nodes                 = 1
+    secret_recovery_window_days = 3
+    hit_ratio_threshold         = 120
+  }
+  expect_failures = [var.loadgen_count, var.cache_nodes, var.secret_recovery_window_days, var.hit_ratio_threshold]
+}
+
+run "artifact_must_be_an_s3_tarball" {
+  command = plan
+  variables {
+    cacheload_artifact_s3_uri = "https://example.com/cacheload.tar.gz"
+  }
+  expect_failures = [var.cacheload_artifact_s3_uri]
+}

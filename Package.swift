@@ -194,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "Origins"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "Origins", "Postgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,8 @@
+output "region" {
+  description = "The region deployed to (every aws command in terraform/README.md passes it)."
+  value       = var.region
+}
+
 output "app_url" {
   description = "The cacheload server inside the VPC (reach it from your machine with ssm_port_forward_command)."
   value       = "http://${module.app.private_ip}:${module.app.port}"

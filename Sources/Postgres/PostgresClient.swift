@@ -1,5 +1,6 @@
 import Logging
 import NIOPosix
+import Synchronization
 
 /// A PostgreSQL client: a bounded pool of libpq connections whose blocking calls run on a
 /// dedicated thread pool, so no caller — and no event loop — ever waits inside libpq.
@@ -12,13 +13,23 @@ import NIOPosix
 public final class PostgresClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: PostgresConfiguration
+    /// Fetches current credentials after PostgreSQL refused a password (a rotated secret).
+    public typealias CredentialsSource = @Sendable () async throws -> (user: String, password: String)
+    private let credentialsSource: CredentialsSource?
+    /// The configuration new connections use: ``configuration`` with the latest credentials.
+    private let current: Mutex<PostgresConfiguration>
     private let pool: PostgresConnectionPool
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
     /// Creates the client. No connection is opened until the first statement runs.
-    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres")) {
+    /// - Parameter credentialsSource: asked for a user and password when a connection is refused
+    ///   with SQLSTATE 28P01 (password authentication failed); the connect is then retried once.
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres"),
+                credentialsSource: CredentialsSource? = nil) {
         self.configuration = configuration
+        self.credentialsSource = credentialsSource
+        self.current = Mutex(configuration)
         self.pool = PostgresConnectionPool(size: configuration.poolSize)
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
         self.threadPool.start()
@@ -51,6 +62,23 @@ public final class PostgresClient: Sendable {
         try? await threadPool.shutdownGracefully()
     }
 
+    /// Opens a connection; a refused password is fetched again (when a source is set) and retried once.
+    private func open() async throws -> PostgresConnection {
+        let configuration = current.withLock { $0 }
+        do {
+            return try await threadPool.runIfActive { try PostgresConnection(configuration: configuration) }
+        } catch let error as PostgresError where error.sqlState == "28P01" {
+            guard let credentialsSource else { throw error }
+            logger.notice("PostgreSQL refused the password; fetching the credentials again")
+            let fresh = try await credentialsSource()
+            let updated = current.withLock { configuration in
+                configuration.credentials = fresh
+                return configuration
+            }
+            return try await threadPool.runIfActive { try PostgresConnection(configuration: updated) }
+        }
+    }
+
     private func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
@@ -60,8 +88,7 @@ public final class PostgresClient: Sendable {
             connection = leased
         case .permit:
             do {
-                let configuration = self.configuration
-                connection = try await threadPool.runIfActive { try PostgresConnection(configuration: configuration) }
+                connection = try await open()
             } catch {
                 await pool.openFailed()
                 logger.warning("cannot open a PostgreSQL connection", metadata: ["error": "\(error)"])

@@ -18,6 +18,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public var connectTimeout: Duration
     /// Server-side statement timeout; `nil` leaves the server's setting alone.
     public var statementTimeout: Duration?
+    /// User and password that replace those of the connection string (fetched again after a
+    /// rotation); `nil` uses the connection string's.
+    public var credentials: (user: String, password: String)?
 
     /// Creates a configuration from a URL or keyword connection string.
     /// - Throws: ``PostgresError`` with code `invalidConfiguration` when libpq cannot parse it.
@@ -69,6 +72,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             parameters.append(("options", "-c statement_timeout=\(millis)"))
         }
         parameters.append(("dbname", connectionString))
+        // After dbname: libpq lets later keywords override what the connection string expanded to.
+        if let credentials {
+            parameters += [("user", credentials.user), ("password", credentials.password)]
+        }
         return parameters
     }
 

@@ -24,7 +24,9 @@ final class PostgresConnection: @unchecked Sendable {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             PQfinish(connection)
-            throw PostgresError(.connectionFailed, message)
+            // libpq keeps no SQLSTATE for a refused connection, only the server's message.
+            let refusedPassword = message.contains("password authentication failed")
+            throw PostgresError(.connectionFailed, message, sqlState: refusedPassword ? "28P01" : nil)
         }
         // NOTICEs ("relation already exists, skipping") would go to stderr; they are not errors.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)

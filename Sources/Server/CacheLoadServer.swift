@@ -45,36 +45,9 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
     /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
     /// then closes the Redis and PostgreSQL clients.
     public func run() async throws {
-        let redis = RedisClient(configuration: configuration.redis)
-        let postgres = PostgresClient(configuration: configuration.postgres, logger: logger)
-        let metrics = ServerMetrics(registry: registry)
-        let catalog = ProductCatalog(postgres: postgres) { operation, seconds, failed in
-            metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
-        }
-        let cache = CacheAside(redis: redis, configuration: configuration.cache,
-                               metrics: CacheMetrics(registry: registry), logger: logger)
-        if let cloudWatch {
-            // Hits, misses and errors reach CloudWatch as the change since the previous flush.
-            let previous = Mutex(cache.metrics.snapshot)
-            cloudWatch.addSource { [cache] in
-                let now = cache.metrics.snapshot
-                let before = previous.withLock { value in
-                    defer { value = now }
-                    return value
-                }
-                return [CloudWatchPusher.Name.hits: Double(now.hits - before.hits),
-                        CloudWatchPusher.Name.misses: Double(now.misses - before.misses),
-                        CloudWatchPusher.Name.errors: Double(now.errors - before.errors)]
-            }
-        }
-        // One credential chain and one S3 client for the process, stopped with the server: made
-        // per request they would start a thread pool per S3 miss and re-resolve credentials each time.
-        let credentialChain = configuration.s3 != nil && configuration.awsCredentials == nil ? AWSCredentialChain() : nil
-        let objectStore = configuration.s3.map { s3 in
-            S3ObjectStore(configuration: s3, credentials: configuration.awsCredentials ?? credentialChain!.credentials)
-        }
-        let router = makeRouter(cache: cache, catalog: catalog, redis: redis, postgres: postgres, metrics: metrics,
-                                objectStore: objectStore)
+        let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+        if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
+        let router = makeRouter(dependencies)
 
         let app = Application(
             router: router,
@@ -93,17 +66,29 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
         ])
         var failure: (any Error)?
         do { try await app.run() } catch { failure = error }
-        await redis.shutdown()
-        await postgres.shutdown()
-        await objectStore?.shutdown()
-        await credentialChain?.shutdown()
+        await dependencies.shutdown()
         if let failure { throw failure }
         logger.info("stopped")
     }
 
-    private func makeRouter(cache: CacheAside, catalog: ProductCatalog, redis: RedisClient,
-                            postgres: PostgresClient, metrics: ServerMetrics,
-                            objectStore: S3ObjectStore?) -> Router<BasicRequestContext> {
+    /// Hits, misses and errors reach CloudWatch as the change since the previous flush.
+    private func pushCacheCounts(of cache: CacheAside, to cloudWatch: CloudWatchPusher) {
+        let previous = Mutex(cache.metrics.snapshot)
+        cloudWatch.addSource { [cache] in
+            let now = cache.metrics.snapshot
+            let before = previous.withLock { value in
+                defer { value = now }
+                return value
+            }
+            return [CloudWatchPusher.Name.hits: Double(now.hits - before.hits),
+                    CloudWatchPusher.Name.misses: Double(now.misses - before.misses),
+                    CloudWatchPusher.Name.errors: Double(now.errors - before.errors)]
+        }
+    }
+
+    private func makeRouter(_ dependencies: ServerDependencies) -> Router<BasicRequestContext> {
+        let (cache, catalog, redis, postgres, metrics) = (dependencies.cache, dependencies.catalog, dependencies.redis,
+                                                          dependencies.postgres, dependencies.metrics)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics, cloudWatch: cloudWatch))
 
@@ -118,7 +103,7 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
 
         let objects = ObjectRoutes(
             cache: cache,
-            store: objectStore,
+            store: dependencies.objectStore,
             maxCacheBytes: configuration.s3MaxCacheBytes, maxObjectBytes: 16 * 1024 * 1024,
             notCached: registry.counter("objects_not_cached", help: "S3 objects served without caching because they exceed the size limit."))
         router.get("/object/:key", use: objects.get)

@@ -26,8 +26,13 @@ public struct ServerConfiguration: Sendable {
     public var s3: S3Configuration?
     /// Objects larger than this are served from S3 without being cached.
     public var s3MaxCacheBytes: Int
-    /// Credentials for S3 (the AWS chain by default).
+    /// Credentials for S3 and Secrets Manager (the AWS chain by default).
     public var awsCredentials: (@Sendable () async throws -> AWSCredentials)?
+    /// Secrets Manager secret (`username`/`password`, as RDS writes it) read again when
+    /// PostgreSQL refuses the password — RDS rotates its managed password every seven days.
+    public var postgresSecretID: String?
+    /// Region of S3 and Secrets Manager.
+    public var awsRegion: String
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080,
@@ -48,6 +53,8 @@ public struct ServerConfiguration: Sendable {
         self.s3 = nil
         self.s3MaxCacheBytes = 512 * 1024
         self.awsCredentials = nil
+        self.postgresSecretID = nil
+        self.awsRegion = "us-east-1"
     }
 }
 

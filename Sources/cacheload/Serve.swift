@@ -60,6 +60,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Objects larger than this many bytes are served from S3 without being cached.")
     var s3MaxCacheBytes: Int = 512 * 1024
 
+    @Option(help: ArgumentHelp(
+        "Secrets Manager secret with the PostgreSQL username and password (or CACHELOAD_POSTGRES_SECRET_ARN), read again when PostgreSQL refuses the password, so an RDS rotation needs no restart.",
+        valueName: "arn"))
+    var postgresSecret: String?
+
     @OptionGroup var cloudWatch: CloudWatchOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -86,8 +91,10 @@ struct Serve: AsyncParsableCommand {
                 enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl),
             slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
             adminToken: token, idleTimeout: .seconds(idleTimeout))
+        configuration.awsRegion = AWSCredentialChain.region()
+        configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
         if let s3Bucket {
-            configuration.s3 = S3Configuration(bucket: s3Bucket, region: AWSCredentialChain().region(), endpoint: S3Configuration.endpoint())
+            configuration.s3 = S3Configuration(bucket: s3Bucket, region: configuration.awsRegion, endpoint: S3Configuration.endpoint())
             configuration.s3MaxCacheBytes = s3MaxCacheBytes
         }
         let logger = Logger(label: "cacheload.serve")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCurl
 import Origins
+import Postgres
 import Testing
 import TestSupport
 
@@ -160,5 +161,48 @@ struct ProductionPathTests {
         await client.shutdown()
         #expect(serve.stop() == 0)
         await TestDatabase.drop(database.name)
+    }
+}
+
+/// RDS rotates its managed master password every seven days; the server must follow without a restart.
+@Suite("PostgreSQL password rotation: the secret is read again on 28P01")
+struct PasswordRotationTests {
+    @Test("after the password and the secret change and connections drop, misses are answered again within 5 s")
+    func followsRotation() async throws {
+        let cluster = try PostgresClusterProcess(passwords: true)
+        let admin = PostgresClient(configuration: try PostgresConfiguration(cluster.socketURL, poolSize: 1))
+        _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE ROLE app SUPERUSER LOGIN PASSWORD 'first-password'"))
+        let url = { (password: String) in "postgresql://app:\(password)@127.0.0.1:\(cluster.port)/postgres" }
+        try await TestDatabase.seed(url("first-password"), products: 20, slowSeconds: 0.1)
+        let secret = try await TestSecrets.create("cacheload-rotation-\(UUID().uuidString.prefix(8))",
+                                                  value: #"{"username":"app","password":"first-password"}"#)
+        let serve = try ProductionPathTests.ServeProcess.start([
+            "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(url("first-password"))",
+            "CACHELOAD_POSTGRES_SECRET_ARN=\(secret)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)",
+            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        ], arguments: ["--cache", "off"])
+        let client = HTTPClient(concurrency: 2)
+        #expect(try await client.execute(HTTPRequest(url: serve.base + "/product/1")).status == 200)
+
+        // The rotation as RDS does it: new password on the server, then in the secret.
+        _ = try await admin.query(PostgresQuery(unsafeSQL: "ALTER ROLE app PASSWORD 'second-password'"))
+        try await TestSecrets.put(secret, value: #"{"username":"app","password":"second-password"}"#)
+        _ = try await admin.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'"))
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        var status = 0
+        while clock.now < deadline, status != 200 {
+            status = try await client.execute(HTTPRequest(url: serve.base + "/product/2")).status
+            if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(status == 200, "misses still fail 5 s after the rotation")
+        let log = (try? String(contentsOfFile: serve.log, encoding: .utf8)) ?? ""
+        #expect(log.contains("fetching the credentials again"), "\(log.suffix(2000))")
+        #expect(!log.contains("second-password") && !log.contains("first-password"), "a password reached the log")
+        await client.shutdown()
+        #expect(serve.stop() == 0)
+        await admin.shutdown()
     }
 }

@@ -188,7 +188,9 @@ public final class PostgresClusterProcess: @unchecked Sendable {
     public let tls: TestCertificates?
 
     /// Creates a cluster with `initdb` (as user `postgres` when running as root) and starts it.
-    public init(tls: TestCertificates? = nil) throws {
+    /// - Parameter passwords: TCP connections must authenticate with a password (scram-sha-256),
+    ///   as on RDS; the Unix socket (``socketURL``) stays trusted for setting things up.
+    public init(tls: TestCertificates? = nil, passwords: Bool = false) throws {
         port = freeLoopbackPort()
         self.tls = tls
         binaries = TestServices.postgresBinaries
@@ -197,7 +199,8 @@ public final class PostgresClusterProcess: @unchecked Sendable {
         if getuid() == 0 {
             try run("/usr/bin/chown", ["postgres", directory.path])
         }
-        try asPostgres("\(binaries)/initdb", ["-D", directory.path + "/data", "-U", "postgres", "-A", "trust", "--no-sync"])
+        let authentication = passwords ? ["--auth-local=trust", "--auth-host=scram-sha-256"] : ["-A", "trust"]
+        try asPostgres("\(binaries)/initdb", ["-D", directory.path + "/data", "-U", "postgres", "--no-sync"] + authentication)
         if let tls {
             // PostgreSQL insists that its key belongs to it and is readable by it alone.
             for (source, name) in [(tls.serverCertificateFile, "server.crt"), (tls.serverKeyFile, "server.key")] {
@@ -214,6 +217,9 @@ public final class PostgresClusterProcess: @unchecked Sendable {
     }
 
     public var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
+
+    /// The superuser over the Unix socket (trusted even when TCP needs passwords).
+    public var socketURL: String { "host=\(directory.path) port=\(port) user=postgres dbname=postgres" }
 
     /// Starts the server and waits until it accepts connections.
     public func start() throws {

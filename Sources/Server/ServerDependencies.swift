@@ -1,0 +1,54 @@
+import CacheAside
+import Logging
+import Origins
+import Postgres
+import Redis
+import Telemetry
+
+/// Everything the routes use, made once per server and shut down together: the one owner of the
+/// server's clients, their connections and their threads.
+struct ServerDependencies: Sendable {
+    let redis: RedisClient
+    let postgres: PostgresClient
+    let cache: CacheAside
+    let catalog: ProductCatalog
+    let metrics: ServerMetrics
+    let objectStore: S3ObjectStore?
+    /// One credential chain for the process (S3 and Secrets Manager share its cache).
+    private let credentialChain: AWSCredentialChain?
+    private let secrets: SecretsManagerClient?
+
+    init(configuration: ServerConfiguration, registry: MetricsRegistry, logger: Logger) {
+        let needsAWS = configuration.postgresSecretID != nil || (configuration.s3 != nil && configuration.awsCredentials == nil)
+        let chain = needsAWS ? AWSCredentialChain() : nil
+        let credentials = configuration.awsCredentials ?? { try await chain!.credentials() }
+        let secrets = configuration.postgresSecretID.map { _ in
+            SecretsManagerClient(endpoint: SecretsManagerClient.endpoint(region: configuration.awsRegion),
+                                 region: configuration.awsRegion, credentials: credentials)
+        }
+        credentialChain = chain
+        self.secrets = secrets
+        redis = RedisClient(configuration: configuration.redis)
+        var credentialsSource: PostgresClient.CredentialsSource?
+        if let secrets, let secretID = configuration.postgresSecretID {
+            credentialsSource = { try await secrets.databaseCredentials(secretID) }
+        }
+        postgres = PostgresClient(configuration: configuration.postgres, logger: logger, credentialsSource: credentialsSource)
+        let metrics = ServerMetrics(registry: registry)
+        self.metrics = metrics
+        catalog = ProductCatalog(postgres: postgres) { operation, seconds, failed in
+            metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
+        }
+        cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
+        objectStore = configuration.s3.map { S3ObjectStore(configuration: $0, credentials: credentials) }
+    }
+
+    /// Closes every connection and stops every thread pool the dependencies started.
+    func shutdown() async {
+        await redis.shutdown()
+        await postgres.shutdown()
+        await objectStore?.shutdown()
+        await secrets?.shutdown()
+        await credentialChain?.shutdown()
+    }
+}

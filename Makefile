@@ -21,17 +21,25 @@ release: bootstrap
 package: bootstrap
 	scripts/package
 
-# Static checks of terraform/: python-hcl2 parse, checkov, terraform fmt.
+# Checks of terraform/: python-hcl2 parse, checkov, fmt, validate, terraform test (mock provider);
+# then an apply and destroy against a local AWS (moto_server), which needs a built binary.
 terraform-check: bootstrap
 	@scripts/terraform/check
+	$(SWIFT) build --product cacheload
+	scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
 
-# bootstrap → terraform checks → services start → build → test → services stop (also when a step fails).
+# bootstrap → terraform checks (static, validate, mock-provider plans) → services start → build →
+# terraform apply/destroy against a local AWS → the README's examples → tests → services stop
+# (also when a step fails).
 test: bootstrap
 	@scripts/terraform/check
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start >/dev/null
 	@status=0; \
-	{ $(SWIFT) build --build-tests && $(SWIFT) test --no-parallel; } || status=$$?; \
+	{ $(SWIFT) build --build-tests && \
+	  scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload" && \
+	  scripts/readme-check "$$($(SWIFT) build --show-bin-path)/cacheload" && \
+	  $(SWIFT) test --no-parallel; } || status=$$?; \
 	$(SERVICES) stop >/dev/null; \
 	exit $$status
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Redis
+import Synchronization
 
 /// The cache-aside pattern over Redis, independent of HTTP: look up, on a miss load from the
 /// origin once (single-flight) and fill with a jittered TTL; remember "not found" briefly;
@@ -35,6 +36,9 @@ public final class CacheAside: Sendable {
     private let redis: RedisClient
     private let singleFlight: SingleFlight<[UInt8]?>
     private let logger: Logger
+    /// Whether the last Redis lookup worked: outages are logged when they start and end, once
+    /// each, not once per request (an atomic, not a lock, on the hit path).
+    private let redisAnswering = Atomic<Bool>(true)
 
     public init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
                 logger: Logger = Logger(label: "cacheload.cache")) {
@@ -63,9 +67,11 @@ public final class CacheAside: Sendable {
         let cached: ByteBuffer?
         do {
             cached = try await redis.get(key)
+            if !redisAnswering.load(ordering: .relaxed) { redisStateChanged(answering: true, error: nil) }
         } catch {
             metrics.error()
             metrics.bypass()
+            if redisAnswering.load(ordering: .relaxed) { redisStateChanged(answering: false, error: error) }
             logger.debug("cache lookup failed; answering from the origin", metadata: ["key": "\(key)", "error": "\(error)"])
             // Still one origin query per key at a time: a Redis outage must not become a stampede.
             let value = try await singleFlight.run(key, load).value
@@ -87,9 +93,11 @@ public final class CacheAside: Sendable {
     }
 
     /// Writes a new value through to the cache (after the origin accepted it).
-    public func store(_ key: String, _ value: [UInt8]) async {
-        guard configuration.enabled else { return }
-        await fill(key, value)
+    /// - Returns: whether Redis stored it (`false` when it is unreachable; the next lookup misses).
+    @discardableResult
+    public func store(_ key: String, _ value: [UInt8]) async -> Bool {
+        guard configuration.enabled else { return false }
+        return await fill(key, value)
     }
 
     /// Removes `key` from the cache so the next lookup reloads it.
@@ -107,11 +115,48 @@ public final class CacheAside: Sendable {
         }
     }
 
+    /// Removes every cached entry whose key starts with `prefix` (a `SCAN`, never `KEYS` or
+    /// `FLUSHALL`: other data in the same Redis stays).
+    /// - Returns: how many entries Redis removed.
+    /// - Throws: ``RedisError`` when Redis cannot be reached; entries removed before that stay removed.
+    public func invalidate(prefix: String) async throws -> Int {
+        var cursor = "0", removed = 0
+        repeat {
+            let step = try await redis.scan(cursor: cursor, match: Self.globEscaped(prefix) + "*")
+            if !step.keys.isEmpty { removed += try await redis.del(step.keys) }
+            cursor = step.cursor
+        } while cursor != "0"
+        return removed
+    }
+
+    /// `prefix` with Redis glob characters escaped, so it matches literally.
+    private static func globEscaped(_ prefix: String) -> String {
+        var escaped = ""
+        for character in prefix {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// Logs an outage's start (with its cause: refused, timeout, wrong password) and its end, once
+    /// each even when many requests notice at the same moment.
+    private func redisStateChanged(answering: Bool, error: (any Error)?) {
+        guard redisAnswering.compareExchange(expected: !answering, desired: answering, ordering: .relaxed).exchanged else { return }
+        if let error {
+            logger.warning("Redis is unavailable; answering from the origin (X-Cache: BYPASS) until it is back",
+                           metadata: ["redis": "\(redis.configuration)", "error": "\(error)"])
+        } else {
+            logger.notice("Redis answers again; caching resumed", metadata: ["redis": "\(redis.configuration)"])
+        }
+    }
+
     private static func isNotFoundMarker(_ buffer: ByteBuffer) -> Bool {
         buffer.readableBytes == 1 && buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0
     }
 
-    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil) async {
+    @discardableResult
+    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil) async -> Bool {
         do {
             if let value {
                 try await redis.set(key, value, expireSeconds: (ttl ?? configuration.ttl).next())
@@ -119,9 +164,11 @@ public final class CacheAside: Sendable {
                 try await redis.set(key, Self.notFoundMarker, expireSeconds: configuration.negativeTTLSeconds)
             }
             metrics.fill()
+            return true
         } catch {
             metrics.error()
             logger.debug("cache fill failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            return false
         }
     }
 }

@@ -41,8 +41,9 @@ extension LoadResult {
             svg text{font-size:11px;fill:#444}
             </style></head><body>
             <h1>cacheload load report</h1>
-            <p>\(url) — \(connections) connections, \(targetRate.map { "constant rate \(Int($0)) req/s" } ?? "closed loop"),
-            \(String(format: "%.1f", achievedRate)) responses/s over \(String(format: "%.1f", durationSeconds)) s\(hitRatio.map { String(format: ", hit ratio %.1f%%", $0 * 100) } ?? "").</p>
+            <p>\(url) — \(connections) connections, \(targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Int($0)) req/s" } ?? "closed loop"),
+            \(String(format: "%.1f", achievedRate)) responses/s over \(String(format: "%.1f", durationSeconds)) s\(hitRatio.map { String(format: ", hit ratio %.1f%%", $0 * 100) } ?? "")\(counts.negativeHits > 0 ? ", \(counts.negativeHits) negative hits (cached \"not found\")" : "").</p>
+            \(clientErrorWarning.map { "<p><strong>⚠ \($0)</strong></p>" } ?? "")
             <div class="grid">\(latency.svg)\(rate.svg)\(ratio.svg)\(curve.svg)</div>
             <h2>Summary</h2><pre>\(escaped)</pre>
             </body></html>

@@ -5,15 +5,15 @@ extension LoadResult {
     /// A wrk2-style text summary: rate, totals, errors, cache, and the percentile spectrum.
     public var summary: String {
         var lines: [String] = []
-        let mode = targetRate.map { "constant rate \(Self.number($0)) req/s" } ?? "closed loop"
+        let mode = targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Self.number($0)) req/s" } ?? "closed loop"
         lines.append("Running \(Self.number(durationSeconds))s test @ \(url)")
         lines.append("  \(connections) connections, \(mode), keys \(keys) \(distribution)\(interrupted ? " (interrupted)" : "")")
         lines.append("")
         lines.append("  Latency     mean \(Self.ms(latency.mean / 1000))   p50 \(Self.ms(latencyMilliseconds(atPercentile: 50)))   p99 \(Self.ms(latencyMilliseconds(atPercentile: 99)))   max \(Self.ms(Double(counts.completed == 0 ? 0 : latency.max) / 1000))")
-        if counts.hits + counts.misses > 0 {
+        if counts.hits + counts.misses + counts.negativeHits > 0 {
             let hitP99 = counts.hits == 0 ? 0 : Double(hitLatency.valueAtPercentile(99)) / 1000
             let missP99 = counts.misses == 0 ? 0 : Double(missLatency.valueAtPercentile(99)) / 1000
-            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   bypass \(counts.bypasses)   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
+            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
         }
         lines.append("")
         lines.append("  Latency Distribution (HdrHistogram, measured from each request's intended start)")
@@ -24,6 +24,7 @@ extension LoadResult {
         lines.append("")
         lines.append("  \(counts.completed) responses in \(Self.number(durationSeconds))s; \(counts.sent) sent, \(counts.failedRequests) failed, \(counts.inFlightAtStop) in flight at stop")
         lines.append("  status 2xx \(counts.status2xx)  3xx \(counts.status3xx)  4xx \(counts.status4xx)  5xx \(counts.status5xx)")
+        if let warning = clientErrorWarning { lines.append("  ⚠ \(warning)") }
         if counts.errors > 0 {
             lines.append("  errors: connect \(counts.connectErrors), timeout \(counts.timeouts), reset \(counts.resets), bad response \(counts.badResponses)")
         }
@@ -35,7 +36,13 @@ extension LoadResult {
         return lines.joined(separator: "\n")
     }
 
-    static func ms(_ value: Double) -> String {
+    /// Said when most answers were 4xx: then the numbers describe a wrong URL, not the cache.
+    public var clientErrorWarning: String? {
+        guard counts.completed > 0, counts.status4xx * 2 > counts.completed else { return nil }
+        return "\(counts.status4xx) of \(counts.completed) answers were 4xx: check the URL and --keys"
+    }
+
+    package static func ms(_ value: Double) -> String {
         value >= 1000 ? String(format: "%.2fs", value / 1000) : value >= 1 ? String(format: "%.2fms", value) : String(format: "%.0fus", value * 1000)
     }
 

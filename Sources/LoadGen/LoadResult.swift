@@ -7,6 +7,9 @@ public struct LoadResult: Sendable, Codable {
     public var url: String
     public var connections: Int
     public var targetRate: Double?
+    /// The rate ramped through `--stages` (``targetRate`` is then their average); absent in
+    /// results written before it was recorded.
+    public var staged: Bool?
     public var distribution: String
     public var keys: String
     /// Measured time (warm-up excluded), in seconds.
@@ -24,6 +27,7 @@ public struct LoadResult: Sendable, Codable {
         let measured = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         // Stages: the average rate their schedule asked for over the measured time.
         targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) }
+        staged = plan.schedule?.duration != nil
         distribution = plan.distribution.description
         keys = "\(plan.keys.lowerBound)-\(plan.keys.upperBound)"
         durationSeconds = measured

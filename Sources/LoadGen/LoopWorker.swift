@@ -146,6 +146,9 @@ final class LoopWorker: @unchecked Sendable {
                     sendNext(slot)
                 case .failure:
                     recorder.recordError(second: second(of: now()), .connect)
+                    // Under --requests a refused connect uses up one request, so a run against a
+                    // dead target ends (with exit 1) instead of retrying forever.
+                    if budget.isLimited && !budget.take() { return }
                     // Do not spin on a refused port: try again shortly.
                     eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(slot) }
                 }

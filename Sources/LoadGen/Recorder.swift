@@ -28,12 +28,15 @@ struct Recorder {
         default: counts.status5xx += 1
         }
         switch cache {
+        // A cached "not found" saves the origin a query but is no cache result to report as a
+        // hit: a run against a wrong path would otherwise show a high hit ratio.
+        case .hit where status >= 400: counts.negativeHits += 1; _ = otherLatency.record(value)
         case .hit: counts.hits += 1; _ = hitLatency.record(value)
         case .miss: counts.misses += 1; _ = missLatency.record(value)
         case .bypass: counts.bypasses += 1; _ = otherLatency.record(value)
         case .none: counts.noCacheHeader += 1; _ = otherLatency.record(value)
         }
-        sample(second) { $0.record(microseconds: value, cache: cache, failed: status >= 500) }
+        sample(second) { $0.record(microseconds: value, cache: cache, status: status) }
     }
 
     mutating func recordError(second: Int, _ kind: LoadErrorKind) {
@@ -82,6 +85,8 @@ public struct LoadCounts: Sendable, Codable, Equatable {
     public var completed = 0
     public var status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0
     public var hits = 0, misses = 0, bypasses = 0, noCacheHeader = 0
+    /// `X-Cache: HIT` on a 4xx answer: a cached "not found", counted apart from ``hits``.
+    public var negativeHits = 0
     /// Requests that failed without a response (timeouts, resets, bad responses).
     public var failedRequests = 0
     public var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
@@ -114,6 +119,7 @@ public struct LoadCounts: Sendable, Codable, Equatable {
         status1xx += other.status1xx; status2xx += other.status2xx; status3xx += other.status3xx
         status4xx += other.status4xx; status5xx += other.status5xx
         hits += other.hits; misses += other.misses; bypasses += other.bypasses; noCacheHeader += other.noCacheHeader
+        negativeHits += other.negativeHits
         failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         late += other.late; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
@@ -129,14 +135,17 @@ public struct SecondSample: Sendable, Codable {
     public var misses = 0
     /// Answers the server gave without its cache (`X-Cache: BYPASS`): the cache was unreachable.
     public var bypasses = 0
+    /// Cached "not found" answers (`X-Cache: HIT` with a 4xx status), not counted in ``hits``.
+    public var negativeHits = 0
     var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
 
     init(second: Int) { self.second = second }
 
-    mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, failed: Bool) {
+    mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, status: Int) {
         responses += 1
-        if failed { errors += 1 }
+        if status >= 500 { errors += 1 }
         switch cache {
+        case .hit where status >= 400: negativeHits += 1
         case .hit: hits += 1
         case .miss: misses += 1
         case .bypass: bypasses += 1
@@ -153,7 +162,7 @@ public struct SecondSample: Sendable, Codable {
 
     mutating func merge(_ other: SecondSample) {
         responses += other.responses; errors += other.errors; hits += other.hits; misses += other.misses
-        bypasses += other.bypasses
+        bypasses += other.bypasses; negativeHits += other.negativeHits
         histogram.add(other.histogram)
     }
 

@@ -67,22 +67,36 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         self.description = text.trimmingCharacters(in: .whitespaces)
     }
 
-    /// The measured value this threshold looks at, in its unit.
-    public func measured(in result: LoadResult) -> Double {
+    /// The measured value this threshold looks at, in its unit; `nil` when the run has nothing
+    /// to measure it on (no answers for a latency, no HIT or MISS for the hit ratio).
+    public func measured(in result: LoadResult) -> Double? {
         switch metric {
-        case .percentile(let percentile): result.latencyMilliseconds(atPercentile: percentile)
-        case .max: result.counts.completed == 0 ? 0 : Double(result.latency.max) / 1000
-        case .mean: result.latency.mean / 1000
-        case .hitRatio: result.hitRatio ?? 0
+        case .percentile(let percentile): result.counts.completed == 0 ? nil : result.latencyMilliseconds(atPercentile: percentile)
+        case .max: result.counts.completed == 0 ? nil : Double(result.latency.max) / 1000
+        case .mean: result.counts.completed == 0 ? nil : result.latency.mean / 1000
+        case .hitRatio: result.hitRatio
         case .errorCount: Double(result.counts.errors)
-        case .errorRate: Double(result.counts.errors) / Double(max(1, result.counts.sent + result.counts.connectErrors))
+        case .errorRate:
+            result.counts.sent + result.counts.connectErrors == 0
+                ? nil : Double(result.counts.errors) / Double(result.counts.sent + result.counts.connectErrors)
         case .rate: result.achievedRate
         }
     }
 
-    /// Whether the result meets the threshold.
+    /// The measured value with its unit, as the report prints it (`12.31ms`, `83.20%`, `no data`).
+    public func measuredText(in result: LoadResult) -> String {
+        guard let measured = measured(in: result) else { return "no data" }
+        switch metric {
+        case .percentile, .max, .mean: return LoadResult.ms(measured)
+        case .hitRatio, .errorRate: return String(format: "%.2f%%", measured * 100)
+        case .errorCount: return "\(Int(measured)) errors"
+        case .rate: return String(format: "%.1f req/s", measured)
+        }
+    }
+
+    /// Whether the result meets the threshold. A threshold on no data fails: an empty run proves nothing.
     public func passes(_ result: LoadResult) -> Bool {
-        let measured = measured(in: result)
+        guard let measured = measured(in: result) else { return false }
         switch comparison {
         case .less: return measured < value
         case .lessOrEqual: return measured <= value

@@ -37,14 +37,15 @@ public struct ProductUpdate: Sendable, Equatable {
     public var name: String
     /// Decimal text with at most two fractional digits, 0 ≤ price < 100000000.
     public var price: String
-    public var description: String
+    /// The new description; `nil` leaves the stored one as it is.
+    public var description: String?
 
     /// Checks every field and says which one is wrong and why.
-    public init(name: String, price: Double, description: String) throws(ProductValidationError) {
+    public init(name: String, price: Double, description: String?) throws(ProductValidationError) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProductValidationError("name must not be empty") }
         guard name.count <= 200 else { throw ProductValidationError("name must be at most 200 characters") }
-        guard description.count <= 10_000 else { throw ProductValidationError("description must be at most 10000 characters") }
+        guard (description?.count ?? 0) <= 10_000 else { throw ProductValidationError("description must be at most 10000 characters") }
         guard price.isFinite else { throw ProductValidationError("price must be a number") }
         guard price >= 0 else { throw ProductValidationError("price must not be negative") }
         guard price < 100_000_000 else { throw ProductValidationError("price must be below 100000000 (numeric(10,2))") }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import Synchronization
 
@@ -8,13 +9,16 @@ public final class ProductCatalog: Sendable {
     private let postgres: PostgresClient
     private let queries = Atomic<Int>(0)
     private let recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)?
+    private let logger: Logger?
+    /// Whether the missing-schema error was logged already: said once, not once per request.
+    private let schemaMissingLogged = Atomic<Bool>(false)
 
     private static let byID = PostgresPreparedStatement(
         name: "cacheload_product_by_id",
         sql: "SELECT id, name, price, description, views FROM products WHERE id = $1")
     private static let update = PostgresPreparedStatement(
         name: "cacheload_product_update",
-        sql: "UPDATE products SET name = $2, price = $3, description = $4 WHERE id = $1 RETURNING id, name, price, description, views")
+        sql: "UPDATE products SET name = $2, price = $3, description = COALESCE($4, description) WHERE id = $1 RETURNING id, name, price, description, views")
     private static let delete = PostgresPreparedStatement(
         name: "cacheload_product_delete", sql: "DELETE FROM products WHERE id = $1")
     private static let mostViewed = PostgresPreparedStatement(
@@ -25,10 +29,31 @@ public final class ProductCatalog: Sendable {
 
     /// - Parameter recorder: called after every origin query with its name, duration and
     ///   whether it failed (the server feeds its metrics from it).
-    public init(postgres: PostgresClient,
+    public init(postgres: PostgresClient, logger: Logger? = nil,
                 recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)? = nil) {
         self.postgres = postgres
+        self.logger = logger
         self.recorder = recorder
+    }
+
+    /// What a user must do when the table or function is missing (SQLSTATE 42P01, 42883).
+    public static let missingSchemaAdvice = "the products table or slow_version() does not exist in this database: run `cacheload seed` first"
+
+    /// Whether `error` says the schema `cacheload seed` makes is missing (a setup error, not an outage).
+    public static func isMissingSchema(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        return error.sqlState == "42P01" || error.sqlState == "42883"
+    }
+
+    /// `nil` when the products table and `slow_version()` exist, else what is missing and what to do.
+    public func schemaProblem() async throws -> String? {
+        let row = try await postgres.query(
+            "SELECT to_regclass('products') IS NOT NULL AS products, to_regprocedure('slow_version()') IS NOT NULL AS slow").first
+        let products = try row?.decode(Bool.self, "products") ?? false
+        let slow = try row?.decode(Bool.self, "slow") ?? false
+        if products && slow { return nil }
+        let missing = [products ? nil : "the products table", slow ? nil : "slow_version()"].compactMap { $0 }
+        return "\(missing.joined(separator: " and ")) missing: run `cacheload seed` first"
     }
 
     /// Origin queries run so far (all operations).
@@ -77,6 +102,9 @@ public final class ProductCatalog: Sendable {
             return value
         } catch {
             recorder?(operation, (ContinuousClock.now - start).seconds, true)
+            if Self.isMissingSchema(error), schemaMissingLogged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+                logger?.error("\(Self.missingSchemaAdvice)", metadata: ["error": "\(error)"])
+            }
             throw error
         }
     }

@@ -105,10 +105,21 @@ public final class S3ObjectStore: Sendable {
         try check(try await send(.PUT, key: key, body: object.body, contentType: object.contentType))
     }
 
-    /// Deletes an object (no error when it did not exist).
+    /// Deletes an object (no error when it did not exist: S3 answers 204 either way).
     public func delete(_ key: String) async throws {
         let response = try await send(.DELETE, key: key)
         if response.status != 404 { try check(response) }
+    }
+
+    /// Whether the bucket exists and these credentials may use it (HeadBucket).
+    /// - Throws: ``S3Error`` for any answer but 200 or 404 (403: no permission or bad credentials).
+    public func bucketExists() async throws -> Bool {
+        let response = try await send(.HEAD, key: nil)
+        switch response.status {
+        case 200..<300: return true
+        case 404: return false
+        default: throw S3Error(status: response.status, message: "HeadBucket refused (bad credentials or signature, or no permission)")
+        }
     }
 
     /// Creates the bucket unless it is already ours.

@@ -80,6 +80,14 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     }
 
     private static func validate(_ connectionString: String) throws {
+        // libpq reads an unknown scheme as a keyword string ("missing "=" after …"): name the scheme instead.
+        if let schemeEnd = connectionString.range(of: "://"),
+           !connectionString[..<schemeEnd.lowerBound].contains(where: { $0 == " " || $0 == "=" }) {
+            let scheme = connectionString[..<schemeEnd.lowerBound].lowercased()
+            guard scheme == "postgresql" || scheme == "postgres" else {
+                throw PostgresError(.invalidConfiguration, "unknown scheme \"\(scheme)://\": expected postgresql://user@host:5432/db (or postgres://)")
+            }
+        }
         if let error = parse(connectionString).error {
             throw PostgresError(.invalidConfiguration, error)
         }

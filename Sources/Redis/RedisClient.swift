@@ -86,6 +86,16 @@ public final class RedisClient: Sendable {
         return fields
     }
 
+    /// `SCAN cursor MATCH pattern COUNT count`: one step of an iteration over the keyspace;
+    /// start with cursor `"0"` and stop when the returned cursor is `"0"` again.
+    public func scan(cursor: String, match pattern: String, count: Int = 1000) async throws -> (cursor: String, keys: [String]) {
+        guard case .array(let reply) = try await checked(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", String(count))),
+              reply.count == 2, let next = reply[0].text, case .array(let keys) = reply[1] else {
+            throw RedisError(.unexpectedReply, "SCAN did not return a cursor and a key list")
+        }
+        return (next, keys.compactMap(\.text))
+    }
+
     /// `PING`: succeeds when Redis answers `PONG`.
     public func ping() async throws {
         _ = try await checked(.ping)

@@ -48,8 +48,10 @@ struct WarmRoute: Sendable {
             return JSONResponse.error(.badRequest, "invalid top \"\(text ?? "")\": expected an integer from 1 to 100000")
         }
         do {
-            let warmed = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
-            return JSONResponse.object(.ok, ["warmed": warmed, "top": top])
+            let outcome = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
+            // Stored is what Redis confirmed: with Redis down the answer says so instead of "warmed 100".
+            let status: HTTPResponse.Status = outcome.stored == outcome.selected ? .ok : .serviceUnavailable
+            return JSONResponse.object(status, ["warmed": outcome.stored, "selected": outcome.selected, "top": top])
         } catch {
             return ProductRoutes.originFailure(error)
         }
@@ -66,12 +68,13 @@ public struct ProductWarmer: Sendable {
         self.catalog = catalog
     }
 
-    /// - Returns: how many products were written to the cache.
-    public func warm(top: Int) async throws -> Int {
+    /// - Returns: how many products were selected, and how many of them Redis stored.
+    public func warm(top: Int) async throws -> (selected: Int, stored: Int) {
         let products = try await catalog.mostViewed(limit: top)
-        for product in products {
-            await cache.store(ProductRoutes.key(product.id), product.json)
+        var stored = 0
+        for product in products where await cache.store(CacheKey.product(product.id), product.json) {
+            stored += 1
         }
-        return products.count
+        return (products.count, stored)
     }
 }

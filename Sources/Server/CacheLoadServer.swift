@@ -65,7 +65,7 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
         ])
         var failure: (any Error)?
-        do { try await app.run() } catch { failure = error }
+        do { try await app.run() } catch { failure = ListenError.from(error, host: configuration.host, port: configuration.port) }
         await dependencies.shutdown()
         if let failure { throw failure }
         logger.info("stopped")

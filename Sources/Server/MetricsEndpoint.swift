@@ -32,6 +32,10 @@ public struct MetricsEndpoint: Service {
         }
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cacheload"),
                               logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            throw ListenError.from(error, host: host, port: port)
+        }
     }
 }

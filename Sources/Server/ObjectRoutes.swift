@@ -20,7 +20,6 @@ struct ObjectRoutes: Sendable {
         let size: Int
     }
 
-    static func cacheKey(_ key: String) -> String { "object:\(key)" }
 
     static func validKey(_ key: String?) -> String? {
         guard let key, (1...512).contains(key.utf8.count),
@@ -33,7 +32,7 @@ struct ObjectRoutes: Sendable {
         guard let key = Self.validKey(context.parameters.get("key")) else { return Self.invalidKey }
         let result: CacheResult
         do {
-            result = try await cache.fetch(Self.cacheKey(key)) { [maxCacheBytes] in
+            result = try await cache.fetch(CacheKey.object(key)) { [maxCacheBytes] in
                 // The size decides before any byte is read: large objects are never buffered.
                 guard let head = try await store.head(key) else { return nil }
                 if head.size > maxCacheBytes { throw TooLargeToCache(size: head.size) }
@@ -73,7 +72,7 @@ struct ObjectRoutes: Sendable {
         } catch {
             return JSONResponse.error(.badGateway, "S3 refused the object: \(error)")
         }
-        let invalidated = await cache.invalidate(Self.cacheKey(key))
+        let invalidated = await cache.invalidate(CacheKey.object(key))
         return JSONResponse.object(.ok, ["key": key, "bytes": body.readableBytes, "cache_invalidated": invalidated])
     }
 

@@ -22,7 +22,6 @@ struct ProductRoutes: Sendable {
         return JSONResponse.error(.badRequest, "invalid product id \"\(shown)\": expected an integer from 1 to 2147483647")
     }
 
-    static func key(_ id: Int) -> String { "product:\(id)" }
 
     func get(_ request: Request, context: some RequestContext) async -> Response {
         let start = ContinuousClock.now
@@ -30,7 +29,7 @@ struct ProductRoutes: Sendable {
         guard let id = Self.parseID(text) else { return Self.invalidID(text) }
         let result: CacheResult
         do {
-            result = try await cache.fetch(Self.key(id)) { [catalog] in try await catalog.product(id: id)?.json }
+            result = try await cache.fetch(CacheKey.product(id)) { [catalog] in try await catalog.product(id: id)?.json }
         } catch {
             return Self.originFailure(error)
         }
@@ -77,7 +76,7 @@ struct ProductRoutes: Sendable {
                 return JSONResponse.error(.notFound, "product \(id) not found")
             }
             let json = product.json
-            await cache.store(Self.key(id), json)
+            await cache.store(CacheKey.product(id), json)
             var body = ByteBuffer(string: "{\"product\":")
             body.writeBytes(json)
             body.writeString(",\"cache_status\":\"WRITE_THROUGH\"}")
@@ -94,7 +93,7 @@ struct ProductRoutes: Sendable {
             guard try await catalog.delete(id: id) else {
                 return JSONResponse.error(.notFound, "product \(id) not found")
             }
-            let invalidated = await cache.invalidate(Self.key(id))
+            let invalidated = await cache.invalidate(CacheKey.product(id))
             return JSONResponse.object(.ok, ["deleted": id, "cache_invalidated": invalidated])
         } catch {
             return Self.originFailure(error)
@@ -104,6 +103,9 @@ struct ProductRoutes: Sendable {
     static func originFailure(_ error: any Error) -> Response {
         if let error = error as? CacheAsideError, error.reason == .singleFlightTimeout {
             return JSONResponse.error(.serviceUnavailable, "the product is being loaded by another request and it took too long; retry shortly")
+        }
+        if ProductCatalog.isMissingSchema(error) {
+            return JSONResponse.error(.serviceUnavailable, ProductCatalog.missingSchemaAdvice)
         }
         return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when PostgreSQL is back")
     }
@@ -126,15 +128,16 @@ struct ProductRoutes: Sendable {
         do {
             body = try JSONDecoder().decode(UpdateBody.self, from: Data(buffer.readableBytesView))
         } catch DecodingError.keyNotFound(let key, _) {
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "missing field \"\(key.stringValue)\"; expected {\"name\": string, \"price\": number, \"description\": string}")))
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "missing field \"\(key.stringValue)\"; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "field \"\(field)\" has the wrong type; expected {\"name\": string, \"price\": number, \"description\": string}")))
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "field \"\(field)\" has the wrong type; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
         } catch {
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "the body is not valid JSON; expected {\"name\": string, \"price\": number, \"description\": string}")))
+            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "the body is not valid JSON; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
         }
         do {
-            return .success(try ProductUpdate(name: body.name, price: body.price, description: body.description ?? ""))
+            // name and price are required; a missing description keeps the stored one.
+            return .success(try ProductUpdate(name: body.name, price: body.price, description: body.description))
         } catch {
             return .failure(ErrorResponse(JSONResponse.error(.unprocessableContent, error.message)))
         }

@@ -36,7 +36,7 @@ struct ServerDependencies: Sendable {
         postgres = PostgresClient(configuration: configuration.postgres, logger: logger, credentialsSource: credentialsSource)
         let metrics = ServerMetrics(registry: registry)
         self.metrics = metrics
-        catalog = ProductCatalog(postgres: postgres) { operation, seconds, failed in
+        catalog = ProductCatalog(postgres: postgres, logger: logger) { operation, seconds, failed in
             metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
         }
         cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)

@@ -11,13 +11,12 @@ struct SlowPageRoute: Sendable {
     let catalog: ProductCatalog
     let ttl: TTLPolicy
 
-    static let key = "page:slow_version"
 
     func page(_ request: Request, context: some RequestContext) async -> Response {
         let start = ContinuousClock.now
         let result: CacheResult
         do {
-            result = try await cache.fetch(Self.key, ttl: ttl) { [catalog] in Array(try await catalog.slowVersion().utf8) }
+            result = try await cache.fetch(CacheKey.slowPage, ttl: ttl) { [catalog] in Array(try await catalog.slowVersion().utf8) }
         } catch {
             return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the page is not cached; retry when PostgreSQL is back")
         }

@@ -16,9 +16,9 @@ public final class StatsExporter: Service, Sendable {
     private let cloudWatch: CloudWatchPusher?
     private let logger: Logger
     private let http = HTTPClient(concurrency: 1)
-    private let last = Mutex<(redisHits: Int?, redisMisses: Int?, evicted: Int?, serverHits: Int?, serverMisses: Int?)>((nil, nil, nil, nil, nil))
+    private let baseline = Mutex(CounterBaseline<String>())
 
-    private let redisHits, redisMisses, redisEvicted: Counter
+    private let redisHits, redisMisses, redisEvicted, counterResets: Counter
     private let redisRatio, redisMemory, redisClients, redisUp, serverRatio, serverUp: Gauge
 
     /// - Parameters:
@@ -35,6 +35,7 @@ public final class StatsExporter: Service, Sendable {
         redisHits = registry.counter("redis_keyspace_hits", help: "Redis keyspace hits (INFO stats keyspace_hits), as read by the exporter.")
         redisMisses = registry.counter("redis_keyspace_misses", help: "Redis keyspace misses (INFO stats keyspace_misses), as read by the exporter.")
         redisEvicted = registry.counter("redis_evicted_keys", help: "Keys Redis evicted for memory (INFO stats evicted_keys).")
+        counterResets = registry.counter("export_source_resets", help: "Readings of a Redis or server counter that went backwards (a restart or CONFIG RESETSTAT).")
         redisRatio = registry.gauge("redis_hit_ratio", help: "keyspace_hits / (keyspace_hits + keyspace_misses) since Redis started.")
         redisMemory = registry.gauge("redis_used_memory", unit: "bytes", help: "Memory Redis uses (INFO memory used_memory).")
         redisClients = registry.gauge("redis_connected_clients", help: "Clients connected to Redis.")
@@ -59,18 +60,17 @@ public final class StatsExporter: Service, Sendable {
             let hits = Int(stats["keyspace_hits"] ?? "") ?? 0
             let misses = Int(stats["keyspace_misses"] ?? "") ?? 0
             let evicted = Int(stats["evicted_keys"] ?? "") ?? 0
-            let (hitDelta, missDelta, evictedDelta) = last.withLock { last -> (Int, Int, Int) in
-                defer { (last.redisHits, last.redisMisses, last.evicted) = (hits, misses, evicted) }
-                return (Self.delta(hits, last.redisHits), Self.delta(misses, last.redisMisses), Self.delta(evicted, last.evicted))
-            }
-            redisHits.increment(by: Int64(hitDelta))
-            redisMisses.increment(by: Int64(missDelta))
-            redisEvicted.increment(by: Int64(evictedDelta))
+            let (hitDelta, missDelta, evictedDelta) = increases([("redis_hits", hits), ("redis_misses", misses), ("redis_evicted", evicted)])
+            // Prometheus counters mirror Redis' totals (a series may start at any value);
+            // CloudWatch datums below are increases only, none on the first reading.
+            redisHits.increment(by: Int64(hitDelta ?? hits))
+            redisMisses.increment(by: Int64(missDelta ?? misses))
+            redisEvicted.increment(by: Int64(evictedDelta ?? evicted))
             redisRatio.set(hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses))
             redisMemory.set(Double(stats["used_memory"] ?? "") ?? 0)
             redisClients.set(Double(stats["connected_clients"] ?? "") ?? 0)
             redisUp.set(1.0)
-            if serverURL == nil, let cloudWatch {
+            if serverURL == nil, let cloudWatch, let hitDelta, let missDelta {
                 cloudWatch.count(CloudWatchPusher.Name.hits, Double(hitDelta))
                 cloudWatch.count(CloudWatchPusher.Name.misses, Double(missDelta))
             }
@@ -87,24 +87,33 @@ public final class StatsExporter: Service, Sendable {
                   let hits = server["hits"] as? Int, let misses = server["misses"] as? Int else {
                 throw NotServerStatistics(url: serverURL + "/stats")
             }
-            let (hitDelta, missDelta) = last.withLock { last -> (Int, Int) in
-                defer { (last.serverHits, last.serverMisses) = (hits, misses) }
-                return (Self.delta(hits, last.serverHits), Self.delta(misses, last.serverMisses))
-            }
+            let (hitDelta, missDelta, _) = increases([("server_hits", hits), ("server_misses", misses)])
             serverRatio.set(hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses))
             serverUp.set(1.0)
-            cloudWatch?.count(CloudWatchPusher.Name.hits, Double(hitDelta))
-            cloudWatch?.count(CloudWatchPusher.Name.misses, Double(missDelta))
+            if let cloudWatch, let hitDelta, let missDelta {
+                cloudWatch.count(CloudWatchPusher.Name.hits, Double(hitDelta))
+                cloudWatch.count(CloudWatchPusher.Name.misses, Double(missDelta))
+            }
         } catch {
             serverUp.set(0.0)
             logger.warning("cannot read the server's /stats", metadata: ["error": "\(error)"])
         }
     }
 
-    /// The increase since the previous read; a smaller value means the counter restarted.
-    static func delta(_ now: Int, _ before: Int?) -> Int {
-        guard let before else { return now }
-        return now >= before ? now - before : now
+    /// Increases of up to three counters since their previous readings (`nil` on a first reading),
+    /// with resets counted.
+    private func increases(_ readings: [(String, Int)]) -> (Int?, Int?, Int?) {
+        let (values, newResets) = baseline.withLock { baseline -> ([Int?], Int) in
+            let before = baseline.resets
+            let values = readings.map { baseline.increase($0.0, reading: $0.1) }
+            return (values, baseline.resets - before)
+        }
+        if newResets > 0 {
+            counterResets.increment(by: Int64(newResets))
+            logger.notice("a counter went backwards (Redis restarted or CONFIG RESETSTAT): counting from its new value")
+        }
+        let padded = values + [nil, nil, nil]
+        return (padded[0], padded[1], padded[2])
     }
 }
 

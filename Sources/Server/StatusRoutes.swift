@@ -39,17 +39,31 @@ struct StatusRoutes: Sendable {
     }
 
     func health(_ request: Request, context: some RequestContext) async -> Response {
-        async let redisUp: Bool = (try? await redis.ping()) != nil
-        async let postgresUp: Bool = (try? await catalog.ping()) != nil
-        let (redisOK, postgresOK) = await (redisUp, postgresUp)
-        let status = !postgresOK ? "unhealthy" : (redisOK ? "healthy" : "degraded")
+        async let redisCheck = Self.failure { try await redis.ping() }
+        async let postgresCheck = Self.failure { try await catalog.ping() }
+        async let schemaCheck = try? await catalog.schemaProblem()
+        let (redisFailure, postgresFailure, schemaProblem) = await (redisCheck, postgresCheck, schemaCheck)
+        let postgresOK = postgresFailure == nil && schemaProblem == nil
+        let status = !postgresOK ? "unhealthy" : (redisFailure == nil ? "healthy" : "degraded")
+        // Reasons come from the clients' errors, which never carry a password.
+        var redisStatus: [String: any Sendable] = ["status": redisFailure == nil ? "up" : "down", "url": redis.configuration.description]
+        redisStatus["reason"] = redisFailure
+        var postgresStatus: [String: any Sendable] = ["status": postgresFailure == nil ? "up" : "down"]
+        postgresStatus["reason"] = postgresFailure ?? schemaProblem
         let body: [String: any Sendable] = [
-            "status": status,
-            "redis": ["status": redisOK ? "up" : "down", "url": redis.configuration.description],
-            "postgres": ["status": postgresOK ? "up" : "down"],
-            "cache_enabled": cache.configuration.enabled,
+            "status": status, "redis": redisStatus, "postgres": postgresStatus, "cache_enabled": cache.configuration.enabled,
         ]
         return JSONResponse.object(postgresOK ? .ok : .serviceUnavailable, body)
+    }
+
+    /// What `check` threw, as text; `nil` when it succeeded.
+    private static func failure(_ check: () async throws -> Void) async -> String? {
+        do {
+            try await check()
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     func metricsText(_ request: Request, context: some RequestContext) async -> Response {

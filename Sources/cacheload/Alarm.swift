@@ -38,7 +38,7 @@ struct Alarm: AsyncParsableCommand {
             do {
                 try await alarm.create(with: cloudWatch.client())
             } catch {
-                throw CleanExit.message("error: \(error)")
+                throw CommandFailure("\(error)")
             }
             say("alarm \(name): fires when \(HitRatioAlarm.expression) < \(threshold) for \(datapoints) of \(periods) periods of \(period) s")
         }
@@ -51,7 +51,7 @@ struct Alarm: AsyncParsableCommand {
 
         func run() async throws {
             guard let state = try await HitRatioAlarm.describe(name, with: cloudWatch.client()) else {
-                throw CleanExit.message("alarm \(name) does not exist; create it with: cacheload alarm create")
+                throw CommandFailure("alarm \(name) does not exist; create it with: cacheload alarm create")
             }
             say("\(state.name): \(state.state)\n  \(state.expressions.joined(separator: ", ")) \(state.comparison) \(state.threshold)\n  \(state.reason)")
         }

@@ -1,22 +1,93 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Postgres
 import Redis
 import Server
 
-/// `--redis`, `--postgres` and `--config`, shared by every subcommand that talks to the stores.
+/// `--redis`, `--postgres` and `--config`, for the subcommands that talk to both stores.
 ///
 /// Precedence: the flag, then the `--config` INI file, then the environment (`REDIS_URL`,
 /// `DATABASE_URL`, libpq's `PG*`), then the local default.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Redis URL: redis://[[user]:password@]host[:port][/db], or rediss://… for TLS (?ssl_ca_certs=FILE).", valueName: "url"))
+    @Option(help: RedisOptions.help)
     var redis: String?
 
-    @Option(help: ArgumentHelp("PostgreSQL URL (postgresql://user@host:5432/db?sslmode=require) or libpq keyword string.", valueName: "url"))
+    @Option(help: PostgresOptions.help)
     var postgres: String?
 
-    @Option(help: ArgumentHelp("The reference labs' INI file with [postgresql] and [redis] redis_url sections.", valueName: "file"))
+    @Option(help: configHelp)
     var config: String?
+
+    @OptionGroup var misspelled: MisspelledConnectionOptions
+
+    func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
+        try ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize)
+    }
+
+    func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
+        try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
+    }
+}
+
+/// `--redis` and `--config`, for the subcommands that talk to Redis alone.
+struct RedisOptions: ParsableArguments {
+    static let help = ArgumentHelp(
+        "Redis URL: redis://[[user]:password@]host[:port][/db], or rediss://… for TLS (?ssl_ca_certs=FILE). Default: REDIS_URL, else redis://127.0.0.1:6379/0.",
+        valueName: "url")
+
+    @Option(help: help)
+    var redis: String?
+
+    @Option(help: configHelp)
+    var config: String?
+
+    @OptionGroup var misspelled: MisspelledConnectionOptions
+
+    func configuration(poolSize: Int = 4) throws -> RedisConfiguration {
+        try ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize)
+    }
+}
+
+/// `--postgres` and `--config`, for the subcommands that talk to PostgreSQL alone.
+struct PostgresOptions: ParsableArguments {
+    static let help = ArgumentHelp(
+        "PostgreSQL URL (postgresql://user@host:5432/db?sslmode=require) or libpq keyword string. Default: DATABASE_URL or PG* variables, else postgresql://postgres@127.0.0.1:5432/postgres.",
+        valueName: "url")
+
+    @Option(help: help)
+    var postgres: String?
+
+    @Option(help: configHelp)
+    var config: String?
+
+    @OptionGroup var misspelled: MisspelledConnectionOptions
+
+    func configuration(poolSize: Int = 8) throws -> PostgresConfiguration {
+        try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
+    }
+}
+
+/// The names other tools give these options, hidden: given one, the error names ours
+/// (ArgumentParser's own suggestion goes by spelling: `--redis-url` would get `--redis-pool`).
+struct MisspelledConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: .hidden) var redisURL: String?
+    @Option(name: .customLong("database-url"), help: .hidden) var databaseURL: String?
+    @Option(name: .customLong("postgres-url"), help: .hidden) var postgresURL: String?
+
+    func validate() throws {
+        if redisURL != nil { throw ValidationError("unknown option --redis-url: the Redis URL is given with --redis URL (or REDIS_URL)") }
+        if databaseURL != nil || postgresURL != nil {
+            throw ValidationError("unknown option --\(databaseURL != nil ? "database-url" : "postgres-url"): the PostgreSQL URL is given with --postgres URL (or DATABASE_URL)")
+        }
+    }
+}
+
+private let configHelp = ArgumentHelp("The reference labs' INI file with [postgresql] and [redis] redis_url sections.", valueName: "file")
+
+/// Where connection settings come from, in order: flag, INI file, environment, local default.
+private struct ConnectionSources {
+    let config: String?
 
     static let defaultRedis = "redis://127.0.0.1:6379/0"
     static let defaultPostgres = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -36,9 +107,8 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        let url = try redis ?? ini()?.redisURL ?? environment["REDIS_URL"] ?? Self.defaultRedis
+    func redis(flag: String?, poolSize: Int) throws -> RedisConfiguration {
+        let url = try flag ?? ini()?.redisURL ?? ProcessInfo.processInfo.environment["REDIS_URL"] ?? Self.defaultRedis
         let configuration: RedisConfiguration
         do {
             configuration = try RedisConfiguration(url: url, poolSize: poolSize)
@@ -50,10 +120,10 @@ struct ConnectionOptions: ParsableArguments {
         return configuration
     }
 
-    func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
+    func postgres(flag: String?, poolSize: Int) throws -> PostgresConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let usesPGVariables = environment.keys.contains { $0.hasPrefix("PG") && $0 != "PGDATA" }
-        let connection = try postgres ?? ini()?.postgresConnectionString ?? environment["DATABASE_URL"]
+        let connection = try flag ?? ini()?.postgresConnectionString ?? environment["DATABASE_URL"]
             ?? (usesPGVariables ? "" : Self.defaultPostgres)
         do {
             return try PostgresConfiguration(connection, poolSize: poolSize)
@@ -67,6 +137,12 @@ struct ConnectionOptions: ParsableArguments {
 struct LoggingOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ValidationError("--log-level \"\(logLevel)\": expected trace, debug, info, notice, warning, error or critical")
+        }
+    }
 }
 
 /// Prints a line and flushes at once: stdout is block-buffered when piped, and progress that

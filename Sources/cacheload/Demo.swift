@@ -202,7 +202,7 @@ struct Demo: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         let task = Task { try await group.run() }
-        guard let port = await ports.first(where: { _ in true }) else { throw CleanExit.message("the server did not start") }
+        guard let port = await ports.first(where: { _ in true }) else { throw CommandFailure("the server did not start") }
         let stats: @Sendable () -> Int = {
             let text = String(decoding: registry.exposition(), as: UTF8.self)
             return text.split(separator: "\n").filter { $0.hasPrefix("cacheload_origin_queries_total") }

@@ -19,7 +19,7 @@ struct Export: AsyncParsableCommand {
               cacheload export --redis "$REDIS_URL" --server http://127.0.0.1:8080 --cloudwatch --environment prod
             """)
 
-    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var redisOptions: RedisOptions
 
     @Option(help: ArgumentHelp("A cacheload server whose /stats is read.", valueName: "url"))
     var server: String?
@@ -47,7 +47,8 @@ struct Export: AsyncParsableCommand {
         let logger = Logger(label: "cacheload.export")
         let registry = MetricsRegistry()
         let address = try ListenAddress(listen)
-        let redis = RedisClient(configuration: try connections.redisConfiguration(poolSize: 1))
+        try ListenError.checkAvailable(host: address.host, port: address.port)
+        let redis = RedisClient(configuration: try redisOptions.configuration(poolSize: 1))
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
         let exporter = StatsExporter(redis: redis, serverURL: server, interval: .seconds(interval), registry: registry,
                                      cloudWatch: pusher, logger: logger)

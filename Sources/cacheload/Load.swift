@@ -39,7 +39,7 @@ struct Load: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Ramp the rate linearly between targets, k6 style (from --rate, or 0): 30s:100,1m:1000,30s:0. Sets the duration.", valueName: "stages"))
     var stages: String?
 
-    @Option(name: [.short, .long], help: "How long to run (500ms, 30s, 1m30s).")
+    @Option(name: [.short, .long], help: "How long to run (500ms, 30s, 1m30s); 10s when neither it, --requests nor --stages is given.")
     var duration: String?
 
     @Option(name: [.short, .long], help: "Stop after this many requests.")
@@ -72,8 +72,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read/write mix by method weight, e.g. get:95,put:5 (writes use --body).", valueName: "mix"))
     var mix: String?
 
-    @Option(help: "Event loop threads (default: one per core).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Event loop threads; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "n"))
+    var threads: Int?
 
     @Option(help: ArgumentHelp("Write the full result (HDR histograms included) as JSON.", valueName: "file"))
     var json: String?
@@ -94,7 +94,10 @@ struct Load: AsyncParsableCommand {
         guard (1...100_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 100000") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
         if let requests { guard requests > 0 else { throw ValidationError("--requests must be positive") } }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let threads { guard threads >= 1 else { throw ValidationError("--threads must be at least 1") } }
+        for (flag, path) in [("--json", json), ("--html", html)] {
+            if let path { try OutputFile.checkWritable(path, flag: flag) }
+        }
         _ = try makePlan()
         _ = try parsedThresholds()
         if let metricsListen { _ = try ListenAddress(metricsListen) }
@@ -112,6 +115,7 @@ struct Load: AsyncParsableCommand {
         var endpointTask: Task<Void, any Error>?
         if let metricsListen {
             let address = try ListenAddress(metricsListen)
+            try ListenError.checkAvailable(host: address.host, port: address.port)
             var logger = Logger(label: "cacheload.load")
             logger.logLevel = .warning
             let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
@@ -152,7 +156,7 @@ struct Load: AsyncParsableCommand {
             for threshold in thresholds {
                 let passed = threshold.passes(result)
                 if !passed { failed.append(threshold.description) }
-                say("  \(passed ? "✓" : "✗") \(threshold)   (measured \(String(format: "%.4g", threshold.measured(in: result))))")
+                say("  \(passed ? "✓" : "✗") \(threshold)   (measured \(threshold.measuredText(in: result)))")
             }
         }
         if !failed.isEmpty { throw ExitCode(99) }
@@ -188,7 +192,7 @@ struct Load: AsyncParsableCommand {
                 connections: connections, rate: rate,
                 duration: durationValue ?? (requests == nil ? .seconds(10) : nil), requests: requests,
                 timeout: try DurationText.parse(timeout, option: "--timeout"),
-                warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads)
+                warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             if let mix {
                 let shares = try RequestMix.parse(mix)
                 for (method, share) in shares where method != template.method {
@@ -227,12 +231,14 @@ struct Load: AsyncParsableCommand {
     }
 
     static func printProgress(_ progress: LoadEngine.Progress, total: Duration?, interactive: Bool) {
-        let elapsed = Double(progress.elapsed.components.seconds)
-        let eta = total.map { String(format: " / %.0fs", Double($0.components.seconds)) } ?? ""
+        // Swift strings are interpolated, never passed to %@: Linux Foundation prints them as (null).
+        let elapsed = String(format: "%3d", Int(progress.elapsed.components.seconds))
+        let eta = total.map { " / \($0.components.seconds)s" } ?? ""
         let second = progress.lastSecond
         let hit = second?.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
-        let line = String(format: "[%3.0fs%@] %7d req/s  p99 %7.2fms  hit %@  errors %d  sent %d",
-                          elapsed, eta, second?.responses ?? 0, second?.p99 ?? 0, hit, progress.counts.errors, progress.counts.sent)
+        let rate = String(format: "%7d", second?.responses ?? 0)
+        let p99 = String(format: "%7.2f", second?.p99 ?? 0)
+        let line = "[\(elapsed)s\(eta)] \(rate) req/s  p99 \(p99)ms  hit \(hit)  errors \(progress.counts.errors)  sent \(progress.counts.sent)"
         FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 }

@@ -20,8 +20,8 @@ final class LoadMetrics: Sendable {
         byStatus = Dictionary(uniqueKeysWithValues: ["1xx", "2xx", "3xx", "4xx", "5xx"].map {
             ($0, registry.counter("load_responses", help: requestsHelp, labels: [("status_class", $0)]))
         })
-        let cacheHelp = "Responses received by the load generator, by the X-Cache header (hit, miss, bypass, none)."
-        byCache = Dictionary(uniqueKeysWithValues: ["hit", "miss", "bypass", "none"].map {
+        let cacheHelp = "Responses received by the load generator, by the X-Cache header (hit, miss, bypass, none; negative_hit: HIT on a 4xx answer, a cached \"not found\")."
+        byCache = Dictionary(uniqueKeysWithValues: ["hit", "miss", "bypass", "none", "negative_hit"].map {
             ($0, registry.counter("load_cache_responses", help: cacheHelp, labels: [("cache", $0)]))
         })
         let errorHelp = "Load generator requests or connections that failed without a response, by kind."
@@ -51,6 +51,7 @@ final class LoadMetrics: Sendable {
         add(byCache["miss"], counts.misses, before.misses)
         add(byCache["bypass"], counts.bypasses, before.bypasses)
         add(byCache["none"], counts.noCacheHeader, before.noCacheHeader)
+        add(byCache["negative_hit"], counts.negativeHits, before.negativeHits)
         add(byError["connect"], counts.connectErrors, before.connectErrors)
         add(byError["timeout"], counts.timeouts, before.timeouts)
         add(byError["reset"], counts.resets, before.resets)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CacheAside
 import Foundation
 import Origins
 import Redis
@@ -44,7 +45,7 @@ struct S3: AsyncParsableCommand {
         @Option(help: "How many objects (object-1 … object-N).") var count: Int = 100
         @Option(help: "Size of each object (bytes, KB, MB).") var size: String = "1KB"
         @Flag(help: "Only create the objects; leave Redis alone.") var noCache = false
-        @OptionGroup var connections: ConnectionOptions
+        @OptionGroup var redis: RedisOptions
 
         func validate() throws {
             guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
@@ -54,55 +55,89 @@ struct S3: AsyncParsableCommand {
         func run() async throws {
             let store = S3.store(bucket: bucket)
             let bytes = try S3.parseSize(size)
-            let redis = noCache ? nil : RedisClient(configuration: try connections.redisConfiguration())
+            let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
             do {
                 try await store.createBucket()
                 for index in 1...count {
                     let body = (0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
                     let object = S3Object(body: body, contentType: "application/octet-stream")
                     try await store.put(S3.key(index), object)
-                    try await redis?.set("object:\(S3.key(index))", object.cacheValue, expireSeconds: 3600)
+                    try await redis?.set(CacheKey.object(S3.key(index)), object.cacheValue, expireSeconds: 3600)
                 }
             } catch {
                 await redis?.shutdown()
-                throw CleanExit.message("error: \(error)")
+                await store.shutdown()
+                throw CommandFailure("\(error)")
             }
             await redis?.shutdown()
+            await store.shutdown()
             say("loaded \(count) objects of \(bytes) bytes into s3://\(bucket)\(noCache ? "" : " and cached them in Redis")")
         }
     }
 
     struct Flush: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete the cached object:* keys from Redis (not FLUSHALL).")
-        @OptionGroup var connections: ConnectionOptions
+        static let configuration = CommandConfiguration(abstract: "Delete the cached object:* keys from Redis (a SCAN, not FLUSHALL).")
+        @OptionGroup var redis: RedisOptions
 
         func run() async throws {
-            let redis = RedisClient(configuration: try connections.redisConfiguration())
-            var cursor = "0", deleted = 0
-            repeat {
-                guard case .array(let reply) = try await redis.send(RedisCommand("SCAN", cursor, "MATCH", "object:*", "COUNT", "1000")),
-                      reply.count == 2, let next = reply[0].text, case .array(let keys) = reply[1] else {
-                    await redis.shutdown()
-                    throw CleanExit.message("error: unexpected SCAN reply")
-                }
-                let names = keys.compactMap(\.text)
-                if !names.isEmpty { deleted += try await redis.del(names) }
-                cursor = next
-            } while cursor != "0"
-            await redis.shutdown()
+            let client = RedisClient(configuration: try redis.configuration())
+            let cache = CacheAside(redis: client, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
+            let deleted: Int
+            do {
+                deleted = try await cache.invalidate(prefix: CacheKey.objectPrefix)
+            } catch {
+                await client.shutdown()
+                throw CommandFailure("\(error)")
+            }
+            await client.shutdown()
             say("flushed \(deleted) cached objects")
         }
     }
 
     struct DeleteData: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "delete-data", abstract: "Delete the objects load-data created.")
+        static let configuration = CommandConfiguration(
+            commandName: "delete-data",
+            abstract: "Delete the objects load-data created, and their cached copies in Redis.",
+            discussion: "Counts only what S3 had: a second run deletes 0. A bucket that does not exist is an error.")
         @Option(help: "Bucket name.") var bucket: String
         @Option(help: "How many objects load-data created.") var count: Int = 100
+        @OptionGroup var redis: RedisOptions
+
+        func validate() throws {
+            guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
+        }
 
         func run() async throws {
             let store = S3.store(bucket: bucket)
-            for index in 1...max(1, count) { try await store.delete(S3.key(index)) }
-            say("deleted \(count) objects from s3://\(bucket)")
+            let client = RedisClient(configuration: try redis.configuration())
+            let outcome = await Self.delete(count: count, from: store, cache: client)
+            await client.shutdown()
+            await store.shutdown()
+            let (deleted, invalidated) = try outcome.get()
+            guard invalidated == deleted.count else {
+                throw CommandFailure("deleted \(deleted.count) objects from s3://\(bucket) but could not remove \(deleted.count - invalidated) cached copies from Redis")
+            }
+            say("deleted \(deleted.count) objects from s3://\(bucket) and their cached copies")
+        }
+
+        /// Deletes what S3 has of object-1…N (HEAD first: DeleteObject answers 204 for a missing
+        /// key too), then the cached copies the server would keep serving until their TTL.
+        private static func delete(count: Int, from store: S3ObjectStore, cache redis: RedisClient) async
+            -> Result<(deleted: [String], invalidated: Int), CommandFailure> {
+            var deleted: [String] = []
+            do {
+                guard try await store.bucketExists() else { return .failure(CommandFailure("bucket s3://\(store.configuration.bucket) does not exist")) }
+                for index in 1...count where try await store.head(S3.key(index)) != nil {
+                    try await store.delete(S3.key(index))
+                    deleted.append(S3.key(index))
+                }
+            } catch {
+                return .failure(CommandFailure("\(error) (\(deleted.count) objects deleted before it)"))
+            }
+            let cache = CacheAside(redis: redis, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
+            var invalidated = 0
+            for key in deleted where await cache.invalidate(CacheKey.object(key)) { invalidated += 1 }
+            return .success((deleted, invalidated))
         }
     }
 }

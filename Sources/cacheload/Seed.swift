@@ -13,7 +13,7 @@ struct Seed: AsyncParsableCommand {
               cacheload seed --products 100000 --slow-seconds 2
             """)
 
-    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var postgres: PostgresOptions
 
     @Option(help: "Number of products (ids 1...N).")
     var products: Int = 1005
@@ -27,14 +27,14 @@ struct Seed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let postgres = PostgresClient(configuration: try connections.postgresConfiguration(poolSize: 1))
+        let client = PostgresClient(configuration: try postgres.configuration(poolSize: 1))
         do {
-            let outcome = try await CatalogSeeder(postgres: postgres).seed(products: products, slowSeconds: slowSeconds)
-            print("seeded: \(outcome.inserted) products inserted, \(outcome.total) in the table; slow_version() sleeps \(slowSeconds) s")
-            await postgres.shutdown()
+            let outcome = try await CatalogSeeder(postgres: client).seed(products: products, slowSeconds: slowSeconds)
+            say("seeded: \(outcome.inserted) products inserted, \(outcome.total) in the table; slow_version() sleeps \(slowSeconds) s")
+            await client.shutdown()
         } catch {
-            await postgres.shutdown()
-            throw CleanExit.message("error: \(error)")
+            await client.shutdown()
+            throw CommandFailure("\(error)")
         }
     }
 }

@@ -27,6 +27,9 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var connections: ConnectionOptions
 
+    @Option(name: .customLong("port"), help: .hidden)
+    var misspelledPort: String?
+
     @Option(help: "Time to live of cached products, in seconds.")
     var ttl: Int = 3600
 
@@ -70,6 +73,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if let misspelledPort {
+            throw ValidationError("unknown option --port: serve listens on --listen HOST:PORT, e.g. --listen 127.0.0.1:\(misspelledPort)")
+        }
         guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
         guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
@@ -82,6 +88,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logging.logLevel)
         let address = try ListenAddress(listen)
+        try ListenError.checkAvailable(host: address.host, port: address.port)
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
         var configuration = ServerConfiguration(
             host: address.host, port: address.port,

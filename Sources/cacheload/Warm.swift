@@ -39,21 +39,19 @@ struct Warm: AsyncParsableCommand {
         let cache = CacheAside(redis: redis, configuration: .init(ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter)),
                                metrics: CacheMetrics(registry: MetricsRegistry()))
         let catalog = ProductCatalog(postgres: postgres)
+        let outcome: (selected: Int, stored: Int)
         do {
-            let warmed = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
-            let filled = cache.metrics.snapshot.fills
-            await redis.shutdown()
-            await postgres.shutdown()
-            guard filled == warmed else {
-                throw CleanExit.message("error: \(warmed - filled) of \(warmed) products could not be written to Redis (\(redis.configuration))")
-            }
-            print("warmed: \(warmed) products cached (ttl \(ttl) s ± \(Int(ttlJitter * 100))%)")
-        } catch let exit as CleanExit {
-            throw exit
+            outcome = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
         } catch {
             await redis.shutdown()
             await postgres.shutdown()
-            throw CleanExit.message("error: \(error)")
+            throw CommandFailure(ProductCatalog.isMissingSchema(error) ? ProductCatalog.missingSchemaAdvice : "\(error)")
         }
+        await redis.shutdown()
+        await postgres.shutdown()
+        guard outcome.stored == outcome.selected else {
+            throw CommandFailure("\(outcome.selected - outcome.stored) of \(outcome.selected) products could not be written to Redis (\(redis.configuration))")
+        }
+        say("warmed: \(outcome.stored) products cached (ttl \(ttl) s ± \(Int(ttlJitter * 100))%)")
     }
 }

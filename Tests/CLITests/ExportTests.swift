@@ -7,13 +7,11 @@ import TestSupport
 
 @Suite("cacheload export: Redis INFO and /stats to Prometheus and CloudWatch")
 struct ExportTests {
-    @Test("keyspace counters and the server's hit ratio reach /metrics (promtool clean) and CloudWatch")
+    @Test("keyspace counters and the server's hit ratio reach /metrics (promtool clean); CloudWatch gets increases only, none from before the start")
     func export() async throws {
         let server = try await TestServer.start()
+        // Lifetime counts from before the sidecar started: 3 hits, 3 misses. They must not reach CloudWatch.
         for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
-        let redis = RedisClient(configuration: try RedisConfiguration(url: server.redisServer.url))
-        let info = try await redis.info("stats")
-        await redis.shutdown()
 
         let binary = TestServices.cacheloadBinary
         let port = freeLoopbackPort()
@@ -26,17 +24,27 @@ struct ExportTests {
         ])
         try waitUntilAccepting(port: port, seconds: 10)
         let client = HTTPClient(concurrency: 1)
-        var text = ""
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        while clock.now < deadline {
-            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
-            if text.contains("cacheload_export_target_up{target=\"server\"} 1") { break }
-            try await Task.sleep(for: .milliseconds(100))
+        func metricsWhen(_ line: String) async throws -> String {
+            var text = ""
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(10)
+            while clock.now < deadline {
+                text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+                if text.contains(line) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return text
         }
-        #expect(text.contains("cacheload_redis_keyspace_hits_total \(info["keyspace_hits"]!)"))
+        // The first read sets the baseline (server hit ratio 3 of 6)…
+        _ = try await metricsWhen("cacheload_server_hit_ratio 0.5\n")
+        // …then 3 hits and 2 misses more: 6 of 11.
+        for id in [4, 4, 5, 5, 5] { _ = try await server.request(.GET, "/product/\(id)") }
+        let text = try await metricsWhen("cacheload_server_hit_ratio 0.5454")
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.redisServer.url))
+        let info = try await redis.info("stats")
+        await redis.shutdown()
+        #expect(text.contains("cacheload_redis_keyspace_hits_total \(info["keyspace_hits"]!)"), "\(text)")
         #expect(text.contains("cacheload_redis_keyspace_misses_total \(info["keyspace_misses"]!)"))
-        #expect(text.contains("cacheload_server_hit_ratio 0.5"))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID()).txt")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let check = try run("/bin/sh", ["-c", "promtool check metrics < \(file.path) 2>&1"])
@@ -47,12 +55,27 @@ struct ExportTests {
         kill(pid, SIGTERM)
         #expect(waitForExit(pid) == 0)
         let cloudWatch = TestServices.cloudWatch()
-        let sums = try await cloudWatch.statistics(
-            namespace: "CacheLoad", metric: CloudWatchPusher.Name.hits,
-            dimensions: CloudWatchPusher.Configuration(environment: environment).dimensions, statistic: "Sum",
+        let dimensions = CloudWatchPusher.Configuration(environment: environment).dimensions
+        let hits = try await cloudWatch.statistics(
+            namespace: "CacheLoad", metric: CloudWatchPusher.Name.hits, dimensions: dimensions, statistic: "Sum",
             from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600))
-        #expect(sums.reduce(0, +) == 3, "\(sums)")
+        let misses = try await cloudWatch.statistics(
+            namespace: "CacheLoad", metric: CloudWatchPusher.Name.misses, dimensions: dimensions, statistic: "Sum",
+            from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600))
+        #expect(hits.reduce(0, +) == 3, "\(hits)")
+        #expect(misses.reduce(0, +) == 2, "\(misses)")
         await client.shutdown()
         await server.stop()
+    }
+
+    @Test("a counter that goes backwards (CONFIG RESETSTAT) starts again from its new value and is counted")
+    func counterReset() {
+        var baseline = CounterBaseline<String>()
+        #expect(baseline.increase("hits", reading: 1_436_895) == nil, "a first reading is a baseline, not an increase")
+        #expect(baseline.increase("hits", reading: 1_436_900) == 5)
+        #expect(baseline.increase("misses", reading: 10) == nil)
+        #expect(baseline.increase("hits", reading: 3) == 3, "after a reset the new reading is the increase")
+        #expect(baseline.resets == 1)
+        #expect(baseline.increase("hits", reading: 3) == 0)
     }
 }

@@ -69,7 +69,6 @@ struct TerraformAlarmTests {
     func exportFeedsAlarm() async throws {
         let alarm = try definition()
         let server = try await TestServer.start()
-        for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
 
         // The unit's own arguments, with this machine's paths and addresses; the environment is made
         // unique on both sides so datums of other tests in the same moto do not count.
@@ -109,6 +108,13 @@ struct TerraformAlarmTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(text.contains("cacheload_export_target_up{target=\"server\"} 1"))
+        // After the sidecar's first reading (its baseline): what happens now is what it sends.
+        for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
+        while clock.now < deadline + .seconds(10) {
+            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+            if text.contains("cacheload_server_hit_ratio 0.5\n") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         kill(pid, SIGTERM) // the pusher flushes on SIGTERM
         #expect(waitForExit(pid) == 0)
 

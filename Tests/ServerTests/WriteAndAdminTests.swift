@@ -26,6 +26,22 @@ struct WriteAndAdminTests {
         await server.stop()
     }
 
+    @Test("PUT without a description keeps the stored one; name and price are required")
+    func descriptionIsOptional() async throws {
+        let server = try await TestServer.start()
+        let before = jsonObject(try await server.request(.GET, "/product/13"))["product"] as? [String: Any]
+        let put = try await server.request(.PUT, "/product/13", body: #"{"name":"Only name and price","price":7}"#, token: server.adminToken)
+        #expect(put.status == 200, "\(put.text)")
+        let after = jsonObject(try await server.request(.GET, "/product/13"))["product"] as? [String: Any]
+        #expect(after?["name"] as? String == "Only name and price")
+        #expect(after?["description"] as? String == before?["description"] as? String)
+        #expect((before?["description"] as? String ?? "").isEmpty == false)
+        let noPrice = try await server.request(.PUT, "/product/13", body: #"{"name":"x"}"#, token: server.adminToken)
+        #expect(noPrice.status == 400)
+        #expect((jsonObject(noPrice)["error"] as? String)?.contains("missing field \"price\"") == true, "\(noPrice.text)")
+        await server.stop()
+    }
+
     @Test("DELETE removes the row and invalidates the key: the next GET is a 404 MISS")
     func deleteInvalidates() async throws {
         let server = try await TestServer.start()

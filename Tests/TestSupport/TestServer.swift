@@ -135,15 +135,20 @@ public func jsonObject(_ response: HTTPResponse) -> [String: Any] {
 public enum TestDatabase {
     /// Creates a database with a unique name and seeds it; returns its name and URL.
     public static func create(products: Int = 1005, slowSeconds: Double = 0.5) async throws -> (name: String, url: String) {
-        let name = "cacheload_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        let database = try await createEmpty()
+        try await seed(database.url, products: products, slowSeconds: slowSeconds)
+        return database
+    }
+
+    /// A database with nothing in it (as before `cacheload seed`); returns its name and URL.
+    public static func createEmpty() async throws -> (name: String, url: String) {
+        let name = "cacheload_empty_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = PostgresClient(configuration: try PostgresConfiguration(TestServices.databaseURL, poolSize: 1))
         _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         await admin.shutdown()
         var components = URLComponents(string: TestServices.databaseURL)!
         components.path = "/\(name)"
-        let url = components.string!
-        try await seed(url, products: products, slowSeconds: slowSeconds)
-        return (name, url)
+        return (name, components.string!)
     }
 
     /// The products table and `slow_version()`, as `cacheload seed` makes them.

@@ -1,0 +1,163 @@
+import Foundation
+import HTTPCurl
+import Origins
+import Redis
+import Testing
+import TestSupport
+
+/// Every subcommand exits non-zero when it did not do its job, and says why in one place; usage
+/// mistakes are caught before any work (exit 64). README, "Exit codes".
+@Suite("Exit codes that tell the truth")
+struct ExitCodeTests {
+    /// Runs the binary to completion (at most 60 s) and returns its status and output.
+    private func cacheload(_ arguments: [String], environment: [String] = []) throws -> (status: Int32?, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID()).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary] + arguments, outputPath: log)
+        let status = waitForExit(pid, within: 60)
+        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    private var aws: [String] {
+        ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+         "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+    }
+
+    @Test("seed, warm, s3 load-data and alarm describe exit 1 when the store is down or the thing is missing")
+    func failuresExitOne() async throws {
+        let seeded = try await TestDatabase.create(products: 10)
+        let empty = try await TestDatabase.createEmpty()
+        let downPostgres = "postgresql://postgres@127.0.0.1:\(freeLoopbackPort())/postgres"
+        let downRedis = "redis://127.0.0.1:\(freeLoopbackPort())/0"
+        let cases: [([String], String)] = [
+            (["seed", "--postgres", downPostgres], "Connection refused"),
+            (["warm", "--redis", TestServices.redisURL, "--postgres", downPostgres], "Connection refused"),
+            (["warm", "--redis", downRedis, "--postgres", seeded.url, "--top", "5"], "could not be written to Redis"),
+            (["warm", "--redis", TestServices.redisURL, "--postgres", empty.url], "run `cacheload seed` first"),
+            (["s3", "load-data", "--bucket", "cacheload-exit-\(UUID().uuidString.prefix(6).lowercased())", "--count", "2", "--redis", downRedis], "Redis"),
+            (["alarm", "describe", "--name", "no-such-alarm-\(UUID().uuidString.prefix(6))"], "does not exist"),
+        ]
+        for (arguments, reason) in cases {
+            let (status, output) = try cacheload(arguments, environment: aws)
+            #expect(status == 1, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
+            #expect(output.contains("Error: ") && output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
+        }
+        await TestDatabase.drop(seeded.name)
+        await TestDatabase.drop(empty.name)
+    }
+
+    @Test("s3 delete-data counts what S3 had, removes the cached copies, and fails on a missing bucket")
+    func deleteDataTellsTheTruth() async throws {
+        let bucket = "cacheload-delete-\(UUID().uuidString.prefix(8).lowercased())"
+        let redis = try RedisServerProcess()
+        let load = try cacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
+        #expect(load.status == 0, "\(load.output)")
+        let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
+        #expect(try await client.get("object:object-1") != nil)
+
+        let first = try cacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        #expect(first.status == 0)
+        #expect(first.output.contains("deleted 3 objects"), "\(first.output)")
+        #expect(try await client.get("object:object-1") == nil, "the cached copy outlived the object")
+        let second = try cacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        #expect(second.output.contains("deleted 0 objects"), "\(second.output)")
+
+        let missing = try cacheload(["s3", "delete-data", "--bucket", "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())",
+                                     "--redis", redis.url], environment: aws)
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("does not exist"), "\(missing.output)")
+        await client.shutdown()
+    }
+
+    @Test("usage mistakes exit 64 before any request: output directory, log level, --port, --redis-url, postgressql://")
+    func usageMistakes() throws {
+        let target = "http://127.0.0.1:\(freeLoopbackPort())/product/{key}"
+        let cases: [([String], String)] = [
+            (["load", target, "--json", "/nonexistent-\(UUID())/run.json"], "does not exist"),
+            (["load", target, "--html", FileManager.default.temporaryDirectory.path], "is a directory"),
+            (["serve", "--log-level", "verbose"], "expected trace, debug"),
+            (["serve", "--port", "8080"], "--listen HOST:PORT"),
+            (["serve", "--redis-url", "redis://x"], "--redis URL"),
+            (["seed", "--postgres", "postgressql://postgres@127.0.0.1/postgres"], "unknown scheme \"postgressql://\""),
+        ]
+        let clock = ContinuousClock()
+        for (arguments, reason) in cases {
+            let start = clock.now
+            let (status, output) = try cacheload(arguments)
+            #expect(status == 64, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
+            #expect(output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
+            #expect(clock.now - start < .seconds(5), "\(arguments.first!) did work before refusing")
+        }
+    }
+
+    @Test("a listener that cannot bind fails at start with the address named: serve, export, load --metrics-listen")
+    func busyPorts() throws {
+        let busy = freeLoopbackPort()
+        let holder = try BusyPort(busy)
+        let cases: [[String]] = [
+            ["serve", "--listen", "127.0.0.1:\(busy)"],
+            ["export", "--listen", "127.0.0.1:\(busy)"],
+            ["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "1", "--metrics-listen", "127.0.0.1:\(busy)"],
+        ]
+        for arguments in cases {
+            let (status, output) = try cacheload(arguments)
+            #expect(status == 1, "\(arguments[0]): exit \(String(describing: status)): \(output)")
+            #expect(output.contains("cannot listen on 127.0.0.1:\(busy): address already in use"), "\(arguments[0]): \(output)")
+            #expect(!output.contains("metrics at http"), "export announced a URL it could not serve: \(output)")
+        }
+        holder.close()
+    }
+
+    @Test("thresholds: a run with no answers fails every latency threshold ('no data'); values carry units")
+    func thresholdsOnNoData() throws {
+        let (status, output) = try cacheload(["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "3", "-c", "1",
+                                              "--threshold", "p99<1s", "--threshold", "errors<100"])
+        #expect(status == 99, "\(output)")
+        #expect(output.contains("✗ p99<1s   (measured no data)"), "\(output)")
+        #expect(output.contains("errors"), "\(output)")
+    }
+
+    @Test("a wrong key range: every answer a 404 — hits 0, negative hits counted apart, and the summary says to check the URL")
+    func wrongKeysAreNotAHitRatio() async throws {
+        let server = try await TestServer.start()
+        // Fill the negative cache first, as a second run against a wrong range would find it.
+        for id in 5000...5010 { _ = try await server.request(.GET, "/product/\(id)") }
+        let (_, output) = try cacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "5000-5010", "--requests", "200",
+                                         "-c", "2", "--distribution", "sequential", "--quiet"])
+        #expect(output.contains("hits 0 "), "\(output)")
+        #expect(output.contains("negative hits 200"), "\(output)")
+        #expect(output.contains("200 of 200 answers were 4xx: check the URL and --keys"), "\(output)")
+        await server.stop()
+    }
+
+    @Test("--stages runs say staged rate, not constant rate")
+    func stagesAreNamed() async throws {
+        let server = try await TestServer.start()
+        let (status, output) = try cacheload(["load", "\(server.baseURL)/product/{key}", "--stages", "1s:50", "-c", "2", "--quiet"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("staged rate, average"), "\(output)")
+        #expect(!output.contains("constant rate"), "\(output)")
+        await server.stop()
+    }
+}
+
+/// A port held by a listening socket for the length of a test.
+final class BusyPort {
+    private let descriptor: Int32
+
+    init(_ port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { throw ProcessFailure(command: "bind \(port)", output: String(cString: strerror(errno))) }
+    }
+
+    func close() {
+        Foundation.close(descriptor)
+    }
+}

@@ -114,16 +114,26 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
+                "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Demo",
+            dependencies: [
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "Origins", "HTTPCurl", "CacheAside",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "cacheload",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl",
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

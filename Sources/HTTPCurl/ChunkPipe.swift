@@ -111,7 +111,7 @@ final class ChunkPipe: Sendable {
 
 /// The body of a streamed response: chunks in order, with bounded buffering behind them.
 /// Dropping every copy of the stream (and its iterators) aborts the transfer.
-public struct HTTPBodyStream: AsyncSequence, Sendable {
+public struct CurlBodyStream: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
 
     /// Cancels the pipe when the last holder of the stream lets go.

@@ -1,7 +1,7 @@
 import Foundation
 import CCurl
 
-/// One libcurl easy handle. `perform` blocks, so only ``HTTPClient``'s thread pool calls it.
+/// One libcurl easy handle. `perform` blocks, so only ``CurlClient``'s thread pool calls it.
 ///
 /// `@unchecked Sendable`: a handle is used by one thread at a time — the client takes it out of
 /// its free list for the duration of one request. Reusing handles keeps connections alive.
@@ -20,13 +20,13 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 
     /// Sends `request` and collects the response.
-    func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+    func perform(_ request: CurlRequest) throws(CurlError) -> CurlResponse {
         try perform(request, collector: ResponseCollector())
     }
 
     /// Sends `request`, handing the head to `collector.onHead` as soon as it is complete and
     /// every body chunk to `collector.onBody` as it arrives (nothing is accumulated).
-    func perform(_ request: HTTPRequest, collector: ResponseCollector) throws(HTTPClientError) -> HTTPResponse {
+    func perform(_ request: CurlRequest, collector: ResponseCollector) throws(CurlError) -> CurlResponse {
         curl_easy_reset(handle)
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
@@ -83,10 +83,10 @@ final class CurlEasyHandle: @unchecked Sendable {
         guard result == CURLE_OK else { throw error(for: result) }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: collector.headers, body: collector.body)
+        return CurlResponse(status: status, headers: collector.headers, body: collector.body)
     }
 
-    private func setMethodAndBody(_ request: HTTPRequest) {
+    private func setMethodAndBody(_ request: CurlRequest) {
         switch request.method {
         case .GET: _ = ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
         case .HEAD: _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
@@ -105,24 +105,23 @@ final class CurlEasyHandle: @unchecked Sendable {
         }
     }
 
-    private func error(for code: CURLcode) -> HTTPClientError {
+    private func error(for code: CURLcode) -> CurlError {
         let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            return HTTPClientError(.timeout, message)
+            return CurlError(.timeout, message)
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return HTTPClientError(.connectionFailed, message)
+            return CurlError(.connectionFailed, message)
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT:
-            return HTTPClientError(.invalidRequest, message)
+            return CurlError(.invalidRequest, message)
         default:
-            return HTTPClientError(.transport, message)
+            return CurlError(.transport, message)
         }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        max(1, Int(duration / .milliseconds(1)))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -16,6 +17,17 @@ public final class LoadEngine: Sendable {
         public var counts: LoadCounts
         /// The last complete second.
         public var lastSecond: SecondSample?
+
+        /// One progress line: `[  3s / 10s]    9981 req/s  p99    1.23ms  hit 98.2%  errors 0  sent 29950`.
+        public func line(total: Duration?) -> String {
+            // Swift strings are interpolated, never passed to %@: Linux Foundation prints them as (null).
+            let elapsed = String(format: "%3d", Int(elapsed.components.seconds))
+            let eta = total.map { " / \($0.components.seconds)s" } ?? ""
+            let hit = lastSecond?.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+            let rate = String(format: "%7d", lastSecond?.responses ?? 0)
+            let p99 = String(format: "%7.2f", lastSecond?.p99 ?? 0)
+            return "[\(elapsed)s\(eta)] \(rate) req/s  p99 \(p99)ms  hit \(hit)  errors \(counts.errors)  sent \(counts.sent)"
+        }
     }
 
     /// Runs the plan to its end — duration, request count, or cancellation of the calling task

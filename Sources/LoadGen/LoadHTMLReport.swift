@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import Telemetry
 
 extension LoadResult {
     /// A self-contained HTML page (inline SVG, no scripts, no CDN): latency over time, rate,
@@ -30,7 +31,7 @@ extension LoadResult {
             }),
         ])
         curve.xTicks = [(0, "0%"), (1, "90%"), (2, "99%"), (3, "99.9%"), (4, "99.99%"), (5, "99.999%")]
-        let escaped = summary.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        let escaped = summary.htmlEscaped
         return """
             <!doctype html>
             <html><head><meta charset="utf-8"><title>cacheload — \(url)</title>

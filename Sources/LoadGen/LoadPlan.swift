@@ -51,10 +51,8 @@ public struct LoadPlan: Sendable {
 }
 
 extension Duration {
-    /// Whole nanoseconds (saturating).
+    /// Whole nanoseconds (saturating, as NIO's `TimeAmount` converts).
     var nanosecondCount: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : scaled + attoseconds / 1_000_000_000
+        TimeAmount(self).nanoseconds
     }
 }

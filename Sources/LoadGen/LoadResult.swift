@@ -24,7 +24,7 @@ public struct LoadResult: Sendable, Codable {
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
         url = "http://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
         connections = plan.connections
-        let measured = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let measured = duration / .seconds(1)
         // Stages: the average rate their schedule asked for over the measured time.
         targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) }
         staged = plan.schedule?.duration != nil

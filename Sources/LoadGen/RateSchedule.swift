@@ -28,7 +28,7 @@ public struct RateSchedule: Sendable, Equatable {
         var segments: [Segment] = []
         var start = 0.0, count = 0.0, rate = initialRate
         for (duration, target) in stages {
-            let length = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let length = duration / .seconds(1)
             let segment = Segment(start: start, length: length, from: rate, to: target, countAtStart: count)
             segments.append(segment)
             start += length

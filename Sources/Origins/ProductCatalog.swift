@@ -98,10 +98,10 @@ public final class ProductCatalog: Sendable {
         let start = ContinuousClock.now
         do {
             let value = try await body()
-            recorder?(operation, (ContinuousClock.now - start).seconds, false)
+            recorder?(operation, (ContinuousClock.now - start) / .seconds(1), false)
             return value
         } catch {
-            recorder?(operation, (ContinuousClock.now - start).seconds, true)
+            recorder?(operation, (ContinuousClock.now - start) / .seconds(1), true)
             if Self.isMissingSchema(error), schemaMissingLogged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
                 logger?.error("\(Self.missingSchemaAdvice)", metadata: ["error": "\(error)"])
             }
@@ -116,12 +116,5 @@ public final class ProductCatalog: Sendable {
             price: try row.string("price") ?? "0.00",
             description: try row.string("description") ?? "",
             views: try row.decode(Int.self, "views") ?? 0)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -55,11 +55,11 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
 /// (service `s3`). curl 7.88 needs the payload hash given as `x-amz-content-sha256`.
 public final class S3ObjectStore: Sendable {
     public let configuration: S3Configuration
-    private let http: HTTPClient
+    private let http: CurlClient
     private let credentials: @Sendable () async throws -> AWSCredentials
 
     public init(configuration: S3Configuration, credentials: @escaping @Sendable () async throws -> AWSCredentials,
-                http: HTTPClient = HTTPClient(concurrency: 8)) {
+                http: CurlClient = CurlClient(concurrency: 8)) {
         self.configuration = configuration
         self.credentials = credentials
         self.http = http
@@ -86,8 +86,8 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// The object's bytes as they arrive from S3, without holding the whole object in memory.
-    public func stream(_ key: String) async throws -> (contentType: String, body: HTTPBodyStream) {
-        let response = try await http.stream(HTTPRequest(
+    public func stream(_ key: String) async throws -> (contentType: String, body: CurlBodyStream) {
+        let response = try await http.stream(CurlRequest(
             method: .GET, url: url(key), headers: [("x-amz-content-sha256", SHA256.hex([]))], timeout: .seconds(300),
             connectTimeout: .seconds(3),
             signing: AWSSigning(region: configuration.region, service: "s3", credentials: try await credentials())))
@@ -139,15 +139,15 @@ public final class S3ObjectStore: Sendable {
         return "https://\(configuration.bucket).s3.\(configuration.region).amazonaws.com\(path.isEmpty ? "/" : path)"
     }
 
-    private func send(_ method: HTTPRequest.Method, key: String?, body: [UInt8]? = nil, contentType: String? = nil) async throws -> HTTPResponse {
+    private func send(_ method: CurlRequest.Method, key: String?, body: [UInt8]? = nil, contentType: String? = nil) async throws -> CurlResponse {
         var headers: [(name: String, value: String)] = [("x-amz-content-sha256", SHA256.hex(body ?? []))]
         if let contentType { headers.append(("Content-Type", contentType)) }
-        return try await http.execute(HTTPRequest(
+        return try await http.execute(CurlRequest(
             method: method, url: url(key), headers: headers, body: body, timeout: .seconds(30), connectTimeout: .seconds(3),
             signing: AWSSigning(region: configuration.region, service: "s3", credentials: try await credentials())))
     }
 
-    private func check(_ response: HTTPResponse) throws {
+    private func check(_ response: CurlResponse) throws {
         guard (200..<300).contains(response.status) else {
             let text = response.text
             throw S3Error(status: response.status, message: XMLText.element("Code", in: text) ?? String(text.prefix(200)))

@@ -52,13 +52,13 @@ public final class PostgresClient: Sendable {
 
     /// Open, in-use and waiting counts of the pool.
     public func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
-        let snapshot = await pool.snapshot
+        let snapshot = pool.snapshot
         return (snapshot.open, snapshot.inUse, snapshot.waiting)
     }
 
     /// Closes every connection and stops the thread pool. Call once, when done.
     public func shutdown() async {
-        await pool.close()
+        pool.close()
         try? await threadPool.shutdownGracefully()
     }
 
@@ -90,21 +90,21 @@ public final class PostgresClient: Sendable {
             do {
                 connection = try await open()
             } catch {
-                await pool.openFailed()
+                pool.openFailed()
                 logger.warning("cannot open a PostgreSQL connection", metadata: ["error": "\(error)"])
                 throw error
             }
         }
         do {
             let result = try await threadPool.runIfActive { try body(connection) }
-            await pool.release(connection, healthy: connection.isHealthy)
+            pool.release(connection, healthy: connection.isHealthy)
             return result
         } catch {
             let broken = (error as? PostgresError)?.breaksConnection ?? !connection.isHealthy
             if broken {
                 logger.warning("PostgreSQL connection lost; dropping idle connections", metadata: ["error": "\(error)"])
             }
-            await pool.release(connection, healthy: !broken && connection.isHealthy)
+            pool.release(connection, healthy: !broken && connection.isHealthy)
             throw error
         }
     }

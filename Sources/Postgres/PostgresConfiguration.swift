@@ -67,8 +67,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             ("keepalives_idle", "10"),
         ]
         if let statementTimeout {
-            let millis = statementTimeout.components.seconds * 1000
-                + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            let millis = Int64(statementTimeout / .milliseconds(1))
             parameters.append(("options", "-c statement_timeout=\(millis)"))
         }
         parameters.append(("dbname", connectionString))

@@ -1,13 +1,16 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
 /// A bounded set of connections: at most `size` open, callers queue for up to a timeout.
 ///
 /// The pool itself does no I/O. It hands out either an idle connection or a *permit* to open a
 /// new one, so connecting (which blocks) happens in the caller's thread-pool job, not here.
-actor PostgresConnectionPool {
-    /// What a caller receives: a connection to use, or the right to open one.
-    enum Lease: Sendable {
-        case connection(PostgresConnection)
-        case permit
-    }
+/// ``PoolStateMachine`` decides under the lock; resuming callers, closing connections and arming
+/// the pool's one timeout timer happen after it.
+final class PostgresConnectionPool: Sendable {
+    typealias Lease = PoolGrant<PostgresConnection>
+    typealias Waiter = CheckedContinuation<Lease, any Error>
 
     /// Counts for metrics and `/health`.
     struct Snapshot: Sendable {
@@ -16,106 +19,73 @@ actor PostgresConnectionPool {
         var waiting: Int
     }
 
-    private let size: Int
-    private var idle: [PostgresConnection] = []
-    private var open = 0
-    private var inUse = 0
-    private var waiters: [(id: Int, continuation: CheckedContinuation<Lease, any Error>)] = []
-    private var nextWaiterID = 0
-    private var closed = false
+    private let state: NIOLockedValueBox<PoolStateMachine<PostgresConnection, Waiter>>
+    private let nextID = NIOLockedValueBox(0)
+    private let timerLoop: any EventLoop
 
-    init(size: Int) {
-        self.size = size
+    init(size: Int, timerLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
+        state = NIOLockedValueBox(PoolStateMachine(size: size))
+        self.timerLoop = timerLoop
     }
 
     var snapshot: Snapshot {
-        Snapshot(open: open, inUse: inUse, waiting: waiters.count)
+        let counts = state.withLockedValue { $0.counts }
+        return Snapshot(open: counts.open, inUse: counts.inUse, waiting: counts.waiting)
     }
 
     /// Waits up to `timeout` for a connection or a permit.
     func lease(timeout: Duration) async throws -> Lease {
-        guard !closed else { throw PostgresError(.poolClosed, "the PostgreSQL client was shut down") }
-        if let connection = idle.popLast() {
-            inUse += 1
-            return .connection(connection)
+        let id = nextID.withLockedValue { value in
+            defer { value += 1 }
+            return value
         }
-        if open < size {
-            open += 1
-            inUse += 1
-            return .permit
-        }
-        let id = nextWaiterID
-        nextWaiterID += 1
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                waiters.append((id, continuation))
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    await self?.expire(id, reason: "no connection became free within \(timeout)")
+            try await withCheckedThrowingContinuation { (waiter: Waiter) in
+                guard !Task.isCancelled else {
+                    waiter.resume(throwing: PostgresError(.poolTimeout, "the waiting task was cancelled"))
+                    return
+                }
+                let deadline = NIODeadline.now() + TimeAmount(timeout)
+                switch state.withLockedValue({ $0.leaseRequested(id: id, waiter: waiter, deadline: deadline) }) {
+                case .grant(let grant): waiter.resume(returning: grant)
+                case .wait(let armTimer): if let armTimer { arm(armTimer, timeout: timeout) }
+                case .fail(let error): waiter.resume(throwing: error)
                 }
             }
         } onCancel: {
-            Task { await self.expire(id, reason: "the waiting task was cancelled") }
+            state.withLockedValue { $0.cancelled(id: id) }?.resume(throwing: PostgresError(.poolTimeout, "the waiting task was cancelled"))
         }
     }
 
     /// Returns a connection; a broken one is dropped and its place offered to the next waiter.
     func release(_ connection: PostgresConnection, healthy: Bool) {
-        inUse -= 1
-        if healthy {
-            if let waiter = popWaiter() {
-                inUse += 1
-                waiter.resume(returning: .connection(connection))
-            } else {
-                idle.append(connection)
-            }
-            return
-        }
-        connection.close()
-        open -= 1
-        // One broken connection usually means the server went away: the idle ones are stale
-        // too, and finding that out one failed query at a time would fail callers needlessly.
-        open -= idle.count
-        idle.forEach { $0.close() }
-        idle.removeAll()
-        offerPermit()
+        perform(state.withLockedValue { $0.released(connection, healthy: healthy) })
     }
 
     /// Records that opening a connection under a permit failed.
     func openFailed() {
-        open -= 1
-        inUse -= 1
-        offerPermit()
+        perform(state.withLockedValue { $0.openFailed() })
     }
 
     /// Closes idle connections and fails every waiter; later leases fail with `poolClosed`.
     func close() {
-        closed = true
-        idle.forEach { $0.close() }
-        open -= idle.count
-        idle.removeAll()
-        let pending = waiters
-        waiters.removeAll()
-        for waiter in pending {
-            waiter.continuation.resume(throwing: PostgresError(.poolClosed, "the PostgreSQL client was shut down"))
+        let (connections, waiters) = state.withLockedValue { $0.close() }
+        connections.forEach { $0.close() }
+        waiters.forEach { $0.resume(throwing: PostgresError(.poolClosed, "the PostgreSQL client was shut down")) }
+    }
+
+    private func perform(_ handover: PoolStateMachine<PostgresConnection, Waiter>.Handover) {
+        handover.close.forEach { $0.close() }
+        if let (waiter, grant) = handover.waiter { waiter.resume(returning: grant) }
+    }
+
+    /// The one timer: fires at the earliest waiter's deadline and re-arms for the next.
+    private func arm(_ deadline: NIODeadline, timeout: Duration) {
+        timerLoop.scheduleTask(deadline: deadline) { [self] in
+            let (expired, next) = state.withLockedValue { $0.timerFired(now: NIODeadline.now()) }
+            let error = PostgresError(.poolTimeout, "no connection became free within \(timeout)")
+            expired.forEach { $0.resume(throwing: error) }
+            if let next { arm(next, timeout: timeout) }
         }
-    }
-
-    private func offerPermit() {
-        guard !closed, open < size, let waiter = popWaiter() else { return }
-        open += 1
-        inUse += 1
-        waiter.resume(returning: .permit)
-    }
-
-    private func popWaiter() -> CheckedContinuation<Lease, any Error>? {
-        guard !waiters.isEmpty else { return nil }
-        return waiters.removeFirst().continuation
-    }
-
-    private func expire(_ id: Int, reason: String) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        let waiter = waiters.remove(at: index)
-        waiter.continuation.resume(throwing: PostgresError(.poolTimeout, reason))
     }
 }

@@ -119,12 +119,6 @@ final class RedisConnection: Sendable {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
 
 /// The TLS context of one client, shared by all its connections and reconnects, so the trust
 /// store is loaded once rather than per connection.

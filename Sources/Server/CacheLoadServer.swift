@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Origins
 import Postgres
@@ -27,6 +28,8 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     private let cloudWatch: CloudWatchPusher?
+    /// The dependencies while the server runs (for ``originQueryCount``).
+    private let running = NIOLockedValueBox<ServerDependencies?>(nil)
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     /// What ServiceLifecycle logs for this service: no secrets.
@@ -42,10 +45,18 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
         self.onListening = onListening
     }
 
+    /// Origin queries (PostgreSQL) the running server has made, as its catalog counts them; 0
+    /// before it starts and after it stops.
+    public var originQueryCount: Int {
+        running.withLockedValue { $0?.catalog.queryCount } ?? 0
+    }
+
     /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
     /// then closes the Redis and PostgreSQL clients.
     public func run() async throws {
         let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+        running.withLockedValue { $0 = dependencies }
+        defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
         let router = makeRouter(dependencies)
 
@@ -53,7 +64,7 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
             router: router,
             server: HTTPServerBuilder { [idleTimeout = configuration.idleTimeout] responder in
                 HTTP1ChannelWithHTTP10Semantics(inner: HTTP1Channel(
-                    responder: responder, configuration: .init(idleTimeout: .nanoseconds(Int64(idleTimeout.seconds * 1e9)))))
+                    responder: responder, configuration: .init(idleTimeout: TimeAmount(idleTimeout))))
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cacheload", backlog: 4096),

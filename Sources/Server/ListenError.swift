@@ -42,3 +42,31 @@ public struct ListenError: Error, CustomStringConvertible {
         String(cString: strerror(code)).lowercased()
     }
 }
+
+/// Where a server listens: `host:port`, `[::1]:port`, or `:port` (every address).
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    /// - Parameter option: the flag the text came from, for the message.
+    /// - Throws: ``ListenAddressError`` saying what form is expected.
+    public init(parsing text: String, option: String) throws(ListenAddressError) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ListenAddressError(description: "\(option) \"\(text)\": expected host:port, e.g. 127.0.0.1:8080")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    /// ``ListenError/checkAvailable(host:port:)`` for this address.
+    public func checkAvailable() throws {
+        try ListenError.checkAvailable(host: host, port: port)
+    }
+}
+
+/// Text that is not a listen address.
+public struct ListenAddressError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}

@@ -53,8 +53,7 @@ struct ProductRoutes: Sendable {
 
     /// `1.234` (milliseconds, three decimals) without Foundation's formatter on the hot path.
     static func writeMilliseconds(_ duration: Duration, into buffer: inout ByteBuffer) {
-        let (seconds, attoseconds) = duration.components
-        let micros = max(0, Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
+        let micros = max(0, Int(duration / .microseconds(1)))
         buffer.writeString(String(micros / 1000))
         let fraction = micros % 1000
         buffer.writeStaticString(".")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Origins
+import Telemetry
 
 /// `GET /`: the original challenge's slow page — `SELECT slow_version()` (seconds of
 /// `pg_sleep`) behind the cache with a short TTL, rendered as a small HTML page.
@@ -21,7 +22,7 @@ struct SlowPageRoute: Sendable {
             return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the page is not cached; retry when PostgreSQL is back")
         }
         let version = result.value.map { String(buffer: $0) } ?? "unknown"
-        let elapsed = (ContinuousClock.now - start).seconds * 1000
+        let elapsed = (ContinuousClock.now - start) / .milliseconds(1)
         let host = ProcessInfo.processInfo.hostName
         let html = """
             <!doctype html>
@@ -30,8 +31,8 @@ struct SlowPageRoute: Sendable {
             </head><body>
             <h1>Database version</h1>
             <table>
-            <tr><td>version</td><td class="v">\(Self.escape(version))</td></tr>
-            <tr><td>host</td><td class="v">\(Self.escape(host))</td></tr>
+            <tr><td>version</td><td class="v">\(version.htmlEscaped)</td></tr>
+            <tr><td>host</td><td class="v">\(host.htmlEscaped)</td></tr>
             <tr><td>cache</td><td class="v" id="cache-status">\(result.status.rawValue)</td></tr>
             <tr><td>load time</td><td class="v" id="load-time">\(String(format: "%.3f", elapsed)) ms</td></tr>
             </table>
@@ -42,10 +43,5 @@ struct SlowPageRoute: Sendable {
             status: .ok,
             headers: [.contentType: "text/html; charset=utf-8", JSONResponse.xCache: result.status.rawValue],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

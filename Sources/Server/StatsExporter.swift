@@ -15,7 +15,7 @@ public final class StatsExporter: Service, Sendable {
     private let interval: Duration
     private let cloudWatch: CloudWatchPusher?
     private let logger: Logger
-    private let http = HTTPClient(concurrency: 1)
+    private let http = CurlClient(concurrency: 1)
     private let baseline = Mutex(CounterBaseline<String>())
 
     private let redisHits, redisMisses, redisEvicted, counterResets: Counter
@@ -80,7 +80,7 @@ public final class StatsExporter: Service, Sendable {
         }
         guard let serverURL else { return }
         do {
-            let response = try await http.execute(HTTPRequest(url: serverURL + "/stats", timeout: .seconds(5)))
+            let response = try await http.execute(CurlRequest(url: serverURL + "/stats", timeout: .seconds(5)))
             guard response.status == 200,
                   let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                   let server = json["server"] as? [String: Any],

@@ -5,19 +5,18 @@ struct Alarm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or show the CloudWatch alarm that fires when the hit ratio drops below 80%.",
         discussion: """
-            The alarm uses metric math 100*hits/(hits+misses) on CacheHits and CacheMisses (Sum),
-            fires below --threshold for --datapoints of --periods periods, and treats missing data
-            as not breaching — the same definition the Terraform monitoring module deploys.
+            The alarm uses metric math 100*hits/(hits+misses) on CacheHits and CacheMisses (Sum), fires below --threshold for --datapoints of --periods periods, and treats missing data as not breaching — the same definition the Terraform monitoring module deploys.
 
             Examples:
-              cacheload alarm create --environment prod --sns-topic arn:aws:sns:eu-west-1:123456789012:alerts
+              cacheload alarm create --environment prod \\
+                  --sns-topic arn:aws:sns:eu-west-1:123456789012:alerts
               cacheload alarm describe
             """,
         subcommands: [Create.self, Describe.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or update the hit-ratio alarm.")
-        @OptionGroup var cloudWatch: CloudWatchOptions
+        @OptionGroup var cloudWatch: CloudWatchTarget
         @Option(help: "Alarm name.") var name: String = "cacheload-hit-ratio-low"
         @Option(help: "Percent below which the alarm fires.") var threshold: Double = 80
         @Option(help: "Period in seconds.") var period: Int = 60
@@ -46,7 +45,7 @@ struct Alarm: AsyncParsableCommand {
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the alarm's definition and state.")
-        @OptionGroup var cloudWatch: CloudWatchOptions
+        @OptionGroup var cloudWatch: CloudWatchTarget
         @Option(help: "Alarm name.") var name: String = "cacheload-hit-ratio-low"
 
         func run() async throws {

@@ -3,11 +3,8 @@ import Foundation
 import Logging
 import Telemetry
 
-/// `--cloudwatch` and its settings, shared by serve (and later load and export).
-struct CloudWatchOptions: ParsableArguments {
-    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
-    var cloudwatch = false
-
+/// Where CloudWatch is and whose metrics are meant: shared by the pushers and `alarm`.
+struct CloudWatchTarget: ParsableArguments {
     @Option(help: ArgumentHelp("CloudWatch endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL, then the region's).", valueName: "url"))
     var cloudwatchEndpoint: String?
 
@@ -19,6 +16,19 @@ struct CloudWatchOptions: ParsableArguments {
 
     @Option(help: "Value of the Environment dimension.")
     var environment: String = "dev"
+
+    func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
+        let retried = registry?.counter("cloudwatch_requests_retried", help: "PutMetricData requests retried after throttling, 5xx or a network error.")
+        return CloudWatchClient.fromEnvironment(endpoint: cloudwatchEndpoint, onRetry: { retried?.increment() })
+    }
+}
+
+/// `--cloudwatch` and how the datums are pushed: serve and export.
+struct CloudWatchOptions: ParsableArguments {
+    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
+    var cloudwatch = false
+
+    @OptionGroup var target: CloudWatchTarget
 
     @Option(help: ArgumentHelp("Extra dimension on every datum, repeatable.", valueName: "Name=Value"))
     var dimension: [String] = []
@@ -48,21 +58,13 @@ struct CloudWatchOptions: ParsableArguments {
         }
     }
 
-    func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
-        let chain = AWSCredentialChain()
-        let region = chain.region()
-        let retried = registry?.counter("cloudwatch_requests_retried", help: "PutMetricData requests retried after throttling, 5xx or a network error.")
-        return CloudWatchClient(endpoint: CloudWatchClient.endpoint(explicit: cloudwatchEndpoint, region: region), region: region,
-                                credentials: chain, onRetry: { retried?.increment() })
-    }
-
     /// The pusher, when `--cloudwatch` is on.
     func pusher(registry: MetricsRegistry?, logger: Logger) -> CloudWatchPusher? {
         guard cloudwatch else { return nil }
         return CloudWatchPusher(
-            configuration: .init(namespace: namespace, service: service, environment: environment,
+            configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment,
                                  extraDimensions: (try? extraDimensions()) ?? [],
                                  flushInterval: .seconds(flushInterval), highResolution: resolution == 1),
-            client: client(registry: registry), spool: MetricSpool(path: spool), registry: registry, logger: logger)
+            client: target.client(registry: registry), spool: MetricSpool(path: spool), registry: registry, logger: logger)
     }
 }

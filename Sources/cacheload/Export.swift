@@ -10,13 +10,12 @@ struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sidecar: publish Redis INFO and a server's /stats as Prometheus metrics and CloudWatch datums.",
         discussion: """
-            For deployments where the application is not cacheload serve: the hit ratio comes from
-            Redis keyspace_hits/keyspace_misses (as ElastiCache's CacheHitRate does), or from the
-            server's /stats when --server is given.
+            For deployments where the application is not cacheload serve: the hit ratio comes from Redis keyspace_hits/keyspace_misses (as ElastiCache's CacheHitRate does), or from the server's /stats when --server is given. CloudWatch receives increases only; the first reading is the baseline.
 
             Examples:
               cacheload export --redis redis://127.0.0.1:6379/0 --listen 127.0.0.1:9121
-              cacheload export --redis "$REDIS_URL" --server http://127.0.0.1:8080 --cloudwatch --environment prod
+              cacheload export --redis "$REDIS_URL" --server http://127.0.0.1:8080 \\
+                  --cloudwatch --environment prod
             """)
 
     @OptionGroup var redisOptions: RedisOptions
@@ -35,7 +34,7 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        _ = try ListenAddress(listen)
+        _ = try ListenAddress.parse(listen, option: "--listen")
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
         if let server, !(server.hasPrefix("http://") || server.hasPrefix("https://")) {
             throw ValidationError("--server \"\(server)\": expected an http:// or https:// URL")
@@ -46,8 +45,8 @@ struct Export: AsyncParsableCommand {
         bootstrapLogging(logging.logLevel)
         let logger = Logger(label: "cacheload.export")
         let registry = MetricsRegistry()
-        let address = try ListenAddress(listen)
-        try ListenError.checkAvailable(host: address.host, port: address.port)
+        let address = try ListenAddress.parse(listen, option: "--listen")
+        try address.checkAvailable()
         let redis = RedisClient(configuration: try redisOptions.configuration(poolSize: 1))
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
         let exporter = StatsExporter(redis: redis, serverURL: server, interval: .seconds(interval), registry: registry,

@@ -10,21 +10,21 @@ struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drive an HTTP target and report latency, throughput and the cache hit ratio.",
         discussion: """
-            Closed loop (each connection sends when its answer arrives) unless --rate is given;
-            with --rate the schedule never slows down for a slow target and latency is measured
-            from each request's intended start (no coordinated omission).
+            Closed loop (each connection sends when its answer arrives) unless --rate is given; with --rate the schedule never slows down for a slow target and latency is measured from each request's intended start (no coordinated omission).
 
             Examples:
-              cacheload load http://127.0.0.1:8080/product/{key} --connections 1000 --duration 30s
-              cacheload load http://127.0.0.1:8080/product/{key} --rate 10000 --connections 1000 \\
-                  --keys 1-1005 --distribution zipf:0.99 --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
-              cacheload load http://127.0.0.1:8080/ --requests 100 --connections 1 --json slow-page.json
-              cacheload load http://127.0.0.1:8080/product/{key} --stages 30s:100,1m:1000,30s:0 -c 1000 --html ramp.html
-              cacheload load http://127.0.0.1:8080/product/{key} --keys 1-100 --mix get:95,put:5 \
-                  --body '{"name":"Load test","price":9.99}' -H "Authorization: Bearer $TOKEN"
+              cacheload load 'http://127.0.0.1:8080/product/{key}' -c 1000 -d 30s
+              cacheload load 'http://127.0.0.1:8080/product/{key}' --rate 10000 \\
+                  -c 1000 --keys 1-1005 --distribution zipf:0.99 \\
+                  --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
+              cacheload load http://127.0.0.1:8080/ --requests 100 -c 1 --json page.json
+              cacheload load 'http://127.0.0.1:8080/product/{key}' \\
+                  --stages 30s:100,1m:1000,30s:0 -c 1000 --html ramp.html
+              cacheload load 'http://127.0.0.1:8080/product/{key}' --keys 1-100 \\
+                  --mix get:95,put:5 --body '{"name":"Load test","price":9.99}' \\
+                  -H "Authorization: Bearer $TOKEN"
 
-            Exit codes: 0 done; 99 a --threshold failed; 1 the target failed (nothing answered, or
-            connections refused, reset or timed out — counted by kind in the summary).
+            Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary); 64 a usage error, caught before the first request.
             """)
 
     @Argument(help: ArgumentHelp("Target URL; {key} is replaced by a key from --keys.", valueName: "url"))
@@ -100,32 +100,22 @@ struct Load: AsyncParsableCommand {
         }
         _ = try makePlan()
         _ = try parsedThresholds()
-        if let metricsListen { _ = try ListenAddress(metricsListen) }
+        if let metricsListen { _ = try ListenAddress.parse(metricsListen, option: "--metrics-listen") }
     }
 
     func run() async throws {
         let plan = try makePlan()
         let thresholds = try parsedThresholds()
-        let engine = LoadEngine(plan: plan)
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = self.quiet
-        let total = plan.duration
         let registry = MetricsRegistry()
         let metrics = metricsListen == nil ? nil : LoadMetrics(registry: registry, targetRate: plan.rate)
-        var endpointTask: Task<Void, any Error>?
-        if let metricsListen {
-            let address = try ListenAddress(metricsListen)
-            try ListenError.checkAvailable(host: address.host, port: address.port)
-            var logger = Logger(label: "cacheload.load")
-            logger.logLevel = .warning
-            let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
-            endpointTask = Task { try await endpoint.run() }
-        }
+        let endpoint = try startMetricsEndpoint(registry)
         let task = Task {
-            try await engine.run { progress in
+            try await LoadEngine(plan: plan).run { progress in
                 metrics?.update(progress)
                 guard !quiet else { return }
-                Self.printProgress(progress, total: total, interactive: interactive)
+                Self.printProgress(progress, total: plan.duration, interactive: interactive)
             }
         }
         // Ctrl-C / SIGTERM: stop sending, drain, and still report.
@@ -138,9 +128,24 @@ struct Load: AsyncParsableCommand {
         }
         let result = try await task.value
         signals.forEach { $0.cancel() }
-        endpointTask?.cancel()
+        endpoint?.cancel()
         if interactive && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        try report(result, thresholds: thresholds)
+    }
 
+    /// `--metrics-listen`: checked before the run (a busy port is an error, not a silent miss).
+    private func startMetricsEndpoint(_ registry: MetricsRegistry) throws -> Task<Void, any Error>? {
+        guard let metricsListen else { return nil }
+        let address = try ListenAddress.parse(metricsListen, option: "--metrics-listen")
+        try address.checkAvailable()
+        var logger = Logger(label: "cacheload.load")
+        logger.logLevel = .warning
+        let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
+        return Task { try await endpoint.run() }
+    }
+
+    /// The summary, the files, the thresholds — and the exit code they decide (README, "Exit codes").
+    private func report(_ result: LoadResult, thresholds: [Threshold]) throws {
         say(result.summary)
         if let json {
             try result.jsonData().write(to: URL(fileURLWithPath: json))
@@ -150,16 +155,14 @@ struct Load: AsyncParsableCommand {
             try result.html.write(toFile: html, atomically: true, encoding: .utf8)
             say("wrote \(html)")
         }
-        var failed: [String] = []
-        if !thresholds.isEmpty {
-            say("\nThresholds")
-            for threshold in thresholds {
-                let passed = threshold.passes(result)
-                if !passed { failed.append(threshold.description) }
-                say("  \(passed ? "✓" : "✗") \(threshold)   (measured \(threshold.measuredText(in: result)))")
-            }
+        if !thresholds.isEmpty { say("\nThresholds") }
+        var failed = false
+        for threshold in thresholds {
+            let passed = threshold.passes(result)
+            failed = failed || !passed
+            say("  \(passed ? "✓" : "✗") \(threshold)   (measured \(threshold.measuredText(in: result)))")
         }
-        if !failed.isEmpty { throw ExitCode(99) }
+        if failed { throw ExitCode(99) }
         let counts = result.counts
         if counts.completed == 0 || counts.errors > 0 {
             // Transport failures are the target failing, not numbers to average over: say so in the exit code.
@@ -171,44 +174,24 @@ struct Load: AsyncParsableCommand {
     }
 
     private func makePlan() throws -> LoadPlan {
+        var options = LoadOptions(url: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        options.method = method
+        options.headers = header
+        options.body = body
+        options.mix = mix
+        options.keys = keys
+        options.distribution = distribution
+        options.seed = seed
+        options.connections = connections
+        options.rate = rate
+        options.stages = stages
+        options.duration = duration
+        options.requests = requests
+        options.timeout = timeout
+        options.warmup = warmup
         do {
-            var headers: [(String, String)] = []
-            for line in header {
-                guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                    throw LoadOptionError("--header \"\(line)\": expected \"Name: value\"")
-                }
-                headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces),
-                                String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
-            }
-            let template = try RequestTemplate(url: url, method: method, headers: headers, body: body.map { Array($0.utf8) })
-            let range = try Self.parseKeys(keys)
-            let durationValue = try duration.map { try DurationText.parse($0, option: "--duration") }
-            let schedule = try stages.map { try RateSchedule(parsing: $0, initialRate: rate ?? 0) }
-            if schedule != nil && duration != nil {
-                throw LoadOptionError("--stages sets the duration; leave out --duration")
-            }
-            var plan = LoadPlan(
-                template: template, keys: range, distribution: try KeyDistribution(parsing: distribution), seed: seed,
-                connections: connections, rate: rate,
-                duration: durationValue ?? (requests == nil ? .seconds(10) : nil), requests: requests,
-                timeout: try DurationText.parse(timeout, option: "--timeout"),
-                warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            if let mix {
-                let shares = try RequestMix.parse(mix)
-                for (method, share) in shares where method != template.method {
-                    if method != "DELETE" && body == nil {
-                        throw LoadOptionError("--mix \"\(mix)\": \(method) requests need --body")
-                    }
-                    plan.mix.append((try RequestTemplate(url: url, method: method, headers: headers + [("Content-Type", "application/json")],
-                                                         body: method == "DELETE" ? nil : body.map { Array($0.utf8) }), share))
-                }
-            }
-            if let schedule {
-                plan.schedule = schedule
-                plan.duration = schedule.duration
-            }
-            return plan
-        } catch let error as LoadOptionError {
+            return try options.plan()
+        } catch {
             throw ValidationError(error.message)
         }
     }
@@ -221,24 +204,8 @@ struct Load: AsyncParsableCommand {
         }
     }
 
-    static func parseKeys(_ text: String) throws(LoadOptionError) -> ClosedRange<Int> {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        if parts.count == 1, let single = Int(parts[0]) { return single...single }
-        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low <= high else {
-            throw LoadOptionError("--keys \"\(text)\": expected FROM-TO with FROM ≤ TO, e.g. 1-1005")
-        }
-        return low...high
-    }
-
     static func printProgress(_ progress: LoadEngine.Progress, total: Duration?, interactive: Bool) {
-        // Swift strings are interpolated, never passed to %@: Linux Foundation prints them as (null).
-        let elapsed = String(format: "%3d", Int(progress.elapsed.components.seconds))
-        let eta = total.map { " / \($0.components.seconds)s" } ?? ""
-        let second = progress.lastSecond
-        let hit = second?.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
-        let rate = String(format: "%7d", second?.responses ?? 0)
-        let p99 = String(format: "%7.2f", second?.p99 ?? 0)
-        let line = "[\(elapsed)s\(eta)] \(rate) req/s  p99 \(p99)ms  hit \(hit)  errors \(progress.counts.errors)  sent \(progress.counts.sent)"
+        let line = progress.line(total: total)
         FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 }

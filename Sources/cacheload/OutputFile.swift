@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Server
 
 /// Files a subcommand writes at the end of a run (`--json`, `--html`): checked before the first
 /// request, so a typo in a directory costs a usage error (exit 64), not a whole run.
@@ -18,5 +19,16 @@ enum OutputFile {
             throw ValidationError("\(flag) \(path): directory \(directory) does not exist (create it first)")
         }
         guard access(directory, W_OK) == 0 else { throw ValidationError("\(flag) \(path): directory \(directory) is not writable") }
+    }
+}
+
+extension ListenAddress {
+    /// `--listen`-style text as an address; a usage error (exit 64) when it is not one.
+    static func parse(_ text: String, option: String) throws -> ListenAddress {
+        do {
+            return try ListenAddress(parsing: text, option: option)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }

@@ -14,7 +14,7 @@ struct S3: AsyncParsableCommand {
 
             Examples:
               cacheload s3 load-data --bucket cacheload-objects --count 100 --size 1KB
-              cacheload s3 flush                     # delete the cached object:* keys only
+              cacheload s3 flush            # delete the cached object:* keys only
               cacheload s3 delete-data --bucket cacheload-objects --count 100
             """,
         subcommands: [LoadData.self, Flush.self, DeleteData.self])
@@ -24,8 +24,6 @@ struct S3: AsyncParsableCommand {
         return S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: chain.region(), endpoint: S3Configuration.endpoint()),
                              credentials: { try await chain.resolve().credentials })
     }
-
-    static func key(_ index: Int) -> String { "object-\(index)" }
 
     static func parseSize(_ text: String) throws -> Int {
         let upper = text.uppercased()
@@ -57,12 +55,8 @@ struct S3: AsyncParsableCommand {
             let bytes = try S3.parseSize(size)
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
             do {
-                try await store.createBucket()
-                for index in 1...count {
-                    let body = (0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
-                    let object = S3Object(body: body, contentType: "application/octet-stream")
-                    try await store.put(S3.key(index), object)
-                    try await redis?.set(CacheKey.object(S3.key(index)), object.cacheValue, expireSeconds: 3600)
+                for (key, object) in try await S3SampleObjects(store: store).put(count: count, size: bytes) {
+                    try await redis?.set(CacheKey.object(key), object.cacheValue, expireSeconds: 3600)
                 }
             } catch {
                 await redis?.shutdown()
@@ -120,19 +114,15 @@ struct S3: AsyncParsableCommand {
             say("deleted \(deleted.count) objects from s3://\(bucket) and their cached copies")
         }
 
-        /// Deletes what S3 has of object-1…N (HEAD first: DeleteObject answers 204 for a missing
-        /// key too), then the cached copies the server would keep serving until their TTL.
+        /// Deletes what S3 has of object-1…N, then the cached copies the server would keep
+        /// serving until their TTL.
         private static func delete(count: Int, from store: S3ObjectStore, cache redis: RedisClient) async
             -> Result<(deleted: [String], invalidated: Int), CommandFailure> {
-            var deleted: [String] = []
+            let deleted: [String]
             do {
-                guard try await store.bucketExists() else { return .failure(CommandFailure("bucket s3://\(store.configuration.bucket) does not exist")) }
-                for index in 1...count where try await store.head(S3.key(index)) != nil {
-                    try await store.delete(S3.key(index))
-                    deleted.append(S3.key(index))
-                }
+                deleted = try await S3SampleObjects(store: store).deleteExisting(count: count)
             } catch {
-                return .failure(CommandFailure("\(error) (\(deleted.count) objects deleted before it)"))
+                return .failure(CommandFailure("\(error)"))
             }
             let cache = CacheAside(redis: redis, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
             var invalidated = 0

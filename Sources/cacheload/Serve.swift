@@ -12,14 +12,13 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the cache-aside server: Redis in front of PostgreSQL.",
         discussion: """
-            Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS), PUT and DELETE /product/{id} and
-            POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics.
+            Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS), PUT and DELETE /product/{id} and POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics, GET /object/{key} (with --s3-bucket).
 
             Examples:
               cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\
                   --postgres postgresql://postgres@127.0.0.1:5432/postgres
-              cacheload serve --cache off          # every request from PostgreSQL: the "before"
-              CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config config/database.ini
+              cacheload serve --cache off     # every request from PostgreSQL
+              CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config database.ini
             """)
 
     @Option(help: ArgumentHelp("Address to listen on (host:port; port 0 picks a free one).", valueName: "host:port"))
@@ -82,13 +81,13 @@ struct Serve: AsyncParsableCommand {
         guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
-        _ = try ListenAddress(listen)
+        _ = try ListenAddress.parse(listen, option: "--listen")
     }
 
     func run() async throws {
         bootstrapLogging(logging.logLevel)
-        let address = try ListenAddress(listen)
-        try ListenError.checkAvailable(host: address.host, port: address.port)
+        let address = try ListenAddress.parse(listen, option: "--listen")
+        try address.checkAvailable()
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
         var configuration = ServerConfiguration(
             host: address.host, port: address.port,
@@ -114,23 +113,6 @@ struct Serve: AsyncParsableCommand {
         if let pusher { services.append(pusher) }
         try await ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
-    }
-}
-
-/// `host:port`, `[::1]:port` or `:port`.
-struct ListenAddress {
-    var host: String
-    var port: Int
-
-    init(_ text: String) throws {
-        let expected = "expected host:port, e.g. 127.0.0.1:8080"
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen \"\(text)\": \(expected)")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        self.host = host.isEmpty ? "0.0.0.0" : host
-        self.port = port
     }
 }
 

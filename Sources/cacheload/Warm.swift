@@ -10,11 +10,11 @@ struct Warm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pre-fill Redis with the most viewed products.",
         discussion: """
-            Writes product:{id} for the N products with the most views, with the same TTL and
-            jitter the server uses, so the first requests after a deploy or a flush are hits.
+            Writes product:{id} for the N products with the most views, with the same TTL and jitter the server uses, so the first requests after a deploy or a flush are hits. Exits 1 when Redis did not store them all.
 
             Example:
-              cacheload warm --redis redis://127.0.0.1:6379/0 --postgres postgresql://postgres@127.0.0.1:5432/postgres --top 100
+              cacheload warm --top 100 --redis redis://127.0.0.1:6379/0 \\
+                  --postgres postgresql://postgres@127.0.0.1:5432/postgres
             """)
 
     @OptionGroup var connections: ConnectionOptions

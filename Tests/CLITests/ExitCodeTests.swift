@@ -141,6 +141,31 @@ struct ExitCodeTests {
     }
 }
 
+extension ExitCodeTests {
+    @Test("--help of every subcommand at 80 columns: no example broken across lines, no option that does nothing there")
+    func helpTexts() throws {
+        let subcommands = [[], ["serve"], ["seed"], ["warm"], ["load"], ["report", "merge"], ["export"], ["alarm"],
+                           ["alarm", "create"], ["alarm", "describe"], ["s3"], ["s3", "load-data"], ["s3", "flush"],
+                           ["s3", "delete-data"], ["demo"]]
+        for subcommand in subcommands {
+            let (status, output) = try cacheload(subcommand + ["--help"], environment: ["COLUMNS=80"])
+            #expect(status == 0)
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for (previous, line) in zip(lines, lines.dropFirst()) {
+                let inExample = previous.hasPrefix("  cacheload") || previous.hasPrefix("      ")
+                #expect(!(inExample && !line.isEmpty && !line.hasPrefix(" ")), "\(subcommand): an example wraps: \(previous) / \(line)")
+            }
+            let usage = lines.first { $0.hasPrefix("USAGE:") } ?? ""
+            if ["seed"] == subcommand { #expect(!usage.contains("--redis"), "seed --help offers --redis") }
+            if ["s3", "flush"] == subcommand { #expect(!usage.contains("--postgres"), "s3 flush --help offers --postgres") }
+            if ["alarm", "create"] == subcommand {
+                #expect(!usage.contains("--spool") && !usage.contains("--flush-interval") && !usage.contains("[--cloudwatch]"), "\(usage)")
+            }
+            #expect(!output.contains("(default: one per core). (default:"), "\(subcommand): a default said twice")
+        }
+    }
+}
+
 /// A port held by a listening socket for the length of a test.
 final class BusyPort {
     private let descriptor: Int32

@@ -23,13 +23,13 @@ struct ExportTests {
             "--interval", "1", "--cloudwatch", "--flush-interval", "600", "--environment", environment, "--log-level", "warning",
         ])
         try waitUntilAccepting(port: port, seconds: 10)
-        let client = HTTPClient(concurrency: 1)
+        let client = CurlClient(concurrency: 1)
         func metricsWhen(_ line: String) async throws -> String {
             var text = ""
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(10)
             while clock.now < deadline {
-                text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+                text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
                 if text.contains(line) { break }
                 try await Task.sleep(for: .milliseconds(100))
             }

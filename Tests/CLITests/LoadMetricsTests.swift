@@ -13,13 +13,13 @@ struct LoadMetricsTests {
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "200", "-c", "10", "-d", "4s", "-q",
                                      "--keys", "1-50", "--metrics-listen", "127.0.0.1:\(port)"])
         try waitUntilAccepting(port: port, seconds: 10)
-        let client = HTTPClient(concurrency: 1)
+        let client = CurlClient(concurrency: 1)
         // Scrape until a full second of the run has been recorded (polled, bounded by the run).
         var text = ""
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(4)
         while clock.now < deadline {
-            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+            text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
             if text.contains("cacheload_load_request_duration_seconds_count") && !text.contains("_count 0\n") { break }
             try await Task.sleep(for: .milliseconds(200))
         }

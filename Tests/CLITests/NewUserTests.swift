@@ -21,13 +21,13 @@ struct NewUserTests {
         let database = try await TestDatabase.createEmpty()
         let redis = try RedisServerProcess()  // its own: the shared one may hold products from other runs
         let serve = try ProductionPathTests.ServeProcess.start(["REDIS_URL=\(redis.url)", "DATABASE_URL=\(database.url)"])
-        let client = HTTPClient(concurrency: 2)
+        let client = CurlClient(concurrency: 2)
         for id in 1...3 {
-            let response = try await client.execute(HTTPRequest(url: "\(serve.base)/product/\(id)"))
+            let response = try await client.execute(CurlRequest(url: "\(serve.base)/product/\(id)"))
             #expect(response.status == 503)
             #expect(response.text.contains("run `cacheload seed` first"), "\(response.text)")
         }
-        let health = try await client.execute(HTTPRequest(url: "\(serve.base)/health"))
+        let health = try await client.execute(CurlRequest(url: "\(serve.base)/health"))
         #expect(health.status == 503)
         #expect(health.text.contains("unhealthy") && health.text.contains("cacheload seed"), "\(health.text)")
         #expect(occurrences(of: "run `cacheload seed` first", in: log(serve)) == 1, "\(log(serve))")
@@ -43,13 +43,13 @@ struct NewUserTests {
         let serve = try ProductionPathTests.ServeProcess.start([
             "REDIS_URL=redis://:wrong-password@127.0.0.1:\(redis.port)/0", "DATABASE_URL=\(database.url)",
         ])
-        let client = HTTPClient(concurrency: 2)
+        let client = CurlClient(concurrency: 2)
         for id in 1...5 {
-            let response = try await client.execute(HTTPRequest(url: "\(serve.base)/product/\(id)"))
+            let response = try await client.execute(CurlRequest(url: "\(serve.base)/product/\(id)"))
             #expect(response.status == 200)
             #expect(response.header("X-Cache") == "BYPASS")
         }
-        let health = try await client.execute(HTTPRequest(url: "\(serve.base)/health"))
+        let health = try await client.execute(CurlRequest(url: "\(serve.base)/health"))
         #expect(health.status == 200)
         #expect(health.text.contains("degraded"), "\(health.text)")
         #expect(health.text.lowercased().contains("auth"), "the reason names the refused AUTH: \(health.text)")

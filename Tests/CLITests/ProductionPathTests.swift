@@ -59,13 +59,13 @@ struct ProductionPathTests {
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)",
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
         ], arguments: ["--s3-bucket", bucket])
-        let client = HTTPClient(concurrency: 4)
+        let client = CurlClient(concurrency: 4)
         let prefix = UUID().uuidString.prefix(8)
         // A first miss starts what a process starts once (the S3 client's pool, say).
-        #expect(try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-warmup")).status == 404)
+        #expect(try await client.execute(CurlRequest(url: "\(serve.base)/object/\(prefix)-warmup")).status == 404)
         let before = threadCount(serve.pid)
         for index in 0..<200 {
-            let response = try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-\(index)"))
+            let response = try await client.execute(CurlRequest(url: "\(serve.base)/object/\(prefix)-\(index)"))
             #expect(response.status == 404, "\(response.status) \(response.text)")
         }
         let after = threadCount(serve.pid)
@@ -87,11 +87,11 @@ struct ProductionPathTests {
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "HOME=\(home)",
             "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(metadata.baseURL)",
         ], arguments: ["--s3-bucket", "cacheload-imds-\(UUID().uuidString.prefix(8).lowercased())"])
-        let client = HTTPClient(concurrency: 8)
+        let client = CurlClient(concurrency: 8)
         let prefix = UUID().uuidString.prefix(8)
         try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<50 {
-                group.addTask { try await client.execute(HTTPRequest(url: "\(serve.base)/object/\(prefix)-\(index)")).status }
+                group.addTask { try await client.execute(CurlRequest(url: "\(serve.base)/object/\(prefix)-\(index)")).status }
             }
             for try await status in group { #expect(status == 404 || status == 502, "\(status)") }
         }
@@ -132,9 +132,9 @@ struct ProductionPathTests {
         let serve = try ServeProcess.start([
             "REDIS_URL=rediss://localhost:\(redis.port)/0?ssl_ca_certs=\(ca)", "DATABASE_URL=\(database.url)",
         ])
-        let client = HTTPClient(concurrency: 2)
-        func get(_ path: String) async throws -> HTTPResponse {
-            try await client.execute(HTTPRequest(url: serve.base + path, timeout: .seconds(1)))
+        let client = CurlClient(concurrency: 2)
+        func get(_ path: String) async throws -> CurlResponse {
+            try await client.execute(CurlRequest(url: serve.base + path, timeout: .seconds(1)))
         }
         _ = try await get("/product/1")
         #expect(try await get("/product/1").header("X-Cache") == "HIT")
@@ -182,8 +182,8 @@ struct PasswordRotationTests {
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)",
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
         ], arguments: ["--cache", "off"])
-        let client = HTTPClient(concurrency: 2)
-        #expect(try await client.execute(HTTPRequest(url: serve.base + "/product/1")).status == 200)
+        let client = CurlClient(concurrency: 2)
+        #expect(try await client.execute(CurlRequest(url: serve.base + "/product/1")).status == 200)
 
         // The rotation as RDS does it: new password on the server, then in the secret.
         _ = try await admin.query(PostgresQuery(unsafeSQL: "ALTER ROLE app PASSWORD 'second-password'"))
@@ -194,7 +194,7 @@ struct PasswordRotationTests {
         let deadline = clock.now + .seconds(5)
         var status = 0
         while clock.now < deadline, status != 200 {
-            status = try await client.execute(HTTPRequest(url: serve.base + "/product/2")).status
+            status = try await client.execute(CurlRequest(url: serve.base + "/product/2")).status
             if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(status == 200, "misses still fail 5 s after the rotation")

@@ -28,12 +28,12 @@ struct SecretsTests {
             "--cloudwatch", "--flush-interval", "1", "--environment", "secrets-\(suffix)", "--spool", log + ".spool",
         ], outputPath: log)
         try waitUntilAccepting(port: port, seconds: 20)
-        let client = HTTPClient(concurrency: 2)
+        let client = CurlClient(concurrency: 2)
         let base = "http://127.0.0.1:\(port)"
-        func get(_ path: String, token: String? = nil, method: HTTPRequest.Method = .GET, body: String? = nil) async throws -> HTTPResponse {
+        func get(_ path: String, token: String? = nil, method: CurlRequest.Method = .GET, body: String? = nil) async throws -> CurlResponse {
             var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
-            return try await client.execute(HTTPRequest(method: method, url: base + path, headers: headers, body: body.map { Array($0.utf8) }))
+            return try await client.execute(CurlRequest(method: method, url: base + path, headers: headers, body: body.map { Array($0.utf8) }))
         }
         var pages: [String] = []
         for id in [1, 2, 2, 3] { _ = try await get("/product/\(id)") }

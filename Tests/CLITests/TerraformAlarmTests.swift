@@ -98,12 +98,12 @@ struct TerraformAlarmTests {
             binary,
         ] + arguments)
         try waitUntilAccepting(port: port, seconds: 10)
-        let client = HTTPClient(concurrency: 1)
+        let client = CurlClient(concurrency: 1)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         var text = ""
         while clock.now < deadline {
-            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+            text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
             if text.contains("cacheload_export_target_up{target=\"server\"} 1") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -111,7 +111,7 @@ struct TerraformAlarmTests {
         // After the sidecar's first reading (its baseline): what happens now is what it sends.
         for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
         while clock.now < deadline + .seconds(10) {
-            text = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+            text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
             if text.contains("cacheload_server_hit_ratio 0.5\n") { break }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -26,7 +26,7 @@ struct FaultsUnderLoadTests {
 
     /// Polls `path` until `done` holds for an answer; returns how long that took and what was seen.
     private func probe(_ server: TestServer, _ path: String, within limit: Duration = .seconds(10),
-                       until done: (HTTPResponse) -> Bool) async throws -> (elapsed: Duration, cache: [String]) {
+                       until done: (CurlResponse) -> Bool) async throws -> (elapsed: Duration, cache: [String]) {
         let clock = ContinuousClock()
         let start = clock.now
         var seen: [String] = []

@@ -135,12 +135,12 @@ struct SoakTests {
         let moto = try spawn("/bin/sh", ["-c", "exec moto_server -H 127.0.0.1 -p \(cloudWatchPort)"])
         defer { kill(moto, SIGTERM); waitForExit(moto) }
         try waitUntilAccepting(port: cloudWatchPort, seconds: 30)
-        let client = HTTPClient(concurrency: 1)
+        let client = CurlClient(concurrency: 1)
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(30)
         var metrics = ""
         while clock.now < deadline {
-            metrics = try await client.execute(HTTPRequest(url: server.baseURL + "/metrics")).text
+            metrics = try await client.execute(CurlRequest(url: server.baseURL + "/metrics")).text
             if metrics.contains("cacheload_cloudwatch_spool_datums 0"), metrics.contains("cacheload_cloudwatch_datums_spooled_total") { break }
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -10,13 +10,13 @@ struct StreamingTests {
     static let limit = 256 * 1024
     static let payload = [UInt8](repeating: 97, count: 8 << 20)
 
-    private func post(_ client: HTTPClient, _ server: EchoServer) async throws -> HTTPStreamingResponse {
-        try await client.stream(HTTPRequest(method: .POST, url: "http://127.0.0.1:\(server.port)/big", body: Self.payload,
+    private func post(_ client: CurlClient, _ server: EchoServer) async throws -> CurlStreamingResponse {
+        try await client.stream(CurlRequest(method: .POST, url: "http://127.0.0.1:\(server.port)/big", body: Self.payload,
                                             timeout: .seconds(30)), bufferLimit: Self.limit)
     }
 
     /// Reads one chunk and lets the stream go.
-    private func readOneChunkAndDrop(_ client: HTTPClient, _ server: EchoServer) async throws {
+    private func readOneChunkAndDrop(_ client: CurlClient, _ server: EchoServer) async throws {
         let response = try await post(client, server)
         var iterator = response.body.makeAsyncIterator()
         #expect(try await iterator.next() != nil)
@@ -25,7 +25,7 @@ struct StreamingTests {
     @Test("a reader that has not started holds the transfer at the limit; then every byte arrives, in order")
     func boundedBuffering() async throws {
         let server = try await EchoServer()
-        let client = HTTPClient(concurrency: 1)
+        let client = CurlClient(concurrency: 1)
         let response = try await post(client, server)
         let pipe = response.body.pipe
         // Nothing read yet: the transfer must stop at the limit, not run through 8 MB.
@@ -47,11 +47,11 @@ struct StreamingTests {
     @Test("dropping a half-read stream aborts its transfer and frees the client's thread")
     func abandonAborts() async throws {
         let server = try await EchoServer()
-        let client = HTTPClient(concurrency: 1)  // one thread: the next request needs the first transfer gone
+        let client = CurlClient(concurrency: 1)  // one thread: the next request needs the first transfer gone
         try await readOneChunkAndDrop(client, server)
         let clock = ContinuousClock()
         let start = clock.now
-        let next = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/status/200", timeout: .seconds(10)))
+        let next = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(server.port)/status/200", timeout: .seconds(10)))
         #expect(next.status == 200)
         #expect(clock.now - start < .seconds(5))
         await client.shutdown()

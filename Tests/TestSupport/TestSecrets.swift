@@ -17,10 +17,10 @@ public enum TestSecrets {
     }
 
     private static func call(_ action: String, _ body: [String: String]) async throws -> [String: Any] {
-        let http = HTTPClient(concurrency: 1)
+        let http = CurlClient(concurrency: 1)
         defer { Task { await http.shutdown() } }
         let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
-        let response = try await http.execute(HTTPRequest(
+        let response = try await http.execute(CurlRequest(
             method: .POST, url: TestServices.awsEndpoint + "/",
             headers: [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "secretsmanager.\(action)")],
             body: Array(try JSONSerialization.data(withJSONObject: body)),

@@ -16,9 +16,9 @@ public final class TestServer: Sendable {
     /// URL of this test's database.
     public let databaseURL: String
     public let adminToken: String?
-    public let http: HTTPClient
+    public let http: CurlClient
     /// A separate client for /stats and friends, so a test that fills `http` can still look.
-    private let control = HTTPClient(concurrency: 2)
+    private let control = CurlClient(concurrency: 2)
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let databaseName: String?
@@ -81,11 +81,11 @@ public final class TestServer: Sendable {
             throw ProcessFailure(command: "cacheload serve", output: "the server did not start")
         }
         return TestServer(port: port, redisServer: redisServer, databaseURL: databaseURL, adminToken: adminToken,
-                          http: HTTPClient(concurrency: httpConcurrency), group: group, task: task, databaseName: databaseName)
+                          http: CurlClient(concurrency: httpConcurrency), group: group, task: task, databaseName: databaseName)
     }
 
     private init(port: Int, redisServer: RedisServerProcess, databaseURL: String, adminToken: String?,
-                 http: HTTPClient, group: ServiceGroup, task: Task<Void, any Error>, databaseName: String?) {
+                 http: CurlClient, group: ServiceGroup, task: Task<Void, any Error>, databaseName: String?) {
         self.group = group
         self.port = port
         self.redisServer = redisServer
@@ -99,18 +99,18 @@ public final class TestServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Sends a request to the server; `token` adds `Authorization: Bearer`.
-    public func request(_ method: HTTPRequest.Method = .GET, _ path: String, body: String? = nil,
-                        token: String? = nil, timeout: Duration = .seconds(10)) async throws -> HTTPResponse {
+    public func request(_ method: CurlRequest.Method = .GET, _ path: String, body: String? = nil,
+                        token: String? = nil, timeout: Duration = .seconds(10)) async throws -> CurlResponse {
         var headers: [(name: String, value: String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        return try await http.execute(HTTPRequest(
+        return try await http.execute(CurlRequest(
             method: method, url: baseURL + path, headers: headers, body: body.map { Array($0.utf8) }, timeout: timeout))
     }
 
     /// `GET /stats` → the `server` object.
     public func serverStats() async throws -> [String: Any] {
-        let response = try await control.execute(HTTPRequest(url: baseURL + "/stats"))
+        let response = try await control.execute(CurlRequest(url: baseURL + "/stats"))
         let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return json?["server"] as? [String: Any] ?? [:]
     }
@@ -127,7 +127,7 @@ public final class TestServer: Sendable {
 }
 
 /// Parses a JSON object response body.
-public func jsonObject(_ response: HTTPResponse) -> [String: Any] {
+public func jsonObject(_ response: CurlResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
 }
 

@@ -17,7 +17,7 @@ public final class AWSCredentialChain: Sendable {
     public enum Source: String, Sendable { case environment, sharedFile = "shared file", container, instanceMetadata = "instance metadata" }
 
     private let environment: [String: String]
-    private let http = Mutex<(client: HTTPClient?, shutDown: Bool)>((nil, false))
+    private let http = Mutex<(client: CurlClient?, shutDown: Bool)>((nil, false))
     private let lookingUp = Mutex<Task<(AWSCredentials, Source), any Error>?>(nil)
     private let cached = Mutex<(credentials: AWSCredentials, source: Source, expiration: Date?)?>(nil)
 
@@ -36,11 +36,11 @@ public final class AWSCredentialChain: Sendable {
     }
 
     /// The client for the container and instance endpoints, started on first use.
-    private func httpClient() throws -> HTTPClient {
+    private func httpClient() throws -> CurlClient {
         try http.withLock { state in
             guard !state.shutDown else { throw AWSCredentialError("the credential chain was shut down") }
             if let client = state.client { return client }
-            let client = HTTPClient(concurrency: 1)
+            let client = CurlClient(concurrency: 1)
             state.client = client
             return client
         }
@@ -147,7 +147,7 @@ public final class AWSCredentialChain: Sendable {
            let token = try? String(contentsOfFile: file, encoding: .utf8) {
             headers.append(("Authorization", token.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
-        let response = try await httpClient().execute(HTTPRequest(url: url, headers: headers, timeout: .seconds(2), connectTimeout: .seconds(1)))
+        let response = try await httpClient().execute(CurlRequest(url: url, headers: headers, timeout: .seconds(2), connectTimeout: .seconds(1)))
         guard response.status == 200 else {
             throw AWSCredentialError("container credentials endpoint \(url) answered \(response.status)")
         }
@@ -161,9 +161,9 @@ public final class AWSCredentialChain: Sendable {
         }
         let base = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "http://169.254.169.254"
         let quick: Duration = .seconds(1)
-        let token: HTTPResponse
+        let token: CurlResponse
         do {
-            token = try await httpClient().execute(HTTPRequest(
+            token = try await httpClient().execute(CurlRequest(
                 method: .PUT, url: base + "/latest/api/token", headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")],
                 timeout: quick, connectTimeout: quick))
         } catch {
@@ -176,12 +176,12 @@ public final class AWSCredentialChain: Sendable {
         }
         let header = [(name: "X-aws-ec2-metadata-token", value: token.text)]
         let path = base + "/latest/meta-data/iam/security-credentials/"
-        let roles = try await httpClient().execute(HTTPRequest(url: path, headers: header, timeout: quick, connectTimeout: quick))
+        let roles = try await httpClient().execute(CurlRequest(url: path, headers: header, timeout: quick, connectTimeout: quick))
         guard roles.status == 200, let role = roles.text.split(separator: "\n").first.map(String.init), !role.isEmpty else {
             tried.append("instance metadata (no instance role)")
             return nil
         }
-        let credentials = try await httpClient().execute(HTTPRequest(url: path + role, headers: header, timeout: quick, connectTimeout: quick))
+        let credentials = try await httpClient().execute(CurlRequest(url: path + role, headers: header, timeout: quick, connectTimeout: quick))
         guard credentials.status == 200 else {
             throw AWSCredentialError("instance metadata credentials for role \(role) answered \(credentials.status)")
         }

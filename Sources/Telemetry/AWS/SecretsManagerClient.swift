@@ -9,7 +9,7 @@ public final class SecretsManagerClient: Sendable {
     public let endpoint: String
     public let region: String
     private let credentials: @Sendable () async throws -> AWSCredentials
-    private let http: HTTPClient
+    private let http: CurlClient
 
     /// - Parameter endpoint: `https://secretsmanager.REGION.amazonaws.com` unless overridden
     ///   (``endpoint(region:environment:)``).
@@ -17,7 +17,7 @@ public final class SecretsManagerClient: Sendable {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
         self.credentials = credentials
-        self.http = HTTPClient(concurrency: 1)
+        self.http = CurlClient(concurrency: 1)
     }
 
     /// The endpoint the AWS SDKs would use: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then
@@ -30,9 +30,9 @@ public final class SecretsManagerClient: Sendable {
     /// - Throws: ``SecretsManagerError`` naming the secret and what Secrets Manager said.
     public func secretString(_ secretID: String) async throws -> String {
         let body = try JSONSerialization.data(withJSONObject: ["SecretId": secretID])
-        let response: HTTPResponse
+        let response: CurlResponse
         do {
-            response = try await http.execute(HTTPRequest(
+            response = try await http.execute(CurlRequest(
                 method: .POST, url: endpoint + "/",
                 headers: [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "secretsmanager.GetSecretValue")],
                 body: Array(body), timeout: .seconds(10), connectTimeout: .seconds(3),

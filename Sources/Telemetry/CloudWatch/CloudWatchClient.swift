@@ -20,14 +20,14 @@ public final class CloudWatchClient: Sendable {
     public let endpoint: String
     public let region: String
     private let credentials: AWSCredentialChain
-    private let http: HTTPClient
+    private let http: CurlClient
     private let retry: RetryPolicy
     private let onRetry: @Sendable () -> Void
 
     /// - Parameters:
     ///   - endpoint: `https://monitoring.REGION.amazonaws.com` unless overridden.
     ///   - onRetry: called for every retried request (for the exporter's own metrics).
-    public init(endpoint: String, region: String, credentials: AWSCredentialChain, http: HTTPClient = HTTPClient(concurrency: 2),
+    public init(endpoint: String, region: String, credentials: AWSCredentialChain, http: CurlClient = CurlClient(concurrency: 2),
                 retry: RetryPolicy = RetryPolicy(), onRetry: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
@@ -35,6 +35,15 @@ public final class CloudWatchClient: Sendable {
         self.http = http
         self.retry = retry
         self.onRetry = onRetry
+    }
+
+    /// A client the way the AWS SDKs would make one: region, endpoint and credentials from the
+    /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH`/`AWS_ENDPOINT_URL`, the credential chain).
+    /// - Parameter onRetry: called for every retried request (for the exporter's own metrics).
+    public static func fromEnvironment(endpoint explicit: String? = nil, onRetry: @escaping @Sendable () -> Void = {}) -> CloudWatchClient {
+        let region = AWSCredentialChain.region()
+        return CloudWatchClient(endpoint: endpoint(explicit: explicit, region: region), region: region,
+                                credentials: AWSCredentialChain(), onRetry: onRetry)
     }
 
     /// The endpoint the AWS SDKs would use: `explicit`, then `AWS_ENDPOINT_URL_CLOUDWATCH`,
@@ -54,7 +63,7 @@ public final class CloudWatchClient: Sendable {
             if attempt > 0 {
                 onRetry()
                 let ceiling = min(retry.cap, retry.base * (1 << min(attempt - 1, 20)))
-                let nanos = max(1, ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000)
+                let nanos = max(1, Int64(ceiling / .nanoseconds(1)))
                 try await Task.sleep(for: .nanoseconds(Int64.random(in: 0...nanos)))
             }
             do {
@@ -68,9 +77,9 @@ public final class CloudWatchClient: Sendable {
 
     private func once(_ form: String) async throws -> String {
         let (credentials, _) = try await resolveCredentials()
-        let response: HTTPResponse
+        let response: CurlResponse
         do {
-            response = try await http.execute(HTTPRequest(
+            response = try await http.execute(CurlRequest(
                 method: .POST, url: endpoint + "/",
                 headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                 body: Array(form.utf8), timeout: .seconds(10), connectTimeout: .seconds(3),

@@ -6,7 +6,7 @@ import NIOPosix
 /// callers simply `await` and no event loop ever waits on the network.
 ///
 /// Easy handles are reused across requests, which keeps connections to the same host alive.
-public final class HTTPClient: Sendable {
+public final class CurlClient: Sendable {
     private let threadPool: NIOThreadPool
     private let freeHandles = NIOLockedValueBox<[CurlEasyHandle]>([])
 
@@ -17,18 +17,18 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends the request and returns the response, whatever its status.
-    /// - Throws: ``HTTPClientError`` when no response arrived (refused, timed out, reset).
-    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// - Throws: ``CurlError`` when no response arrived (refused, timed out, reset).
+    public func execute(_ request: CurlRequest) async throws -> CurlResponse {
         do {
             return try await threadPool.runIfActive { [freeHandles] in
                 let handle = freeHandles.withLockedValue { $0.popLast() } ?? CurlEasyHandle()
                 defer { freeHandles.withLockedValue { $0.append(handle) } }
                 return try handle.perform(request)
             }
-        } catch let error as HTTPClientError {
+        } catch let error as CurlError {
             throw error
         } catch {
-            throw HTTPClientError(.shutdown, "the HTTP client is shut down: \(error)")
+            throw CurlError(.shutdown, "the HTTP client is shut down: \(error)")
         }
     }
 
@@ -37,15 +37,15 @@ public final class HTTPClient: Sendable {
     ///
     /// At most about `bufferLimit` bytes wait between the transfer and the reader: a slow reader
     /// slows the transfer instead of growing memory. Dropping the body aborts the transfer.
-    public func stream(_ request: HTTPRequest, bufferLimit: Int = 1 << 20) async throws -> HTTPStreamingResponse {
+    public func stream(_ request: CurlRequest, bufferLimit: Int = 1 << 20) async throws -> CurlStreamingResponse {
         let pipe = ChunkPipe(limit: bufferLimit)
-        let body = HTTPBodyStream(pipe)
-        return try await withCheckedThrowingContinuation { (head: CheckedContinuation<HTTPStreamingResponse, any Error>) in
+        let body = CurlBodyStream(pipe)
+        return try await withCheckedThrowingContinuation { (head: CheckedContinuation<CurlStreamingResponse, any Error>) in
             let collector = ResponseCollector()
             let headDelivered = NIOLockedValueBox(false)
             collector.onHead = { status, headers in
                 headDelivered.withLockedValue { $0 = true }
-                head.resume(returning: HTTPStreamingResponse(status: status, headers: headers, body: body))
+                head.resume(returning: CurlStreamingResponse(status: status, headers: headers, body: body))
             }
             collector.onBody = { pipe.write($0) }
             let freeHandles = self.freeHandles
@@ -57,7 +57,7 @@ public final class HTTPClient: Sendable {
             job.whenComplete { result in
                 pipe.finish(result.map { _ in () })
                 if !headDelivered.withLockedValue({ $0 }) {
-                    head.resume(throwing: result.failureError ?? HTTPClientError(.transport, "the response ended before its head"))
+                    head.resume(throwing: result.failureError ?? CurlError(.transport, "the response ended before its head"))
                 }
             }
         }
@@ -71,10 +71,10 @@ public final class HTTPClient: Sendable {
 }
 
 /// A response whose body arrives as a stream of chunks.
-public struct HTTPStreamingResponse: Sendable {
+public struct CurlStreamingResponse: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
-    public let body: HTTPBodyStream
+    public let body: CurlBodyStream
 
     /// The first value of header `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {

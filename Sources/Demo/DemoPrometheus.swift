@@ -6,9 +6,21 @@ import Synchronization
 /// A throwaway Prometheus for the demo's alert phase: scrapes the demo server every second and
 /// evaluates the project's alert rules with their windows shortened from minutes to seconds.
 final class DemoPrometheus: @unchecked Sendable {
+    /// A started Prometheus that answers `/-/ready`, or why the alert phase goes without one.
+    static func started(binary: String, rules: String, target: Int, directory: String) async -> (value: DemoPrometheus?, skipped: String?) {
+        guard let prometheus = try? DemoPrometheus(binary: binary, rules: rules, target: target, directory: directory) else {
+            return (nil, "Prometheus alert phase skipped (no \(binary) or \(rules))")
+        }
+        guard await prometheus.waitUntilReady(within: .seconds(20)) else {
+            prometheus.stop()
+            return (nil, "Prometheus did not become ready; alert phase skipped")
+        }
+        return (prometheus, nil)
+    }
+
     private let process: Process
     private let port: Int
-    private let http = HTTPClient(concurrency: 1)
+    private let http = CurlClient(concurrency: 1)
 
     /// - Throws: when the binary or the rules are missing, or Prometheus does not start.
     init(binary: String, rules: String, target: Int, directory: String) throws {
@@ -61,7 +73,7 @@ final class DemoPrometheus: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < limit {
-            if let response = try? await http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/-/ready", timeout: .seconds(1))),
+            if let response = try? await http.execute(CurlRequest(url: "http://127.0.0.1:\(port)/-/ready", timeout: .seconds(1))),
                response.status == 200 {
                 return true
             }
@@ -75,7 +87,7 @@ final class DemoPrometheus: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < limit {
-            if let response = try? await http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/api/v1/alerts", timeout: .seconds(1))),
+            if let response = try? await http.execute(CurlRequest(url: "http://127.0.0.1:\(port)/api/v1/alerts", timeout: .seconds(1))),
                response.text.contains("\"alertname\":\"\(name)\""), response.text.contains("\"state\":\"firing\"") {
                 return clock.now - start
             }

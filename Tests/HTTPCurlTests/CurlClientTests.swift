@@ -4,30 +4,30 @@ import Testing
 import TestSupport
 
 @Suite("libcurl HTTP client against real local servers")
-struct HTTPClientTests {
+struct CurlClientTests {
     @Test("GET, POST, PUT, DELETE with headers and bodies; status, headers and body come back")
     func methods() async throws {
         let server = try await EchoServer()
-        let client = HTTPClient()
+        let client = CurlClient()
         let base = "http://127.0.0.1:\(server.port)"
 
-        let get = try await client.execute(HTTPRequest(url: "\(base)/status/418", headers: [("X-Test", "hello")]))
+        let get = try await client.execute(CurlRequest(url: "\(base)/status/418", headers: [("X-Test", "hello")]))
         #expect(get.status == 418)
         #expect(get.header("x-echo") == "yes")
         #expect(get.header("Content-Type") == "text/plain")
         #expect(get.text.hasPrefix("GET /status/418\n"))
         #expect(get.text.contains("x-test: hello"))
 
-        for method in [HTTPRequest.Method.POST, .PUT, .DELETE] {
+        for method in [CurlRequest.Method.POST, .PUT, .DELETE] {
             let body = Array("payload \(method.rawValue) \u{0}end".utf8)
-            let response = try await client.execute(HTTPRequest(method: method, url: "\(base)/thing", body: body))
+            let response = try await client.execute(CurlRequest(method: method, url: "\(base)/thing", body: body))
             #expect(response.status == 200)
             #expect(response.text.hasPrefix("\(method.rawValue) /thing\n"))
             #expect(response.body.suffix(body.count) == body[...])
             #expect(response.text.contains("content-length: \(body.count)"))
         }
 
-        let head = try await client.execute(HTTPRequest(method: .HEAD, url: "\(base)/status/204"))
+        let head = try await client.execute(CurlRequest(method: .HEAD, url: "\(base)/status/204"))
         #expect(head.status == 204 && head.body.isEmpty)
         await client.shutdown()
         try await server.close()
@@ -36,13 +36,13 @@ struct HTTPClientTests {
     @Test("a server that never answers ends in a timeout error, on time")
     func timeout() async throws {
         let server = try await SilentServer()
-        let client = HTTPClient()
+        let client = CurlClient()
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(300)))
+            _ = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(300)))
             Issue.record("a silent server produced a response")
-        } catch let error as HTTPClientError {
+        } catch let error as CurlError {
             #expect(error.code == .timeout)
         }
         #expect(clock.now - start < .seconds(2))
@@ -52,18 +52,18 @@ struct HTTPClientTests {
 
     @Test("refused connections and malformed URLs are typed errors")
     func refusedAndInvalid() async throws {
-        let client = HTTPClient()
+        let client = CurlClient()
         let port = freeLoopbackPort()
         do {
-            _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+            _ = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/"))
             Issue.record("connected to a closed port")
-        } catch let error as HTTPClientError {
+        } catch let error as CurlError {
             #expect(error.code == .connectionFailed)
         }
         do {
-            _ = try await client.execute(HTTPRequest(url: "ftp://127.0.0.1/file"))
+            _ = try await client.execute(CurlRequest(url: "ftp://127.0.0.1/file"))
             Issue.record("accepted a non-HTTP URL")
-        } catch let error as HTTPClientError {
+        } catch let error as CurlError {
             #expect(error.code == .invalidRequest)
         }
         await client.shutdown()
@@ -72,9 +72,9 @@ struct HTTPClientTests {
     @Test("SigV4 headers: Authorization with the credential scope, X-Amz-Date, session token")
     func signingHeaders() async throws {
         let server = try await EchoServer()
-        let client = HTTPClient()
+        let client = CurlClient()
         let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "token-123")
-        let response = try await client.execute(HTTPRequest(
+        let response = try await client.execute(CurlRequest(
             method: .POST, url: "http://127.0.0.1:\(server.port)/", body: Array("Action=ListMetrics".utf8),
             signing: AWSSigning(region: "eu-west-1", service: "monitoring", credentials: credentials)))
         let text = response.text
@@ -87,11 +87,11 @@ struct HTTPClientTests {
         try await server.close()
     }
 
-    private func listMetrics(secret: String) async throws -> HTTPResponse {
-        let client = HTTPClient()
+    private func listMetrics(secret: String) async throws -> CurlResponse {
+        let client = CurlClient()
         defer { Task { await client.shutdown() } }
         let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: secret)
-        return try await client.execute(HTTPRequest(
+        return try await client.execute(CurlRequest(
             method: .POST, url: TestServices.awsEndpoint + "/",
             headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
             body: Array("Action=ListMetrics&Version=2010-08-01".utf8),

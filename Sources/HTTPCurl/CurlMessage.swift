@@ -1,5 +1,5 @@
-/// An HTTP request for ``HTTPClient``.
-public struct HTTPRequest: Sendable {
+/// An HTTP request for ``CurlClient``.
+public struct CurlRequest: Sendable {
     /// The request method.
     public enum Method: String, Sendable {
         case GET, HEAD, POST, PUT, DELETE
@@ -39,7 +39,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// What the server answered.
-public struct HTTPResponse: Sendable {
+public struct CurlResponse: Sendable {
     /// Status code of the final response (after any `100 Continue`).
     public let status: Int
     /// Header fields of the final response, in order.
@@ -92,7 +92,7 @@ public struct AWSSigning: Sendable {
 }
 
 /// A request that could not complete: no HTTP status to report.
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+public struct CurlError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure. New kinds may be added; switch with a `default`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable { case invalidRequest, connectionFailed, timeout, transport, shutdown }

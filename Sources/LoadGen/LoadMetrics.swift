@@ -55,6 +55,7 @@ public final class LoadMetrics: Sendable {
         add(byError["timeout"], counts.timeouts, before.timeouts)
         add(byError["reset"], counts.resets, before.resets)
         add(byError["bad_response"], counts.badResponses, before.badResponses)
+        add(byError["tls"], counts.tlsErrors, before.tlsErrors)
         inFlight.set(Double(max(0, counts.sent - counts.completed - counts.failedRequests)))
         if let second = progress.lastSecond {
             achievedRate.set(Double(second.responses))

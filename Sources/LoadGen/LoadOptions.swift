@@ -24,6 +24,10 @@ public struct LoadOptions: Sendable {
     public var timeout = "5s"
     public var warmup = "0s"
     public var threads: Int
+    /// `--cacert`: PEM CA certificates for `https://` targets (default: the system's trust store).
+    public var caFile: String?
+    /// `--insecure`: accept any certificate (self-signed test targets).
+    public var insecure = false
 
     /// Runs without `--duration`, `--requests` or `--stages` last this long.
     public static let defaultDuration: Duration = .seconds(10)
@@ -56,7 +60,19 @@ public struct LoadOptions: Sendable {
             plan.schedule = schedule
             plan.duration = schedule.duration
         }
+        plan.tls = try tls(for: template)
         return plan
+    }
+
+    private func tls(for template: RequestTemplate) throws(LoadOptionError) -> LoadTLS? {
+        guard template.isTLS else {
+            if caFile != nil || insecure { throw LoadOptionError("--cacert and --insecure apply to https:// targets only") }
+            return nil
+        }
+        if caFile != nil && insecure {
+            throw LoadOptionError("--insecure turns verification off; --cacert names what to verify against: give one of them")
+        }
+        return try LoadTLS(host: template.host, caFile: caFile, verify: !insecure)
     }
 
     /// `FROM-TO` (or a single key) as a range.

@@ -30,6 +30,8 @@ public struct LoadPlan: Sendable {
     public var warmup: Duration
     /// Event loops (threads) driving the connections.
     public var threads: Int
+    /// TLS for `https://` targets; `nil` for `http://`.
+    public var tls: LoadTLS?
 
     public init(template: RequestTemplate, keys: ClosedRange<Int> = 1...1, distribution: KeyDistribution = .uniform,
                 seed: UInt64 = 1, connections: Int = 10, rate: Double? = nil, duration: Duration? = .seconds(10),

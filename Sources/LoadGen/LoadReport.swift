@@ -26,7 +26,12 @@ extension LoadResult {
         lines.append("  status 2xx \(counts.status2xx)  3xx \(counts.status3xx)  4xx \(counts.status4xx)  5xx \(counts.status5xx)")
         if let warning = clientErrorWarning { lines.append("  ⚠ \(warning)") }
         if counts.errors > 0 {
-            lines.append("  errors: connect \(counts.connectErrors), timeout \(counts.timeouts), reset \(counts.resets), bad response \(counts.badResponses)")
+            lines.append("  errors: connect \(counts.connectErrors), timeout \(counts.timeouts), reset \(counts.resets), "
+                + "bad response \(counts.badResponses), tls \(counts.tlsErrors)")
+        }
+        if counts.tlsHandshakes > 0 {
+            let mean = Double(counts.tlsHandshakeMicroseconds) / Double(counts.tlsHandshakes) / 1000
+            lines.append("  TLS handshakes \(counts.tlsHandshakes), mean \(Self.ms(mean)) (connect included)")
         }
         if counts.reconnects > 0 { lines.append("  reconnects (server closed keep-alive): \(counts.reconnects)") }
         lines.append(String(format: "Requests/sec: %.2f", achievedRate))

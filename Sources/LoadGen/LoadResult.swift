@@ -22,7 +22,7 @@ public struct LoadResult: Sendable, Codable {
     public var missLatency: Histogram<UInt64>
 
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
-        url = "http://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
+        url = "\(plan.template.isTLS ? "https" : "http")://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
         connections = plan.connections
         let measured = duration / .seconds(1)
         // Stages: the average rate their schedule asked for over the measured time.

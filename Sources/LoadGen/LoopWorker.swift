@@ -1,5 +1,7 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// Requests left to send under `--requests`, shared by all loops.
@@ -40,6 +42,10 @@ final class LoopWorker: @unchecked Sendable {
         /// Open loop: the schedule has no more requests for this connection.
         var scheduleEnded = false
         var timedOut = false
+        /// When the current connection attempt began (for the TLS handshake time).
+        var connectStartedAt: UInt64 = 0
+        /// The current connection's TLS handshake failed: its loss is a TLS error, not a reset.
+        var tlsFailed = false
         init(index: Int) { self.index = index }
     }
 
@@ -127,11 +133,17 @@ final class LoopWorker: @unchecked Sendable {
 
     private func connect(_ slot: Slot) {
         guard !stopped else { return }
+        slot.connectStartedAt = now()
+        slot.tlsFailed = false
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.nanoseconds(Int64(min(timeoutNanos, 5_000_000_000))))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = plan.tls {
+                        // Requests written before the handshake ends wait in the TLS handler.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(worker: self, slot: slot))
                 }
             }
@@ -168,13 +180,29 @@ final class LoopWorker: @unchecked Sendable {
                 // Also while draining after the stop: the request was sent, so it must be counted
                 // (finish() clears inFlight before closing, so its own closes are not resets).
                 if !slot.timedOut {
-                    recorder.recordError(second: second(of: slot.intendedStart), .reset)
+                    recorder.recordError(second: second(of: slot.intendedStart), slot.tlsFailed ? .tls : .reset)
                 }
             }
         }
         slot.timedOut = false
         guard closedChannel != nil, !stopped else { return }
-        connect(slot)
+        if slot.tlsFailed {
+            // A refused certificate stays refused: do not spin on handshakes.
+            eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(slot) }
+        } else {
+            connect(slot)
+        }
+    }
+
+    /// The connection's TLS handshake finished.
+    func tlsHandshakeCompleted(_ slot: Slot) {
+        recorder.counts.tlsHandshakes += 1
+        recorder.counts.tlsHandshakeMicroseconds += Int((now() - slot.connectStartedAt) / 1000)
+    }
+
+    /// The connection's TLS handshake failed; its request is lost to TLS, not to a reset.
+    func tlsHandshakeFailed(_ slot: Slot) {
+        slot.tlsFailed = true
     }
 
     // MARK: The hot path
@@ -311,7 +339,13 @@ final class LoadConnectionHandler: ChannelInboundHandler {
         if slot.channel === context.channel { worker.connectionClosed(slot) }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { worker.tlsHandshakeCompleted(slot) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError { worker.tlsHandshakeFailed(slot) }
         context.close(promise: nil)
     }
 }

@@ -77,6 +77,8 @@ public enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
     case reset
     /// Bytes that are not an HTTP/1.x response.
     case badResponse = "bad_response"
+    /// The TLS handshake failed (a certificate that is not trusted or does not name the host).
+    case tls
 }
 
 /// Exact counts of a run. Conservation: `sent == completed + failedRequests + inFlightAtStop`.
@@ -90,6 +92,10 @@ public struct LoadCounts: Sendable, Codable, Equatable {
     /// Requests that failed without a response (timeouts, resets, bad responses).
     public var failedRequests = 0
     public var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
+    /// Requests lost to a failed TLS handshake.
+    public var tlsErrors = 0
+    /// Completed TLS handshakes and their total time (connect start to handshake done).
+    public var tlsHandshakes = 0, tlsHandshakeMicroseconds = 0
     /// Connections reopened after the server closed them (`Connection: close`, keep-alive limits).
     public var reconnects = 0
     /// Constant rate: requests sent more than 1 ms after their scheduled time.
@@ -111,6 +117,7 @@ public struct LoadCounts: Sendable, Codable, Equatable {
         case .timeout: timeouts += 1; failedRequests += 1
         case .reset: resets += 1; failedRequests += 1
         case .badResponse: badResponses += 1; failedRequests += 1
+        case .tls: tlsErrors += 1; failedRequests += 1
         }
     }
 
@@ -122,6 +129,7 @@ public struct LoadCounts: Sendable, Codable, Equatable {
         negativeHits += other.negativeHits
         failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
+        tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
         late += other.late; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
     }
 }

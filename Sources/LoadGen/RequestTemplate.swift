@@ -6,24 +6,27 @@ import NIOCore
 public struct RequestTemplate: Sendable {
     public let host: String
     public let port: Int
+    /// `https://` targets: the connection speaks TLS (``LoadPlan/tls``).
+    public let isTLS: Bool
     /// The path with `{key}` still in it.
     public let pathTemplate: String
     public let method: String
     public let headers: [(String, String)]
     public let body: [UInt8]?
 
-    /// - Throws: ``LoadOptionError`` for anything but an `http://` URL with a host.
+    /// - Throws: ``LoadOptionError`` for anything but an `http://` or `https://` URL with a host.
     public init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws(LoadOptionError) {
-        let expected = "expected http://host[:port]/path, with {key} where the key goes (e.g. http://127.0.0.1:8080/product/{key})"
-        guard url.lowercased().hasPrefix("http://") else {
-            let hint = url.lowercased().hasPrefix("https://") ? "https is not supported; " : ""
-            throw LoadOptionError("URL \"\(url)\": \(hint)\(expected)")
+        let expected = "expected http[s]://host[:port]/path, with {key} where the key goes (e.g. http://127.0.0.1:8080/product/{key})"
+        let lowered = url.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+            throw LoadOptionError("URL \"\(url)\": \(expected)")
         }
-        let rest = url.dropFirst("http://".count)
+        isTLS = lowered.hasPrefix("https://")
+        let rest = url.dropFirst(isTLS ? "https://".count : "http://".count)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count)
         var host = String(authority)
-        var port = 80
+        var port = isTLS ? 443 : 80
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
             guard let parsed = Int(authority[authority.index(after: colon)...]), (1...65535).contains(parsed) else {
                 throw LoadOptionError("URL \"\(url)\": bad port; \(expected)")
@@ -55,7 +58,9 @@ public struct RequestTemplate: Sendable {
     /// The request for one key, as bytes on the wire.
     func format(key: Int, into buffer: inout ByteBuffer) {
         let path = usesKey ? pathTemplate.replacingOccurrences(of: "{key}", with: String(key)) : pathTemplate
-        buffer.writeString("\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n")
+        let defaultPort = isTLS ? 443 : 80
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        buffer.writeString("\(method) \(path) HTTP/1.1\r\nHost: \(port == defaultPort ? shownHost : "\(shownHost):\(port)")\r\n")
         for (name, value) in headers { buffer.writeString("\(name): \(value)\r\n") }
         if let body {
             buffer.writeString("Content-Length: \(body.count)\r\n\r\n")

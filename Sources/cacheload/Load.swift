@@ -27,8 +27,14 @@ struct Load: AsyncParsableCommand {
             Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary); 64 a usage error, caught before the first request.
             """)
 
-    @Argument(help: ArgumentHelp("Target URL; {key} is replaced by a key from --keys.", valueName: "url"))
+    @Argument(help: ArgumentHelp("Target URL, http:// or https://; {key} is replaced by a key from --keys.", valueName: "url"))
     var url: String
+
+    @Option(help: ArgumentHelp("PEM CA certificates to verify an https:// target against (default: the system's trust store).", valueName: "file"))
+    var cacert: String?
+
+    @Flag(help: "Accept any certificate from an https:// target (self-signed test targets only).")
+    var insecure = false
 
     @Option(name: [.short, .long], help: "Keep-alive connections.")
     var connections: Int = 100
@@ -189,6 +195,8 @@ struct Load: AsyncParsableCommand {
         options.requests = requests
         options.timeout = timeout
         options.warmup = warmup
+        options.caFile = cacert
+        options.insecure = insecure
         do {
             return try options.plan()
         } catch {

@@ -38,7 +38,7 @@ struct ParsingTests {
         for text in ["zipf", "zipf:-1", "hotset:0.2", "hotset:2:0.8", "gaussian"] {
             #expect(throws: LoadOptionError.self) { try KeyDistribution(parsing: text) }
         }
-        for url in ["ftp://x/", "https://example.com/", "http://", "http://host:99999/", "127.0.0.1:8080/x"] {
+        for url in ["ftp://x/", "https://", "http://", "http://host:99999/", "127.0.0.1:8080/x"] {
             #expect(throws: LoadOptionError.self) { try RequestTemplate(url: url) }
         }
         for text in ["p99", "p99<", "p200<5ms", "latency<5ms", "hit_ratio>2", "errors<abc", "p99<5parsecs"] {

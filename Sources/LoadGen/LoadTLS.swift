@@ -1,0 +1,39 @@
+import NIOSSL
+
+/// How `https://` targets are spoken to: TLS 1.2 or newer, with SNI, verified against the
+/// system's trust store or a CA file — or, for self-signed test targets only, not verified.
+public struct LoadTLS: Sendable {
+    let context: NIOSSLContext
+    /// SNI and the name checked against the certificate; `nil` for an IP address.
+    let serverName: String?
+
+    /// - Parameters:
+    ///   - caFile: PEM CA certificates to trust (`--cacert`); `nil` trusts the system's store.
+    ///   - verify: `false` accepts any certificate (`--insecure`).
+    /// - Throws: ``LoadOptionError`` when the CA file is missing or holds no certificate.
+    public init(host: String, caFile: String?, verify: Bool) throws(LoadOptionError) {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = verify ? .fullVerification : .none
+        if let caFile {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+            } catch {
+                throw LoadOptionError("--cacert \(caFile): not a readable PEM certificate file (\(error))")
+            }
+            guard !certificates.isEmpty else { throw LoadOptionError("--cacert \(caFile): no certificate in the file") }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw LoadOptionError("TLS setup failed: \(error)")
+        }
+        serverName = Self.isIPAddress(host) ? nil : host
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        host.contains(":") || host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -20,6 +20,9 @@ public struct LoadResult: Sendable, Codable {
     public var latency: Histogram<UInt64>
     public var hitLatency: Histogram<UInt64>
     public var missLatency: Histogram<UInt64>
+    /// Constant rate and stages: latency from the actual send (uncorrected); `nil` in closed loop,
+    /// where it equals ``latency``, and in results written before it was recorded.
+    public var uncorrectedLatency: Histogram<UInt64>?
 
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
         url = "\(plan.template.isTLS ? "https" : "http")://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
@@ -37,6 +40,7 @@ public struct LoadResult: Sendable, Codable {
         latency = recorder.latency
         hitLatency = recorder.hitLatency
         missLatency = recorder.missLatency
+        uncorrectedLatency = plan.schedule == nil ? nil : recorder.uncorrectedLatency
     }
 
     /// Responses per second over the measured time.
@@ -62,6 +66,9 @@ public struct LoadResult: Sendable, Codable {
         latency.add(other.latency)
         hitLatency.add(other.hitLatency)
         missLatency.add(other.missLatency)
+        if let theirs = other.uncorrectedLatency {
+            if uncorrectedLatency == nil { uncorrectedLatency = theirs } else { uncorrectedLatency!.add(theirs) }
+        }
         durationSeconds = max(durationSeconds, other.durationSeconds)
         connections += other.connections
         if let rate = targetRate, let otherRate = other.targetRate { targetRate = rate + otherRate }
@@ -69,11 +76,14 @@ public struct LoadResult: Sendable, Codable {
         interrupted = interrupted || other.interrupted
     }
 
-    /// The JSON document `--json` writes.
-    public func jsonData() throws -> Data {
+    /// The JSON document `--json` writes: the ``LoadSummary`` under `summary` (the part scripts
+    /// read; schema in docs/load-result.schema.json) beside everything measured, HDR histograms
+    /// included (the part `report merge` reads).
+    /// - Parameter thresholds: the `--threshold` criteria, judged into the summary.
+    public func jsonData(thresholds: [Threshold] = []) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        return try encoder.encode(ResultDocument(result: self, summary: LoadSummary(self, thresholds: thresholds)))
     }
 
     /// Reads a document written by ``jsonData()``.

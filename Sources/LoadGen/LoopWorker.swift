@@ -279,6 +279,8 @@ final class LoopWorker: @unchecked Sendable {
             // for every request it delayed (no coordinated omission).
             recorder.recordResponse(second: second(of: slot.intendedStart), microseconds: (finished - slot.intendedStart) / 1000,
                                     status: response.status, cache: response.cache)
+            // Open loop only: in closed loop every request is sent when it is due, so the two are one.
+            if plan.schedule != nil { recorder.recordUncorrected(microseconds: (finished - slot.sentAt) / 1000) }
         } else {
             recorder.counts.warmupResponses += 1
             recorder.counts.sent -= 1

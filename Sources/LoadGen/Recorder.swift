@@ -9,6 +9,9 @@ struct Recorder {
     var missLatency = Recorder.makeHistogram()
     /// Responses that were neither HIT nor MISS (BYPASS, or no X-Cache at all).
     var otherLatency = Recorder.makeHistogram()
+    /// Open loop: latency from the actual send (what a tool with coordinated omission reports),
+    /// beside the corrected one from the intended start. Empty in closed loop.
+    var uncorrectedLatency = Recorder.makeHistogram()
     var counts = LoadCounts()
     var seconds: [SecondSample] = []
 
@@ -39,6 +42,10 @@ struct Recorder {
         sample(second) { $0.record(microseconds: value, cache: cache, status: status) }
     }
 
+    mutating func recordUncorrected(microseconds: UInt64) {
+        _ = uncorrectedLatency.record(max(1, microseconds))
+    }
+
     mutating func recordError(second: Int, _ kind: LoadErrorKind) {
         counts.add(kind)
         sample(second) { $0.errors += 1 }
@@ -62,6 +69,7 @@ struct Recorder {
         hitLatency.add(other.hitLatency)
         missLatency.add(other.missLatency)
         otherLatency.add(other.otherLatency)
+        uncorrectedLatency.add(other.uncorrectedLatency)
         counts.merge(other.counts)
         SecondSample.merge(other.seconds, into: &seconds)
     }

@@ -154,7 +154,7 @@ struct Load: AsyncParsableCommand {
     private func report(_ result: LoadResult, thresholds: [Threshold]) throws {
         say(result.summary)
         if let json {
-            try result.jsonData().write(to: URL(fileURLWithPath: json))
+            try result.jsonData(thresholds: thresholds).write(to: URL(fileURLWithPath: json))
             say("wrote \(json)")
         }
         if let html {

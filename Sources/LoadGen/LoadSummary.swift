@@ -1,0 +1,78 @@
+import Histogram
+
+/// The part of a `--json` result that scripts read (`jq .summary.latency_ms.p99`): counts, rates,
+/// percentiles, the hit ratio, errors by kind and the thresholds' verdicts. Its schema is
+/// `docs/load-result.schema.json`; the README documents each field.
+public struct LoadSummary: Codable, Sendable, Equatable {
+    /// Percentiles of one latency histogram, in milliseconds.
+    public struct Latency: Codable, Sendable, Equatable {
+        public var mean, p50, p90, p99, p99_9, max: Double
+
+        init(_ histogram: Histogram<UInt64>, empty: Bool) {
+            func at(_ percentile: Double) -> Double { empty ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000 }
+            mean = empty ? 0 : histogram.mean / 1000
+            (p50, p90, p99, p99_9) = (at(50), at(90), at(99), at(99.9))
+            max = empty ? 0 : Double(histogram.max) / 1000
+        }
+    }
+
+    public struct Rate: Codable, Sendable, Equatable {
+        /// Requests per second the schedule asked for (stages: their average); `nil` in closed loop.
+        public var target: Double?
+        public var achieved: Double
+    }
+
+    public struct Verdict: Codable, Sendable, Equatable {
+        public var expression: String
+        public var passed: Bool
+        /// The measured value in the threshold's unit; `nil` when there was nothing to measure.
+        public var measured: Double?
+    }
+
+    /// Requests answered (responses of any status).
+    public var requests: Int
+    public var duration_s: Double
+    public var rate: Rate
+    /// From each request's intended start (coordinated-omission free).
+    public var latency_ms: Latency
+    /// From each request's actual send: equal to `latency_ms` in closed loop.
+    public var latency_uncorrected_ms: Latency
+    /// hits / (hits + misses) from `X-Cache`; `nil` without either.
+    public var hit_ratio: Double?
+    public var cache: [String: Int]
+    public var status: [String: Int]
+    public var errors: [String: Int]
+    public var thresholds: [Verdict]
+
+    public init(_ result: LoadResult, thresholds: [Threshold] = []) {
+        let counts = result.counts
+        let empty = counts.completed == 0
+        requests = counts.completed
+        duration_s = result.durationSeconds
+        rate = Rate(target: result.targetRate, achieved: result.achievedRate)
+        latency_ms = Latency(result.latency, empty: empty)
+        latency_uncorrected_ms = Latency(result.uncorrectedLatency ?? result.latency, empty: empty)
+        hit_ratio = result.hitRatio
+        cache = ["hits": counts.hits, "misses": counts.misses, "negative_hits": counts.negativeHits,
+                 "bypasses": counts.bypasses, "no_header": counts.noCacheHeader]
+        status = ["1xx": counts.status1xx, "2xx": counts.status2xx, "3xx": counts.status3xx,
+                  "4xx": counts.status4xx, "5xx": counts.status5xx]
+        errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,
+                  "bad_response": counts.badResponses, "tls": counts.tlsErrors]
+        self.thresholds = thresholds.map { Verdict(expression: $0.description, passed: $0.passes(result), measured: $0.measured(in: result)) }
+    }
+}
+
+/// `--json`'s top level: the result's own fields and `summary` beside them.
+struct ResultDocument: Encodable {
+    let result: LoadResult
+    let summary: LoadSummary
+
+    private enum Key: String, CodingKey { case summary }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(summary, forKey: .summary)
+    }
+}

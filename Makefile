@@ -4,7 +4,7 @@ SWIFT ?= swift
 SERVICES := scripts/services
 CONFIG ?= debug
 
-.PHONY: all build release package test terraform-check demo bench soak bootstrap services-start services-stop clean
+.PHONY: all build release package test terraform-check boot-root demo bench soak bootstrap services-start services-stop clean
 
 all: build
 
@@ -23,25 +23,33 @@ package: bootstrap
 
 # Checks of terraform/: python-hcl2 parse, checkov, fmt, validate, terraform test (mock provider);
 # then an apply and destroy against a local AWS (moto_server), which needs a built binary.
-terraform-check: bootstrap
+terraform-check: bootstrap boot-root
 	@scripts/terraform/check
 	$(SWIFT) build --product cacheload
-	scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
+	CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
+	scripts/terraform/boot-check $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
 
-# bootstrap → terraform checks (static, validate, mock-provider plans) → services start → build →
-# terraform apply/destroy against a local AWS → the README's examples → tests → services stop
-# (also when a step fails).
-test: bootstrap
+# bootstrap → terraform checks (static, validate, mock-provider plans) → the Debian 12 root →
+# services start → build → terraform apply/destroy against a local AWS, the instance's user data
+# booted in the Debian root → the README's examples → tests → services stop (also on failure).
+USER_DATA := .build/terraform-user-data.sh
+test: bootstrap boot-root
 	@scripts/terraform/check
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start >/dev/null
-	@status=0; \
+	@status=0; bin="$$($(SWIFT) build --show-bin-path)"; \
 	{ $(SWIFT) build --build-tests && \
-	  scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload" && \
-	  scripts/readme-check "$$($(SWIFT) build --show-bin-path)/cacheload" && \
+	  CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$bin/cacheload" && \
+	  scripts/terraform/boot-check $(USER_DATA) "$$bin/cacheload" && \
+	  scripts/readme-check "$$bin/cacheload" && \
 	  $(SWIFT) test --no-parallel; } || status=$$?; \
 	$(SERVICES) stop >/dev/null; \
 	exit $$status
+
+# The Debian 12 root the boot check runs the instance's user data in (debootstrap; cached in
+# .tools/, made again when missing or a month old).
+boot-root: bootstrap
+	@scripts/terraform/boot-root
 
 # bootstrap → services start → release build → cacheload demo → services stop (also on failure or Ctrl-C).
 demo: bootstrap

@@ -4,3 +4,4 @@ ami_id                      = "ami-12c6146b" # one of moto's built-in images
 deletion_protection         = false
 secret_recovery_window_days = 0
 loadgen_count               = 1
+rds_ca_bundle_s3_uri        = "s3://cacheload-artifacts/certs/us-east-1-bundle.pem"

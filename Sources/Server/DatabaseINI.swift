@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// The reference labs' `config/database.ini`:
 ///
@@ -19,34 +20,17 @@ public struct DatabaseINI: Sendable, Equatable {
     /// `section → key → value`, keys lower-cased.
     public private(set) var sections: [String: [String: String]] = [:]
 
-    /// Parses INI text (`;`/`#` comments, `key = value` or `key: value`).
+    /// Parses INI text (`;`/`#` comments, `key = value` or `key: value`); section names are
+    /// compared without case (`[PostgreSQL]` is `[postgresql]`).
     public init(text: String) throws(DatabaseINIError) {
-        var current: String?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix(";") || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]"), line.count > 2 else {
-                    throw DatabaseINIError(line: index + 1, "a section header looks like [name]")
-                }
-                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces).lowercased()
-                current = name
-                sections[name, default: [:]] = sections[name] ?? [:]
-                continue
-            }
-            guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                throw DatabaseINIError(line: index + 1, "expected key=value")
-            }
-            guard let section = current else {
-                throw DatabaseINIError(line: index + 1, "key=value before any [section]")
-            }
-            let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
-            guard !key.isEmpty else { throw DatabaseINIError(line: index + 1, "empty key") }
-            var value = line[line.index(after: separator)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
-                value = String(value.dropFirst().dropLast())
-            }
-            sections[section, default: [:]][key] = value
+        let file: INIFile
+        do {
+            file = try INIFile(text: text)
+        } catch {
+            throw DatabaseINIError(line: error.line, error.message)
+        }
+        for (name, values) in file.sections {
+            sections[name.lowercased(), default: [:]].merge(values) { _, new in new }
         }
     }
 

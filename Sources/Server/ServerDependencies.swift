@@ -1,4 +1,5 @@
 import CacheAside
+import HTTPCurl
 import Logging
 import Origins
 import Postgres
@@ -20,11 +21,18 @@ struct ServerDependencies: Sendable {
 
     init(configuration: ServerConfiguration, registry: MetricsRegistry, logger: Logger) {
         let needsAWS = configuration.postgresSecretID != nil || (configuration.s3 != nil && configuration.awsCredentials == nil)
-        let chain = needsAWS ? AWSCredentialChain() : nil
-        let credentials = configuration.awsCredentials ?? { try await chain!.credentials() }
-        let secrets = configuration.postgresSecretID.map { _ in
-            SecretsManagerClient(endpoint: SecretsManagerClient.endpoint(region: configuration.awsRegion),
-                                 region: configuration.awsRegion, credentials: credentials)
+        let chain = needsAWS && configuration.awsCredentials == nil ? AWSCredentialChain() : nil
+        let credentials: (@Sendable () async throws -> AWSCredentials)?
+        if let injected = configuration.awsCredentials {
+            credentials = injected
+        } else if let chain {
+            credentials = { try await chain.credentials() }
+        } else {
+            credentials = nil
+        }
+        let secrets = configuration.postgresSecretID.flatMap { _ in
+            credentials.map { SecretsManagerClient(endpoint: SecretsManagerClient.endpoint(region: configuration.awsRegion),
+                                                   region: configuration.awsRegion, credentials: $0) }
         }
         credentialChain = chain
         self.secrets = secrets
@@ -40,7 +48,7 @@ struct ServerDependencies: Sendable {
             metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
         }
         cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
-        objectStore = configuration.s3.map { S3ObjectStore(configuration: $0, credentials: credentials) }
+        objectStore = configuration.s3.flatMap { s3 in credentials.map { S3ObjectStore(configuration: s3, credentials: $0) } }
     }
 
     /// Closes every connection and stops every thread pool the dependencies started.

@@ -219,4 +219,12 @@ run "data_module_uses_the_partition" {
     condition     = aws_secretsmanager_secret.redis_auth.name_prefix == "cacheload-dev/redis-auth-token-"
     error_message = "The AUTH token's secret is named by prefix."
   }
+  assert {
+    condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.redis : rule.from_port == 6379 && rule.to_port == 6379 && rule.ip_protocol == "tcp" && rule.referenced_security_group_id == "sg-0123456789abcdef0" && rule.cidr_ipv4 == null]) && length(aws_vpc_security_group_ingress_rule.redis) == 1
+    error_message = "Redis admits 6379 from the client security group only."
+  }
+  assert {
+    condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.postgres : rule.from_port == 5432 && rule.to_port == 5432 && rule.ip_protocol == "tcp" && rule.referenced_security_group_id == "sg-0123456789abcdef0" && rule.cidr_ipv4 == null]) && length(aws_vpc_security_group_ingress_rule.postgres) == 1
+    error_message = "PostgreSQL admits 5432 from the client security group only."
+  }
 }

@@ -203,22 +203,9 @@ public final class AWSCredentialChain: Sendable {
         return (AWSCredentials(accessKeyID: document.AccessKeyId, secretAccessKey: document.SecretAccessKey, sessionToken: document.Token), expiration)
     }
 
-    /// A minimal INI reader for the AWS shared files: `[section]` and `key = value`.
+    /// The AWS shared files' sections (lenient, as the SDKs read them); empty when unreadable.
     static func readINI(_ path: String) -> [String: [String: String]] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
-        var sections: [String: [String: String]] = [:]
-        var current = ""
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                current = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
-            } else if let equals = line.firstIndex(of: "=") {
-                let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-                sections[current, default: [:]][key] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return sections
+        INIFile.read(path)?.sections ?? [:]
     }
 }
 

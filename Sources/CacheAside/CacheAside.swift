@@ -7,19 +7,19 @@ import Synchronization
 /// origin once (single-flight) and fill with a jittered TTL; remember "not found" briefly;
 /// write through and invalidate on change; and when Redis is down or slow, answer from the
 /// origin (`BYPASS`) rather than fail.
-public final class CacheAside: Sendable {
+package final class CacheAside: Sendable {
     /// Settings of the pattern.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// `false` sends every lookup to the origin (the "before" of a before/after comparison).
-        public var enabled: Bool
+        package var enabled: Bool
         /// TTL of filled entries.
-        public var ttl: TTLPolicy
+        package var ttl: TTLPolicy
         /// TTL of the "not found" marker that shields the origin from floods of unknown keys.
-        public var negativeTTLSeconds: Int
+        package var negativeTTLSeconds: Int
         /// Longest wait for another request's load of the same key.
-        public var singleFlightTimeout: Duration
+        package var singleFlightTimeout: Duration
 
-        public init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
+        package init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
                     negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5)) {
             self.enabled = enabled
             self.ttl = ttl
@@ -31,8 +31,8 @@ public final class CacheAside: Sendable {
     /// What a cached "not found" looks like in Redis: one NUL byte, which no JSON value starts with.
     static let notFoundMarker: [UInt8] = [0]
 
-    public let configuration: Configuration
-    public let metrics: CacheMetrics
+    package let configuration: Configuration
+    package let metrics: CacheMetrics
     private let redis: RedisClient
     private let singleFlight: SingleFlight<[UInt8]?>
     private let logger: Logger
@@ -40,7 +40,7 @@ public final class CacheAside: Sendable {
     /// each, not once per request (an atomic, not a lock, on the hit path).
     private let redisAnswering = Atomic<Bool>(true)
 
-    public init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
+    package init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
                 logger: Logger = Logger(label: "cacheload.cache")) {
         self.redis = redis
         self.configuration = configuration
@@ -54,7 +54,7 @@ public final class CacheAside: Sendable {
     /// - Throws: what `load` throws when the cache cannot answer either, or
     ///   ``CacheAsideError`` when waiting for another caller's load timed out.
     /// - Parameter ttl: overrides the configured TTL for this key (a short-lived page, say).
-    public func fetch(
+    package func fetch(
         _ key: String,
         ttl: TTLPolicy? = nil,
         load: @escaping @Sendable () async throws -> [UInt8]?
@@ -95,7 +95,7 @@ public final class CacheAside: Sendable {
     /// Writes a new value through to the cache (after the origin accepted it).
     /// - Returns: whether Redis stored it (`false` when it is unreachable; the next lookup misses).
     @discardableResult
-    public func store(_ key: String, _ value: [UInt8]) async -> Bool {
+    package func store(_ key: String, _ value: [UInt8]) async -> Bool {
         guard configuration.enabled else { return false }
         return await fill(key, value)
     }
@@ -103,7 +103,7 @@ public final class CacheAside: Sendable {
     /// Removes `key` from the cache so the next lookup reloads it.
     /// - Returns: whether Redis confirmed the removal (`false` when it is unreachable).
     @discardableResult
-    public func invalidate(_ key: String) async -> Bool {
+    package func invalidate(_ key: String) async -> Bool {
         guard configuration.enabled else { return true }
         do {
             try await redis.del(key)
@@ -119,7 +119,7 @@ public final class CacheAside: Sendable {
     /// `FLUSHALL`: other data in the same Redis stays).
     /// - Returns: how many entries Redis removed.
     /// - Throws: ``RedisError`` when Redis cannot be reached; entries removed before that stay removed.
-    public func invalidate(prefix: String) async throws -> Int {
+    package func invalidate(prefix: String) async throws -> Int {
         var cursor = "0", removed = 0
         repeat {
             let step = try await redis.scan(cursor: cursor, match: Self.globEscaped(prefix) + "*")

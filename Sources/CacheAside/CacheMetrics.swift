@@ -6,19 +6,19 @@ import Telemetry
 ///
 /// `cacheload_cache_lookups_total{result}` has one series per result — `hit`, `miss`, `bypass`,
 /// `error`, `negative_hit` — so the hit ratio is `hit / (hit + miss)` in PromQL as well as here.
-public final class CacheMetrics: Sendable {
+package final class CacheMetrics: Sendable {
     /// A point-in-time copy of the counters.
-    public struct Snapshot: Sendable, Equatable {
-        public var hits: Int
-        public var misses: Int
-        public var bypasses: Int
-        public var errors: Int
-        public var negativeHits: Int
-        public var singleFlightWaits: Int
-        public var fills: Int
+    package struct Snapshot: Sendable, Equatable {
+        package var hits: Int
+        package var misses: Int
+        package var bypasses: Int
+        package var errors: Int
+        package var negativeHits: Int
+        package var singleFlightWaits: Int
+        package var fills: Int
 
         /// `hits / (hits + misses)`, or `nil` before any cached lookup.
-        public var hitRatio: Double? {
+        package var hitRatio: Double? {
             hits + misses == 0 ? nil : Double(hits) / Double(hits + misses)
         }
     }
@@ -35,7 +35,7 @@ public final class CacheMetrics: Sendable {
     private let waitCounter, fillCounter: Counter
 
     /// Registers the cache families in `registry`.
-    public init(registry: MetricsRegistry) {
+    package init(registry: MetricsRegistry) {
         let help = "Cache lookups by result: hit, miss, bypass (cache off or unavailable), error (cache command failed), negative_hit (cached not-found)."
         hitCounter = registry.counter("cache_lookups", help: help, labels: [("result", "hit")])
         missCounter = registry.counter("cache_lookups", help: help, labels: [("result", "miss")])
@@ -46,7 +46,7 @@ public final class CacheMetrics: Sendable {
         fillCounter = registry.counter("cache_fills", help: "Values written to the cache after an origin load, write-through or warm-up.")
     }
 
-    public var snapshot: Snapshot {
+    package var snapshot: Snapshot {
         Snapshot(
             hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
             bypasses: bypasses.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),

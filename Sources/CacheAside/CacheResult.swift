@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Where an answer came from, as the `X-Cache` header reports it.
-public enum CacheStatus: String, Sendable {
+package enum CacheStatus: String, Sendable {
     /// Found in the cache (including a cached "not found").
     case hit = "HIT"
     /// Not in the cache: loaded from the origin and stored.
@@ -11,34 +11,34 @@ public enum CacheStatus: String, Sendable {
 }
 
 /// The outcome of a cache-aside lookup.
-public struct CacheResult: Sendable {
+package struct CacheResult: Sendable {
     /// The value, or `nil` when the origin has no such item.
-    public let value: ByteBuffer?
+    package let value: ByteBuffer?
     /// Where the answer came from.
-    public let status: CacheStatus
+    package let status: CacheStatus
 
-    public init(value: ByteBuffer?, status: CacheStatus) {
+    package init(value: ByteBuffer?, status: CacheStatus) {
         self.value = value
         self.status = status
     }
 }
 
 /// Why a lookup could not produce an answer at all.
-public struct CacheAsideError: Error, Sendable, CustomStringConvertible {
-    public enum Reason: Sendable {
+package struct CacheAsideError: Error, Sendable, CustomStringConvertible {
+    package enum Reason: Sendable {
         /// The origin failed (PostgreSQL down, S3 unreachable) and the cache had no copy.
         case originUnavailable
         /// Another request was loading this key and did not finish within the wait bound.
         case singleFlightTimeout
     }
 
-    public let reason: Reason
-    public let message: String
+    package let reason: Reason
+    package let message: String
 
-    public init(_ reason: Reason, _ message: String) {
+    package init(_ reason: Reason, _ message: String) {
         self.reason = reason
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

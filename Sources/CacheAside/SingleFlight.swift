@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Waiting is bounded: a caller that waits longer than `timeout` gets
 /// ``CacheAsideError/Reason/singleFlightTimeout`` while the load itself carries on.
-public final class SingleFlight<Value: Sendable>: Sendable {
+package final class SingleFlight<Value: Sendable>: Sendable {
     private struct State {
         var inFlight: [String: Task<Value, any Error>] = [:]
         /// Results of loads that just finished, for callers that looked before the load filled
@@ -28,7 +28,7 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     private let timeout: Duration
 
     /// - Parameter timeout: the longest a follower waits for the leader's result.
-    public init(timeout: Duration) {
+    package init(timeout: Duration) {
         self.timeout = timeout
     }
 
@@ -37,7 +37,7 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     ///   finished after that instant already answers this caller: its result is returned and
     ///   no new run starts (the gap between a cache miss and joining must not cost a query).
     /// - Returns: the value and whether this caller shared another caller's run.
-    public func run(
+    package func run(
         _ key: String,
         startedAt: ContinuousClock.Instant? = nil,
         _ work: @escaping @Sendable () async throws -> Value
@@ -73,7 +73,7 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     /// Keys being loaded right now.
-    public var inFlightCount: Int { state.withLock { $0.inFlight.count } }
+    package var inFlightCount: Int { state.withLock { $0.inFlight.count } }
 
     private func finish(_ key: String, value: Value?) {
         let now = ContinuousClock.now
@@ -88,7 +88,7 @@ public final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     /// Callers waiting for another caller's load right now.
-    public var waitingCount: Int { waiting.load(ordering: .relaxed) }
+    package var waitingCount: Int { waiting.load(ordering: .relaxed) }
 
     private func waitBounded(_ task: Task<Value, any Error>, key: String) async throws -> Value {
         let timeout = self.timeout

@@ -11,21 +11,21 @@ import Telemetry
 /// `cacheload demo`: the whole story on one machine — before (cache off), cold → warm, warm,
 /// 1000 concurrent, constant rate, the slow page, S3 objects, and the alarm — then the
 /// before/after table and `demo-report/`.
-public final class DemoScenario: @unchecked Sendable {
+package final class DemoScenario: @unchecked Sendable {
     /// What the demo runs against and where it writes.
-    public struct Configuration: Sendable {
-        public var redis: RedisConfiguration
-        public var postgres: PostgresConfiguration
+    package struct Configuration: Sendable {
+        package var redis: RedisConfiguration
+        package var postgres: PostgresConfiguration
         /// Short phases (for tests and a quick look).
-        public var quick = false
-        public var reportDirectory = "demo-report"
+        package var quick = false
+        package var reportDirectory = "demo-report"
         /// Seconds `slow_version()` sleeps.
-        public var slowSeconds = 3.0
+        package var slowSeconds = 3.0
         /// Prometheus binary and alert rules for the alert phase (skipped when missing).
-        public var prometheus = "/usr/bin/prometheus"
-        public var rules = "dashboards/prometheus/alerts.yml"
+        package var prometheus = "/usr/bin/prometheus"
+        package var rules = "dashboards/prometheus/alerts.yml"
 
-        public init(redis: RedisConfiguration, postgres: PostgresConfiguration) {
+        package init(redis: RedisConfiguration, postgres: PostgresConfiguration) {
             self.redis = redis
             self.postgres = postgres
         }
@@ -39,7 +39,7 @@ public final class DemoScenario: @unchecked Sendable {
     private var phases: [DemoPhase] = []
 
     /// - Parameter say: prints a line (and flushes: progress that arrives at the end is no progress).
-    public init(configuration: Configuration, say: @escaping @Sendable (String) -> Void) {
+    package init(configuration: Configuration, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         var logger = Logger(label: "cacheload.demo")
         logger.logLevel = .warning
@@ -49,13 +49,13 @@ public final class DemoScenario: @unchecked Sendable {
 
     /// On SIGINT/SIGTERM: stops the Prometheus the demo started, then exits 130 (the servers run
     /// in this process and go with it). Keep the returned sources for as long as the demo runs.
-    public static func stopChildrenOnSignal() -> [any DispatchSourceSignal] {
+    package static func stopChildrenOnSignal() -> [any DispatchSourceSignal] {
         DemoPrometheus.stopChildrenOnSignal()
     }
 
     /// Runs every phase and writes the report.
     /// - Returns: `false` when a phase got no answer at all (the demo then exits 1).
-    public func run() async throws -> Bool {
+    package func run() async throws -> Bool {
         let directory = configuration.reportDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         say("== CacheLoad demo ==\nRedis \(configuration.redis)\nPostgreSQL \(configuration.postgres)\n")

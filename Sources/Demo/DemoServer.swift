@@ -49,7 +49,7 @@ struct DemoServer {
 }
 
 /// The demo could not go on; the message says why.
-public struct DemoError: Error, CustomStringConvertible {
-    public let description: String
+package struct DemoError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -111,8 +111,8 @@ final class ChunkPipe: Sendable {
 
 /// The body of a streamed response: chunks in order, with bounded buffering behind them.
 /// Dropping every copy of the stream (and its iterators) aborts the transfer.
-public struct CurlBodyStream: AsyncSequence, Sendable {
-    public typealias Element = [UInt8]
+package struct CurlBodyStream: AsyncSequence, Sendable {
+    package typealias Element = [UInt8]
 
     /// Cancels the pipe when the last holder of the stream lets go.
     final class Lifetime: Sendable {
@@ -128,10 +128,10 @@ public struct CurlBodyStream: AsyncSequence, Sendable {
         lifetime = Lifetime(pipe)
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         let lifetime: Lifetime
-        public mutating func next() async throws -> [UInt8]? { try await lifetime.pipe.read() }
+        package mutating func next() async throws -> [UInt8]? { try await lifetime.pipe.read() }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(lifetime: lifetime) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(lifetime: lifetime) }
 }

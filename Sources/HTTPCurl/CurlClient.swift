@@ -6,19 +6,19 @@ import NIOPosix
 /// callers simply `await` and no event loop ever waits on the network.
 ///
 /// Easy handles are reused across requests, which keeps connections to the same host alive.
-public final class CurlClient: Sendable {
+package final class CurlClient: Sendable {
     private let threadPool: NIOThreadPool
     private let freeHandles = NIOLockedValueBox<[CurlEasyHandle]>([])
 
     /// - Parameter concurrency: how many transfers may run at once.
-    public init(concurrency: Int = 4) {
+    package init(concurrency: Int = 4) {
         threadPool = NIOThreadPool(numberOfThreads: max(1, concurrency))
         threadPool.start()
     }
 
     /// Sends the request and returns the response, whatever its status.
     /// - Throws: ``CurlError`` when no response arrived (refused, timed out, reset).
-    public func execute(_ request: CurlRequest) async throws -> CurlResponse {
+    package func execute(_ request: CurlRequest) async throws -> CurlResponse {
         do {
             return try await threadPool.runIfActive { [freeHandles] in
                 let handle = freeHandles.withLockedValue { $0.popLast() } ?? CurlEasyHandle()
@@ -37,7 +37,7 @@ public final class CurlClient: Sendable {
     ///
     /// At most about `bufferLimit` bytes wait between the transfer and the reader: a slow reader
     /// slows the transfer instead of growing memory. Dropping the body aborts the transfer.
-    public func stream(_ request: CurlRequest, bufferLimit: Int = 1 << 20) async throws -> CurlStreamingResponse {
+    package func stream(_ request: CurlRequest, bufferLimit: Int = 1 << 20) async throws -> CurlStreamingResponse {
         let pipe = ChunkPipe(limit: bufferLimit)
         let body = CurlBodyStream(pipe)
         return try await withCheckedThrowingContinuation { (head: CheckedContinuation<CurlStreamingResponse, any Error>) in
@@ -64,20 +64,20 @@ public final class CurlClient: Sendable {
     }
 
     /// Stops the thread pool; in-flight requests finish first.
-    public func shutdown() async {
+    package func shutdown() async {
         try? await threadPool.shutdownGracefully()
         freeHandles.withLockedValue { $0.removeAll() }
     }
 }
 
 /// A response whose body arrives as a stream of chunks.
-public struct CurlStreamingResponse: Sendable {
-    public let status: Int
-    public let headers: [(name: String, value: String)]
-    public let body: CurlBodyStream
+package struct CurlStreamingResponse: Sendable {
+    package let status: Int
+    package let headers: [(name: String, value: String)]
+    package let body: CurlBodyStream
 
     /// The first value of header `name`, compared case-insensitively.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lowered = name.lowercased()
         return headers.first { $0.name.lowercased() == lowered }?.value
     }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Just enough XML reading for AWS Query-protocol and S3 answers: the text of named elements.
-public enum XMLText {
+package enum XMLText {
     /// The text of the first `<name>…</name>` in an XML body.
-    public static func element(_ name: String, in body: String) -> String? {
+    package static func element(_ name: String, in body: String) -> String? {
         guard let start = body.range(of: "<\(name)>"), let end = body.range(of: "</\(name)>", range: start.upperBound..<body.endIndex) else { return nil }
         return String(body[start.upperBound..<end.lowerBound])
     }
 
     /// Every `<name>…</name>` in an XML body, in order.
-    public static func elements(_ name: String, in body: String) -> [String] {
+    package static func elements(_ name: String, in body: String) -> [String] {
         var results: [String] = []
         var searchFrom = body.startIndex
         while let start = body.range(of: "<\(name)>", range: searchFrom..<body.endIndex),

@@ -1,7 +1,7 @@
 /// Durations as the command line writes them: `500ms`, `30s`, `1m`, `1m30s`, `2h`; a bare
 /// number is seconds.
-public enum DurationText {
-    public static func parse(_ text: String, option: String) throws(LoadOptionError) -> Duration {
+package enum DurationText {
+    package static func parse(_ text: String, option: String) throws(LoadOptionError) -> Duration {
         let expected = "\(option) \"\(text)\": expected a duration such as 500ms, 30s, 1m or 1m30s"
         if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
         var total = Duration.zero

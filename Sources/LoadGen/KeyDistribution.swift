@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which key each request uses, drawn from a seeded generator so runs repeat exactly.
-public enum KeyDistribution: Sendable, Equatable, CustomStringConvertible {
+package enum KeyDistribution: Sendable, Equatable, CustomStringConvertible {
     /// Every key equally likely.
     case uniform
     /// Zipf with exponent `s` (0.99 is the classic web-cache skew): key rank r has weight 1/r^s.
@@ -13,7 +13,7 @@ public enum KeyDistribution: Sendable, Equatable, CustomStringConvertible {
     case sequential
 
     /// Parses `uniform`, `zipf:S`, `hotset:F:P`, `sequential`.
-    public init(parsing text: String) throws(LoadOptionError) {
+    package init(parsing text: String) throws(LoadOptionError) {
         let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false)
         let expected = "expected uniform, sequential, zipf:S (S > 0, e.g. zipf:0.99) or hotset:F:P (0 < F, P < 1, e.g. hotset:0.2:0.8)"
         switch (parts.first ?? "", parts.count) {
@@ -32,7 +32,7 @@ public enum KeyDistribution: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .uniform: "uniform"
         case .zipf(let s): "zipf:\(s)"
@@ -109,8 +109,8 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// A command-line value the load generator cannot use; the message says what is expected.
-public struct LoadOptionError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct LoadOptionError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

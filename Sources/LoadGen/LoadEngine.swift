@@ -4,22 +4,22 @@ import NIOPosix
 
 /// Runs a ``LoadPlan``: a few event loops, each driving its share of the connections with its
 /// own recorder (wrk's shape), merged once at the end.
-public final class LoadEngine: Sendable {
-    public let plan: LoadPlan
+package final class LoadEngine: Sendable {
+    package let plan: LoadPlan
 
-    public init(plan: LoadPlan) {
+    package init(plan: LoadPlan) {
         self.plan = plan
     }
 
     /// Progress once per second while the run lasts.
-    public struct Progress: Sendable {
-        public var elapsed: Duration
-        public var counts: LoadCounts
+    package struct Progress: Sendable {
+        package var elapsed: Duration
+        package var counts: LoadCounts
         /// The last complete second.
-        public var lastSecond: SecondSample?
+        package var lastSecond: SecondSample?
 
         /// One progress line: `[  3s / 10s]    9981 req/s  p99    1.23ms  hit 98.2%  errors 0  sent 29950`.
-        public func line(total: Duration?) -> String {
+        package func line(total: Duration?) -> String {
             // Swift strings are interpolated, never passed to %@: Linux Foundation prints them as (null).
             let elapsed = String(format: "%3d", Int(elapsed.components.seconds))
             let eta = total.map { " / \($0.components.seconds)s" } ?? ""
@@ -32,7 +32,7 @@ public final class LoadEngine: Sendable {
 
     /// Runs the plan to its end — duration, request count, or cancellation of the calling task
     /// (Ctrl-C) — drains in-flight requests briefly, and returns the merged result.
-    public func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
+    package func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let budget = RequestBudget(plan.requests)
         let requests = plan.keys.count <= 200_000 ? PreformattedRequests(template: plan.template, keys: plan.keys) : nil

@@ -5,7 +5,7 @@ import Telemetry
 extension LoadResult {
     /// A self-contained HTML page (inline SVG, no scripts, no CDN): latency over time, rate,
     /// hit ratio over time and the HDR percentile curve, with the text summary below.
-    public var html: String {
+    package var html: String {
         // Whole seconds only: the run's last, partial second would look like a collapse.
         let seconds = self.seconds.filter { ($0.responses > 0 || $0.errors > 0) && Double($0.second + 1) <= durationSeconds + 0.05 }
         let latency = SVGChart(title: "Latency over time (ms)", xLabel: "second", series: [

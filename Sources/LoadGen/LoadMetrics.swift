@@ -4,7 +4,7 @@ import Telemetry
 /// The load generator's Prometheus families, fed once per second from the run's progress:
 /// requests by status class and cache result, errors by kind, a latency histogram, target
 /// and achieved rate, requests in flight (`cacheload load --metrics-listen`).
-public final class LoadMetrics: Sendable {
+package final class LoadMetrics: Sendable {
     private let registry: MetricsRegistry
     private let previous = Mutex(LoadCounts())
     private let latency: DurationHistogram
@@ -13,7 +13,7 @@ public final class LoadMetrics: Sendable {
     private let byCache: [String: Counter]
     private let byError: [String: Counter]
 
-    public init(registry: MetricsRegistry, targetRate rate: Double?) {
+    package init(registry: MetricsRegistry, targetRate rate: Double?) {
         self.registry = registry
         let requestsHelp = "Responses received by the load generator, by HTTP status class."
         byStatus = Dictionary(uniqueKeysWithValues: ["1xx", "2xx", "3xx", "4xx", "5xx"].map {
@@ -34,7 +34,7 @@ public final class LoadMetrics: Sendable {
         targetRate.set(rate ?? 0)
     }
 
-    public func update(_ progress: LoadEngine.Progress) {
+    package func update(_ progress: LoadEngine.Progress) {
         let counts = progress.counts
         let before = previous.withLock { value in
             defer { value = counts }

@@ -2,44 +2,44 @@ import Foundation
 
 /// `cacheload load`'s options as the user typed them, turned into a ``LoadPlan``: every check and
 /// every message about them in one place, testable without the command line.
-public struct LoadOptions: Sendable {
-    public var url: String
-    public var method = "GET"
+package struct LoadOptions: Sendable {
+    package var url: String
+    package var method = "GET"
     /// `Name: value` lines.
-    public var headers: [String] = []
-    public var body: String?
+    package var headers: [String] = []
+    package var body: String?
     /// `get:95,put:5`
-    public var mix: String?
+    package var mix: String?
     /// `FROM-TO` or one key.
-    public var keys = "1-1005"
+    package var keys = "1-1005"
     /// `uniform`, `zipf:S`, `hotset:F:P`, `sequential`.
-    public var distribution = "uniform"
-    public var seed: UInt64 = 1
-    public var connections = 100
-    public var rate: Double?
+    package var distribution = "uniform"
+    package var seed: UInt64 = 1
+    package var connections = 100
+    package var rate: Double?
     /// `30s:100,1m:1000`
-    public var stages: String?
-    public var duration: String?
-    public var requests: Int?
-    public var timeout = "5s"
-    public var warmup = "0s"
-    public var threads: Int
+    package var stages: String?
+    package var duration: String?
+    package var requests: Int?
+    package var timeout = "5s"
+    package var warmup = "0s"
+    package var threads: Int
     /// `--cacert`: PEM CA certificates for `https://` targets (default: the system's trust store).
-    public var caFile: String?
+    package var caFile: String?
     /// `--insecure`: accept any certificate (self-signed test targets).
-    public var insecure = false
+    package var insecure = false
 
     /// Runs without `--duration`, `--requests` or `--stages` last this long.
-    public static let defaultDuration: Duration = .seconds(10)
+    package static let defaultDuration: Duration = .seconds(10)
 
-    public init(url: String, threads: Int) {
+    package init(url: String, threads: Int) {
         self.url = url
         self.threads = threads
     }
 
     /// The plan these options describe.
     /// - Throws: ``LoadOptionError`` naming the option and the expected form.
-    public func plan() throws(LoadOptionError) -> LoadPlan {
+    package func plan() throws(LoadOptionError) -> LoadPlan {
         let parsedHeaders = try headers.map(Self.header)
         let template = try RequestTemplate(url: url, method: method, headers: parsedHeaders, body: body.map { Array($0.utf8) })
         let durationValue = try duration.map { text throws(LoadOptionError) in try DurationText.parse(text, option: "--duration") }
@@ -76,7 +76,7 @@ public struct LoadOptions: Sendable {
     }
 
     /// `FROM-TO` (or a single key) as a range.
-    public static func keyRange(_ text: String) throws(LoadOptionError) -> ClosedRange<Int> {
+    package static func keyRange(_ text: String) throws(LoadOptionError) -> ClosedRange<Int> {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         if parts.count == 1, let single = Int(parts[0]) { return single...single }
         guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low <= high else {

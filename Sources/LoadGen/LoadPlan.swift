@@ -1,39 +1,39 @@
 import NIOCore
 
 /// What to send, how fast and for how long.
-public struct LoadPlan: Sendable {
-    public var template: RequestTemplate
+package struct LoadPlan: Sendable {
+    package var template: RequestTemplate
     /// A read/write mix: other templates (say PUT with a body) and their shares of requests;
     /// `template` takes the rest. Empty: every request uses `template`.
-    public var mix: [(template: RequestTemplate, share: Double)] = []
+    package var mix: [(template: RequestTemplate, share: Double)] = []
     /// Keys substituted for `{key}`.
-    public var keys: ClosedRange<Int>
-    public var distribution: KeyDistribution
+    package var keys: ClosedRange<Int>
+    package var distribution: KeyDistribution
     /// Seed of the key sequence; the same seed repeats the same keys.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Keep-alive connections kept open.
-    public var connections: Int
+    package var connections: Int
     /// Requests per second across all connections (open loop); `nil` for closed loop, where each
     /// connection sends its next request as soon as the previous answer arrives.
-    public var rate: Double? {
+    package var rate: Double? {
         didSet { schedule = rate.map { RateSchedule(constant: $0) } }
     }
     /// When each request is due in open loop (a constant ``rate`` or stages); `nil` for closed loop.
-    public var schedule: RateSchedule?
+    package var schedule: RateSchedule?
     /// Stop after this long (after the warm-up)…
-    public var duration: Duration?
+    package var duration: Duration?
     /// …or after this many requests, whichever comes first.
-    public var requests: Int?
+    package var requests: Int?
     /// A request unanswered for this long counts as a timeout and its connection is reopened.
-    public var timeout: Duration
+    package var timeout: Duration
     /// Sent but not recorded: lets caches, JITs and connection pools settle first.
-    public var warmup: Duration
+    package var warmup: Duration
     /// Event loops (threads) driving the connections.
-    public var threads: Int
+    package var threads: Int
     /// TLS for `https://` targets; `nil` for `http://`.
-    public var tls: LoadTLS?
+    package var tls: LoadTLS?
 
-    public init(template: RequestTemplate, keys: ClosedRange<Int> = 1...1, distribution: KeyDistribution = .uniform,
+    package init(template: RequestTemplate, keys: ClosedRange<Int> = 1...1, distribution: KeyDistribution = .uniform,
                 seed: UInt64 = 1, connections: Int = 10, rate: Double? = nil, duration: Duration? = .seconds(10),
                 requests: Int? = nil, timeout: Duration = .seconds(5), warmup: Duration = .zero,
                 threads: Int = System.coreCount) {

@@ -3,7 +3,7 @@ import Histogram
 
 extension LoadResult {
     /// A wrk2-style text summary: rate, totals, errors, cache, and the percentile spectrum.
-    public var summary: String {
+    package var summary: String {
         var lines: [String] = []
         let mode = targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Self.number($0)) req/s" } ?? "closed loop"
         lines.append("Running \(Self.number(durationSeconds))s test @ \(url)")
@@ -59,7 +59,7 @@ extension LoadResult {
     }
 
     /// Said when most answers were 4xx: then the numbers describe a wrong URL, not the cache.
-    public var clientErrorWarning: String? {
+    package var clientErrorWarning: String? {
         guard counts.completed > 0, counts.status4xx * 2 > counts.completed else { return nil }
         return "\(counts.status4xx) of \(counts.completed) answers were 4xx: check the URL and --keys"
     }

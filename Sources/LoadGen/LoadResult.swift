@@ -3,26 +3,26 @@ import Histogram
 
 /// Everything a run measured, serialisable to JSON (HDR histograms included, so results from
 /// several machines merge exactly).
-public struct LoadResult: Sendable, Codable {
-    public var url: String
-    public var connections: Int
-    public var targetRate: Double?
+package struct LoadResult: Sendable, Codable {
+    package var url: String
+    package var connections: Int
+    package var targetRate: Double?
     /// The rate ramped through `--stages` (``targetRate`` is then their average); absent in
     /// results written before it was recorded.
-    public var staged: Bool?
-    public var distribution: String
-    public var keys: String
+    package var staged: Bool?
+    package var distribution: String
+    package var keys: String
     /// Measured time (warm-up excluded), in seconds.
-    public var durationSeconds: Double
-    public var interrupted: Bool
-    public var counts: LoadCounts
-    public var seconds: [SecondSample]
-    public var latency: Histogram<UInt64>
-    public var hitLatency: Histogram<UInt64>
-    public var missLatency: Histogram<UInt64>
+    package var durationSeconds: Double
+    package var interrupted: Bool
+    package var counts: LoadCounts
+    package var seconds: [SecondSample]
+    package var latency: Histogram<UInt64>
+    package var hitLatency: Histogram<UInt64>
+    package var missLatency: Histogram<UInt64>
     /// Constant rate and stages: latency from the actual send (uncorrected); `nil` in closed loop,
     /// where it equals ``latency``, and in results written before it was recorded.
-    public var uncorrectedLatency: Histogram<UInt64>?
+    package var uncorrectedLatency: Histogram<UInt64>?
 
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
         url = "\(plan.template.isTLS ? "https" : "http")://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
@@ -44,24 +44,24 @@ public struct LoadResult: Sendable, Codable {
     }
 
     /// Responses per second over the measured time.
-    public var achievedRate: Double { Double(counts.completed) / max(durationSeconds, 1e-9) }
+    package var achievedRate: Double { Double(counts.completed) / max(durationSeconds, 1e-9) }
 
     /// Hit ratio seen by the client from `X-Cache`: hits / (hits + misses), or `nil` without any.
-    public var hitRatio: Double? {
+    package var hitRatio: Double? {
         counts.hits + counts.misses == 0 ? nil : Double(counts.hits) / Double(counts.hits + counts.misses)
     }
 
     /// Mean latency, in milliseconds.
-    public var meanLatencyMilliseconds: Double { counts.completed == 0 ? 0 : latency.mean / 1000 }
+    package var meanLatencyMilliseconds: Double { counts.completed == 0 ? 0 : latency.mean / 1000 }
 
     /// Latency at a percentile, in milliseconds.
-    public func latencyMilliseconds(atPercentile percentile: Double) -> Double {
+    package func latencyMilliseconds(atPercentile percentile: Double) -> Double {
         counts.completed == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
     }
 
     /// Combines results of runs against the same target (several machines): counts add up,
     /// histograms merge exactly, time series add second by second.
-    public mutating func merge(_ other: LoadResult) {
+    package mutating func merge(_ other: LoadResult) {
         counts.merge(other.counts)
         latency.add(other.latency)
         hitLatency.add(other.hitLatency)
@@ -80,14 +80,14 @@ public struct LoadResult: Sendable, Codable {
     /// read; schema in docs/load-result.schema.json) beside everything measured, HDR histograms
     /// included (the part `report merge` reads).
     /// - Parameter thresholds: the `--threshold` criteria, judged into the summary.
-    public func jsonData(thresholds: [Threshold] = []) throws -> Data {
+    package func jsonData(thresholds: [Threshold] = []) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(ResultDocument(result: self, summary: LoadSummary(self, thresholds: thresholds)))
     }
 
     /// Reads a document written by ``jsonData()``.
-    public static func fromJSON(_ data: Data) throws -> LoadResult {
+    package static func fromJSON(_ data: Data) throws -> LoadResult {
         try JSONDecoder().decode(LoadResult.self, from: data)
     }
 }

@@ -3,10 +3,10 @@ import Histogram
 /// The part of a `--json` result that scripts read (`jq .summary.latency_ms.p99`): counts, rates,
 /// percentiles, the hit ratio, errors by kind and the thresholds' verdicts. Its schema is
 /// `docs/load-result.schema.json`; the README documents each field.
-public struct LoadSummary: Codable, Sendable, Equatable {
+package struct LoadSummary: Codable, Sendable, Equatable {
     /// Percentiles of one latency histogram, in milliseconds.
-    public struct Latency: Codable, Sendable, Equatable {
-        public var mean, p50, p90, p99, p99_9, max: Double
+    package struct Latency: Codable, Sendable, Equatable {
+        package var mean, p50, p90, p99, p99_9, max: Double
 
         init(_ histogram: Histogram<UInt64>, empty: Bool) {
             func at(_ percentile: Double) -> Double { empty ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000 }
@@ -16,35 +16,35 @@ public struct LoadSummary: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Rate: Codable, Sendable, Equatable {
+    package struct Rate: Codable, Sendable, Equatable {
         /// Requests per second the schedule asked for (stages: their average); `nil` in closed loop.
-        public var target: Double?
-        public var achieved: Double
+        package var target: Double?
+        package var achieved: Double
     }
 
-    public struct Verdict: Codable, Sendable, Equatable {
-        public var expression: String
-        public var passed: Bool
+    package struct Verdict: Codable, Sendable, Equatable {
+        package var expression: String
+        package var passed: Bool
         /// The measured value in the threshold's unit; `nil` when there was nothing to measure.
-        public var measured: Double?
+        package var measured: Double?
     }
 
     /// Requests answered (responses of any status).
-    public var requests: Int
-    public var duration_s: Double
-    public var rate: Rate
+    package var requests: Int
+    package var duration_s: Double
+    package var rate: Rate
     /// From each request's intended start (coordinated-omission free).
-    public var latency_ms: Latency
+    package var latency_ms: Latency
     /// From each request's actual send: equal to `latency_ms` in closed loop.
-    public var latency_uncorrected_ms: Latency
+    package var latency_uncorrected_ms: Latency
     /// hits / (hits + misses) from `X-Cache`; `nil` without either.
-    public var hit_ratio: Double?
-    public var cache: [String: Int]
-    public var status: [String: Int]
-    public var errors: [String: Int]
-    public var thresholds: [Verdict]
+    package var hit_ratio: Double?
+    package var cache: [String: Int]
+    package var status: [String: Int]
+    package var errors: [String: Int]
+    package var thresholds: [Verdict]
 
-    public init(_ result: LoadResult, thresholds: [Threshold] = []) {
+    package init(_ result: LoadResult, thresholds: [Threshold] = []) {
         let counts = result.counts
         let empty = counts.completed == 0
         requests = counts.completed

@@ -2,7 +2,7 @@ import NIOSSL
 
 /// How `https://` targets are spoken to: TLS 1.2 or newer, with SNI, verified against the
 /// system's trust store or a CA file — or, for self-signed test targets only, not verified.
-public struct LoadTLS: Sendable {
+package struct LoadTLS: Sendable {
     let context: NIOSSLContext
     /// SNI and the name checked against the certificate; `nil` for an IP address.
     let serverName: String?
@@ -11,7 +11,7 @@ public struct LoadTLS: Sendable {
     ///   - caFile: PEM CA certificates to trust (`--cacert`); `nil` trusts the system's store.
     ///   - verify: `false` accepts any certificate (`--insecure`).
     /// - Throws: ``LoadOptionError`` when the CA file is missing or holds no certificate.
-    public init(host: String, caFile: String?, verify: Bool) throws(LoadOptionError) {
+    package init(host: String, caFile: String?, verify: Bool) throws(LoadOptionError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = verify ? .fullVerification : .none

@@ -4,7 +4,7 @@
 /// Request n (counting from 0 across all connections) is due at the time the cumulative
 /// number of scheduled requests reaches n + ½ — so every ramp is followed exactly, whatever
 /// the number of connections sharing it.
-public struct RateSchedule: Sendable, Equatable {
+package struct RateSchedule: Sendable, Equatable {
     struct Segment: Equatable {
         var start: Double
         var length: Double
@@ -18,13 +18,13 @@ public struct RateSchedule: Sendable, Equatable {
     let segments: [Segment]
 
     /// A constant `rate` (requests per second), without end.
-    public init(constant rate: Double) {
+    package init(constant rate: Double) {
         segments = [Segment(start: 0, length: .infinity, from: rate, to: rate, countAtStart: 0)]
     }
 
     /// Stages of (duration, target rate); the rate ramps linearly from the previous target
     /// (`initialRate` for the first stage) to each stage's target.
-    public init(stages: [(Duration, Double)], initialRate: Double = 0) {
+    package init(stages: [(Duration, Double)], initialRate: Double = 0) {
         var segments: [Segment] = []
         var start = 0.0, count = 0.0, rate = initialRate
         for (duration, target) in stages {
@@ -39,7 +39,7 @@ public struct RateSchedule: Sendable, Equatable {
     }
 
     /// Parses `30s:100,1m:1000,30s:0`.
-    public init(parsing text: String, initialRate: Double = 0) throws(LoadOptionError) {
+    package init(parsing text: String, initialRate: Double = 0) throws(LoadOptionError) {
         let expected = "expected DURATION:RATE[,DURATION:RATE…], e.g. 30s:100,1m:1000,30s:0"
         var stages: [(Duration, Double)] = []
         for part in text.split(separator: ",") {
@@ -56,13 +56,13 @@ public struct RateSchedule: Sendable, Equatable {
     }
 
     /// Length of all stages; `nil` for a constant rate.
-    public var duration: Duration? {
+    package var duration: Duration? {
         guard let last = segments.last, last.length.isFinite else { return nil }
         return .milliseconds(Int64((last.start + last.length) * 1000))
     }
 
     /// Requests scheduled in the first `seconds`.
-    public func expectedCount(within seconds: Double) -> Double {
+    package func expectedCount(within seconds: Double) -> Double {
         var total = 0.0
         for segment in segments where seconds > segment.start {
             let elapsed = min(seconds - segment.start, segment.length)
@@ -73,13 +73,13 @@ public struct RateSchedule: Sendable, Equatable {
     }
 
     /// The rate at `seconds` after the start.
-    public func rate(at seconds: Double) -> Double {
+    package func rate(at seconds: Double) -> Double {
         guard let segment = segments.last(where: { $0.start <= seconds }), seconds < segment.start + segment.length else { return 0 }
         return segment.length.isInfinite ? segment.from : segment.from + (segment.to - segment.from) * (seconds - segment.start) / segment.length
     }
 
     /// Seconds after the start at which request `index` is due; `nil` when the schedule ends first.
-    public func time(ofRequest index: Int) -> Double? {
+    package func time(ofRequest index: Int) -> Double? {
         let target = Double(index) + 0.5
         for segment in segments where target < segment.countAtStart + segment.count {
             let remaining = target - segment.countAtStart

@@ -76,7 +76,7 @@ struct Recorder {
 }
 
 /// How a request failed without an HTTP response.
-public enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
+package enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
     /// The connection could not be opened (refused, unreachable).
     case connect
     /// No complete response within `--timeout`.
@@ -90,34 +90,34 @@ public enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// Exact counts of a run. Conservation: `sent == completed + failedRequests + inFlightAtStop`.
-public struct LoadCounts: Sendable, Codable, Equatable {
-    public var sent = 0
-    public var completed = 0
-    public var status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0
-    public var hits = 0, misses = 0, bypasses = 0, noCacheHeader = 0
+package struct LoadCounts: Sendable, Codable, Equatable {
+    package var sent = 0
+    package var completed = 0
+    package var status1xx = 0, status2xx = 0, status3xx = 0, status4xx = 0, status5xx = 0
+    package var hits = 0, misses = 0, bypasses = 0, noCacheHeader = 0
     /// `X-Cache: HIT` on a 4xx answer: a cached "not found", counted apart from ``hits``.
-    public var negativeHits = 0
+    package var negativeHits = 0
     /// Requests that failed without a response (timeouts, resets, bad responses).
-    public var failedRequests = 0
-    public var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
+    package var failedRequests = 0
+    package var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
     /// Requests lost to a failed TLS handshake.
-    public var tlsErrors = 0
+    package var tlsErrors = 0
     /// Completed TLS handshakes and their total time (connect start to handshake done).
-    public var tlsHandshakes = 0, tlsHandshakeMicroseconds = 0
+    package var tlsHandshakes = 0, tlsHandshakeMicroseconds = 0
     /// Connections reopened after the server closed them (`Connection: close`, keep-alive limits).
-    public var reconnects = 0
+    package var reconnects = 0
     /// Constant rate: requests sent more than 1 ms after their scheduled time.
-    public var late = 0
+    package var late = 0
     /// Requests still unanswered when the run stopped (0 after a full drain).
-    public var inFlightAtStop = 0
+    package var inFlightAtStop = 0
     /// Responses to requests scheduled during `--warmup`, not counted above.
-    public var warmupResponses = 0
+    package var warmupResponses = 0
 
     /// All zero.
-    public init() {}
+    package init() {}
 
     /// Every error: failed requests plus failed connection attempts.
-    public var errors: Int { failedRequests + connectErrors }
+    package var errors: Int { failedRequests + connectErrors }
 
     mutating func add(_ kind: LoadErrorKind) {
         switch kind {
@@ -143,16 +143,16 @@ public struct LoadCounts: Sendable, Codable, Equatable {
 }
 
 /// One second of the run: the time series behind the progress line and the HTML charts.
-public struct SecondSample: Sendable, Codable {
-    public var second: Int
-    public var responses = 0
-    public var errors = 0
-    public var hits = 0
-    public var misses = 0
+package struct SecondSample: Sendable, Codable {
+    package var second: Int
+    package var responses = 0
+    package var errors = 0
+    package var hits = 0
+    package var misses = 0
     /// Answers the server gave without its cache (`X-Cache: BYPASS`): the cache was unreachable.
-    public var bypasses = 0
+    package var bypasses = 0
     /// Cached "not found" answers (`X-Cache: HIT` with a 4xx status), not counted in ``hits``.
-    public var negativeHits = 0
+    package var negativeHits = 0
     var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
 
     init(second: Int) { self.second = second }
@@ -183,16 +183,16 @@ public struct SecondSample: Sendable, Codable {
     }
 
     /// Calls `body` with each distinct recorded latency (microseconds) and how often it occurred.
-    public func forEachLatency(_ body: (_ microseconds: UInt64, _ count: UInt64) -> Void) {
+    package func forEachLatency(_ body: (_ microseconds: UInt64, _ count: UInt64) -> Void) {
         for value in histogram.recordedValues() where value.count > 0 {
             body(value.value, UInt64(value.count))
         }
     }
 
     /// Median latency of the second, in milliseconds.
-    public var p50: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(50)) / 1000 }
+    package var p50: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(50)) / 1000 }
     /// 99th percentile latency of the second, in milliseconds.
-    public var p99: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(99)) / 1000 }
+    package var p99: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(99)) / 1000 }
     /// Hit ratio of the second, or `nil` without cached responses.
-    public var hitRatio: Double? { hits + misses == 0 ? nil : Double(hits) / Double(hits + misses) }
+    package var hitRatio: Double? { hits + misses == 0 ? nil : Double(hits) / Double(hits + misses) }
 }

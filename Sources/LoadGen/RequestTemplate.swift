@@ -3,19 +3,19 @@ import NIOCore
 
 /// A URL template such as `http://127.0.0.1:8080/product/{key}`, parsed once, and the HTTP/1.1
 /// requests it produces, formatted ahead of time so the hot path only slices a buffer.
-public struct RequestTemplate: Sendable {
-    public let host: String
-    public let port: Int
+package struct RequestTemplate: Sendable {
+    package let host: String
+    package let port: Int
     /// `https://` targets: the connection speaks TLS (``LoadPlan/tls``).
-    public let isTLS: Bool
+    package let isTLS: Bool
     /// The path with `{key}` still in it.
-    public let pathTemplate: String
-    public let method: String
-    public let headers: [(String, String)]
-    public let body: [UInt8]?
+    package let pathTemplate: String
+    package let method: String
+    package let headers: [(String, String)]
+    package let body: [UInt8]?
 
     /// - Throws: ``LoadOptionError`` for anything but an `http://` or `https://` URL with a host.
-    public init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws(LoadOptionError) {
+    package init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws(LoadOptionError) {
         let expected = "expected http[s]://host[:port]/path, with {key} where the key goes (e.g. http://127.0.0.1:8080/product/{key})"
         let lowered = url.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
@@ -53,7 +53,7 @@ public struct RequestTemplate: Sendable {
     }
 
     /// Whether the template varies by key.
-    public var usesKey: Bool { pathTemplate.contains("{key}") }
+    package var usesKey: Bool { pathTemplate.contains("{key}") }
 
     /// The request for one key, as bytes on the wire.
     func format(key: Int, into buffer: inout ByteBuffer) {
@@ -72,9 +72,9 @@ public struct RequestTemplate: Sendable {
 }
 
 /// `--mix get:95,put:5`: which methods, in which proportions.
-public enum RequestMix {
+package enum RequestMix {
     /// Parses `method:weight[,method:weight…]` into shares that sum to 1.
-    public static func parse(_ text: String) throws(LoadOptionError) -> [(method: String, share: Double)] {
+    package static func parse(_ text: String) throws(LoadOptionError) -> [(method: String, share: Double)] {
         let expected = "expected METHOD:WEIGHT[,METHOD:WEIGHT…] with GET, PUT, POST or DELETE, e.g. get:95,put:5"
         var parts: [(String, Double)] = []
         for item in text.split(separator: ",") {

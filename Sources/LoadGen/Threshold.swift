@@ -3,7 +3,7 @@ import Histogram
 
 /// A pass/fail criterion checked at the end of a run, k6 style: `p99<50ms`, `hit_ratio>0.8`,
 /// `errors<0.1%`, `rate>=1000`.
-public struct Threshold: Sendable, Equatable, CustomStringConvertible {
+package struct Threshold: Sendable, Equatable, CustomStringConvertible {
     enum Metric: Equatable {
         case percentile(Double), max, mean, hitRatio, errorCount, errorRate, rate
     }
@@ -13,12 +13,12 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     let comparison: Comparison
     /// Milliseconds for latencies, a fraction for ratios, a count or req/s otherwise.
     let value: Double
-    public let description: String
+    package let description: String
 
     static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values in us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage), rate (req/s); e.g. 'p99<50ms'"
 
     /// Parses one `--threshold` expression.
-    public init(parsing text: String) throws(LoadOptionError) {
+    package init(parsing text: String) throws(LoadOptionError) {
         let compact = text.filter { !$0.isWhitespace }.lowercased()
         guard let operatorStart = compact.firstIndex(where: { $0 == "<" || $0 == ">" }) else {
             throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)")
@@ -69,7 +69,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 
     /// The measured value this threshold looks at, in its unit; `nil` when the run has nothing
     /// to measure it on (no answers for a latency, no HIT or MISS for the hit ratio).
-    public func measured(in result: LoadResult) -> Double? {
+    package func measured(in result: LoadResult) -> Double? {
         switch metric {
         case .percentile(let percentile): result.counts.completed == 0 ? nil : result.latencyMilliseconds(atPercentile: percentile)
         case .max: result.counts.completed == 0 ? nil : Double(result.latency.max) / 1000
@@ -84,7 +84,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The measured value with its unit, as the report prints it (`12.31ms`, `83.20%`, `no data`).
-    public func measuredText(in result: LoadResult) -> String {
+    package func measuredText(in result: LoadResult) -> String {
         guard let measured = measured(in: result) else { return "no data" }
         switch metric {
         case .percentile, .max, .mean: return LoadResult.ms(measured)
@@ -95,7 +95,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the result meets the threshold. A threshold on no data fails: an empty run proves nothing.
-    public func passes(_ result: LoadResult) -> Bool {
+    package func passes(_ result: LoadResult) -> Bool {
         guard let measured = measured(in: result) else { return false }
         switch comparison {
         case .less: return measured < value

@@ -5,25 +5,25 @@ import Postgres
 /// Creates what the reference labs' `setup.sql` created: the `products` table with an index on
 /// `views`, N products, and `slow_version()` (a sleep, then `version()`). Safe to run again:
 /// existing rows are kept, missing ones added, the function replaced.
-public struct CatalogSeeder: Sendable {
+package struct CatalogSeeder: Sendable {
     private let postgres: PostgresClient
 
-    public init(postgres: PostgresClient) {
+    package init(postgres: PostgresClient) {
         self.postgres = postgres
     }
 
     /// What a run did.
-    public struct Outcome: Sendable, Equatable {
+    package struct Outcome: Sendable, Equatable {
         /// Rows inserted by this run (0 when all existed).
-        public var inserted: Int
+        package var inserted: Int
         /// Rows in the table afterwards.
-        public var total: Int
+        package var total: Int
     }
 
     /// - Parameters:
     ///   - products: how many products ids `1...products` should exist.
     ///   - slowSeconds: how long `slow_version()` sleeps.
-    public func seed(products: Int, slowSeconds: Double) async throws -> Outcome {
+    package func seed(products: Int, slowSeconds: Double) async throws -> Outcome {
         precondition(products >= 0 && slowSeconds >= 0 && slowSeconds.isFinite)
         _ = try await postgres.query("""
             CREATE TABLE IF NOT EXISTS products (

@@ -1,15 +1,15 @@
 import Foundation
 
 /// A row of the `products` table.
-public struct Product: Sendable, Equatable {
-    public var id: Int
-    public var name: String
+package struct Product: Sendable, Equatable {
+    package var id: Int
+    package var name: String
     /// Exact decimal text as PostgreSQL returns `numeric(10,2)`, e.g. `"19.99"`.
-    public var price: String
-    public var description: String
-    public var views: Int
+    package var price: String
+    package var description: String
+    package var views: Int
 
-    public init(id: Int, name: String, price: String, description: String, views: Int) {
+    package init(id: Int, name: String, price: String, description: String, views: Int) {
         self.id = id
         self.name = name
         self.price = price
@@ -22,7 +22,7 @@ public struct Product: Sendable, Equatable {
     ///
     /// Written by hand: the price goes out as the exact decimal text (a `Double` would print
     /// 19.989999…), and the bytes are built once per origin load, then served from Redis as is.
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         var out = "{\"id\":\(id),\"name\":"
         JSONText.appendString(name, to: &out)
         out += ",\"price\":\(price),\"description\":"
@@ -33,15 +33,15 @@ public struct Product: Sendable, Equatable {
 }
 
 /// A validated change to a product, as `PUT /product/{id}` accepts it.
-public struct ProductUpdate: Sendable, Equatable {
-    public var name: String
+package struct ProductUpdate: Sendable, Equatable {
+    package var name: String
     /// Decimal text with at most two fractional digits, 0 ≤ price < 100000000.
-    public var price: String
+    package var price: String
     /// The new description; `nil` leaves the stored one as it is.
-    public var description: String?
+    package var description: String?
 
     /// Checks every field and says which one is wrong and why.
-    public init(name: String, price: Double, description: String?) throws(ProductValidationError) {
+    package init(name: String, price: Double, description: String?) throws(ProductValidationError) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ProductValidationError("name must not be empty") }
         guard name.count <= 200 else { throw ProductValidationError("name must be at most 200 characters") }
@@ -58,10 +58,10 @@ public struct ProductUpdate: Sendable, Equatable {
 }
 
 /// Why a product change was refused; the message names the field.
-public struct ProductValidationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let message: String
+package struct ProductValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
     init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Minimal JSON string escaping (RFC 8259 §7).

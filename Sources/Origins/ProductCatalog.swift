@@ -5,7 +5,7 @@ import Synchronization
 
 /// The PostgreSQL origin: the `products` table and the slow `slow_version()` query, through
 /// prepared statements only. Every query is counted so callers can prove what the cache saved.
-public final class ProductCatalog: Sendable {
+package final class ProductCatalog: Sendable {
     private let postgres: PostgresClient
     private let queries = Atomic<Int>(0)
     private let recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)?
@@ -29,7 +29,7 @@ public final class ProductCatalog: Sendable {
 
     /// - Parameter recorder: called after every origin query with its name, duration and
     ///   whether it failed (the server feeds its metrics from it).
-    public init(postgres: PostgresClient, logger: Logger? = nil,
+    package init(postgres: PostgresClient, logger: Logger? = nil,
                 recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)? = nil) {
         self.postgres = postgres
         self.logger = logger
@@ -37,16 +37,16 @@ public final class ProductCatalog: Sendable {
     }
 
     /// What a user must do when the table or function is missing (SQLSTATE 42P01, 42883).
-    public static let missingSchemaAdvice = "the products table or slow_version() does not exist in this database: run `cacheload seed` first"
+    package static let missingSchemaAdvice = "the products table or slow_version() does not exist in this database: run `cacheload seed` first"
 
     /// Whether `error` says the schema `cacheload seed` makes is missing (a setup error, not an outage).
-    public static func isMissingSchema(_ error: any Error) -> Bool {
+    package static func isMissingSchema(_ error: any Error) -> Bool {
         guard let error = error as? PostgresError else { return false }
         return error.sqlState == "42P01" || error.sqlState == "42883"
     }
 
     /// `nil` when the products table and `slow_version()` exist, else what is missing and what to do.
-    public func schemaProblem() async throws -> String? {
+    package func schemaProblem() async throws -> String? {
         let row = try await postgres.query(
             "SELECT to_regclass('products') IS NOT NULL AS products, to_regprocedure('slow_version()') IS NOT NULL AS slow").first
         let products = try row?.decode(Bool.self, "products") ?? false
@@ -57,39 +57,39 @@ public final class ProductCatalog: Sendable {
     }
 
     /// Origin queries run so far (all operations).
-    public var queryCount: Int { queries.load(ordering: .relaxed) }
+    package var queryCount: Int { queries.load(ordering: .relaxed) }
 
     /// The product with `id`, or `nil` when there is none.
-    public func product(id: Int) async throws -> Product? {
+    package func product(id: Int) async throws -> Product? {
         try await measured("product_by_id") { try await self.postgres.execute(Self.byID, id).first.map(Self.product) }
     }
 
     /// Applies `change` and returns the updated product, or `nil` when there is none.
-    public func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
+    package func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
         try await measured("product_update") {
             try await self.postgres.execute(Self.update, id, change.name, change.price, change.description).first.map(Self.product)
         }
     }
 
     /// Deletes the product; `false` when there was none.
-    public func delete(id: Int) async throws -> Bool {
+    package func delete(id: Int) async throws -> Bool {
         try await measured("product_delete") { try await self.postgres.execute(Self.delete, id).affectedRows > 0 }
     }
 
     /// The `limit` most viewed products, most viewed first.
-    public func mostViewed(limit: Int) async throws -> [Product] {
+    package func mostViewed(limit: Int) async throws -> [Product] {
         try await measured("products_most_viewed") { try await self.postgres.execute(Self.mostViewed, limit).map(Self.product) }
     }
 
     /// `SELECT slow_version()`: the database version, after the configured sleep.
-    public func slowVersion() async throws -> String {
+    package func slowVersion() async throws -> String {
         try await measured("slow_version") {
             try await self.postgres.execute(Self.slowVersion).first?.string("version") ?? ""
         }
     }
 
     /// Whether PostgreSQL answers a trivial query.
-    public func ping() async throws {
+    package func ping() async throws {
         _ = try await postgres.query("SELECT 1")
     }
 

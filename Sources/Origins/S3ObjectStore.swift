@@ -2,63 +2,63 @@ import Foundation
 import HTTPCurl
 
 /// Where the S3 objects live.
-public struct S3Configuration: Sendable {
-    public var bucket: String
-    public var region: String
+package struct S3Configuration: Sendable {
+    package var bucket: String
+    package var region: String
     /// A local S3 (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`): path-style URLs `endpoint/bucket/key`.
     /// `nil`: AWS, virtual-hosted `https://bucket.s3.region.amazonaws.com/key`.
-    public var endpoint: String?
+    package var endpoint: String?
 
-    public init(bucket: String, region: String, endpoint: String?) {
+    package init(bucket: String, region: String, endpoint: String?) {
         self.bucket = bucket
         self.region = region
         self.endpoint = endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
     /// The endpoint the AWS SDKs would use for S3 from the environment.
-    public static func endpoint(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func endpoint(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
     }
 }
 
 /// An S3 object: its bytes and content type.
-public struct S3Object: Sendable, Equatable {
-    public var body: [UInt8]
-    public var contentType: String
+package struct S3Object: Sendable, Equatable {
+    package var body: [UInt8]
+    package var contentType: String
 
-    public init(body: [UInt8], contentType: String) {
+    package init(body: [UInt8], contentType: String) {
         self.body = body
         self.contentType = contentType
     }
 
     /// The form kept in the cache: content-type length (1 byte), content type, body.
-    public var cacheValue: [UInt8] {
+    package var cacheValue: [UInt8] {
         let type = Array(contentType.utf8.prefix(255))
         return [UInt8(type.count)] + type + body
     }
 
     /// Reads ``cacheValue`` back; `nil` for bytes that are not one.
-    public init?(cacheValue bytes: [UInt8]) {
+    package init?(cacheValue bytes: [UInt8]) {
         guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length else { return nil }
         self.init(body: Array(bytes[(1 + length)...]), contentType: String(decoding: bytes[1..<(1 + length)], as: UTF8.self))
     }
 }
 
 /// An S3 call that failed; the message carries S3's error code.
-public struct S3Error: Error, Sendable, CustomStringConvertible {
-    public let status: Int
-    public let message: String
-    public var description: String { "S3 \(status): \(message)" }
+package struct S3Error: Error, Sendable, CustomStringConvertible {
+    package let status: Int
+    package let message: String
+    package var description: String { "S3 \(status): \(message)" }
 }
 
 /// The S3 origin: GetObject, PutObject, DeleteObject and CreateBucket over libcurl with SigV4
 /// (service `s3`). curl 7.88 needs the payload hash given as `x-amz-content-sha256`.
-public final class S3ObjectStore: Sendable {
-    public let configuration: S3Configuration
+package final class S3ObjectStore: Sendable {
+    package let configuration: S3Configuration
     private let http: CurlClient
     private let credentials: @Sendable () async throws -> AWSCredentials
 
-    public init(configuration: S3Configuration, credentials: @escaping @Sendable () async throws -> AWSCredentials,
+    package init(configuration: S3Configuration, credentials: @escaping @Sendable () async throws -> AWSCredentials,
                 http: CurlClient = CurlClient(concurrency: 8)) {
         self.configuration = configuration
         self.credentials = credentials
@@ -66,7 +66,7 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// The object, or `nil` when S3 has no such key.
-    public func object(_ key: String) async throws -> S3Object? {
+    package func object(_ key: String) async throws -> S3Object? {
         let response = try await send(.GET, key: key)
         if response.status == 404 { return nil }
         try check(response)
@@ -74,7 +74,7 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// Size and content type (HeadObject), or `nil` when S3 has no such key.
-    public func head(_ key: String) async throws -> (size: Int, contentType: String)? {
+    package func head(_ key: String) async throws -> (size: Int, contentType: String)? {
         let response = try await send(.HEAD, key: key)
         if response.status == 404 { return nil }
         guard (200..<300).contains(response.status) else {
@@ -86,7 +86,7 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// The object's bytes as they arrive from S3, without holding the whole object in memory.
-    public func stream(_ key: String) async throws -> (contentType: String, body: CurlBodyStream) {
+    package func stream(_ key: String) async throws -> (contentType: String, body: CurlBodyStream) {
         let response = try await http.stream(CurlRequest(
             method: .GET, url: url(key), headers: [("x-amz-content-sha256", SHA256.hex([]))], timeout: .seconds(300),
             connectTimeout: .seconds(3),
@@ -96,24 +96,24 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// Stops the HTTP client; later calls fail.
-    public func shutdown() async {
+    package func shutdown() async {
         await http.shutdown()
     }
 
     /// Writes (or overwrites) an object.
-    public func put(_ key: String, _ object: S3Object) async throws {
+    package func put(_ key: String, _ object: S3Object) async throws {
         try check(try await send(.PUT, key: key, body: object.body, contentType: object.contentType))
     }
 
     /// Deletes an object (no error when it did not exist: S3 answers 204 either way).
-    public func delete(_ key: String) async throws {
+    package func delete(_ key: String) async throws {
         let response = try await send(.DELETE, key: key)
         if response.status != 404 { try check(response) }
     }
 
     /// Whether the bucket exists and these credentials may use it (HeadBucket).
     /// - Throws: ``S3Error`` for any answer but 200 or 404 (403: no permission or bad credentials).
-    public func bucketExists() async throws -> Bool {
+    package func bucketExists() async throws -> Bool {
         let response = try await send(.HEAD, key: nil)
         switch response.status {
         case 200..<300: return true
@@ -123,7 +123,7 @@ public final class S3ObjectStore: Sendable {
     }
 
     /// Creates the bucket unless it is already ours.
-    public func createBucket() async throws {
+    package func createBucket() async throws {
         let response = try await send(.PUT, key: nil)
         if response.status == 409, response.text.contains("BucketAlreadyOwnedByYou") { return }
         try check(response)

@@ -1,24 +1,24 @@
 /// The sample objects `cacheload s3 load-data` creates and the demo serves: `object-1` …
 /// `object-N`, each `size` bytes of a pattern that differs per object.
-public struct S3SampleObjects: Sendable {
-    public let store: S3ObjectStore
+package struct S3SampleObjects: Sendable {
+    package let store: S3ObjectStore
 
-    public init(store: S3ObjectStore) {
+    package init(store: S3ObjectStore) {
         self.store = store
     }
 
     /// The key of sample `index` (1-based).
-    public static func key(_ index: Int) -> String { "object-\(index)" }
+    package static func key(_ index: Int) -> String { "object-\(index)" }
 
     /// Sample `index` with `size` bytes.
-    public static func object(_ index: Int, size: Int) -> S3Object {
+    package static func object(_ index: Int, size: Int) -> S3Object {
         S3Object(body: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }, contentType: "application/octet-stream")
     }
 
     /// Creates the bucket (unless it is ours already) and writes samples 1…`count`.
     /// - Returns: the keys and objects written, in order.
     @discardableResult
-    public func put(count: Int, size: Int) async throws -> [(key: String, object: S3Object)] {
+    package func put(count: Int, size: Int) async throws -> [(key: String, object: S3Object)] {
         try await store.createBucket()
         var written: [(key: String, object: S3Object)] = []
         for index in 1...max(1, count) {
@@ -33,7 +33,7 @@ public struct S3SampleObjects: Sendable {
     /// a missing key too, and only what existed is counted).
     /// - Returns: the keys deleted.
     /// - Throws: ``S3Error``, or ``S3SampleError`` when the bucket does not exist.
-    public func deleteExisting(count: Int) async throws -> [String] {
+    package func deleteExisting(count: Int) async throws -> [String] {
         guard try await store.bucketExists() else { throw S3SampleError("bucket s3://\(store.configuration.bucket) does not exist") }
         var deleted: [String] = []
         do {
@@ -49,7 +49,7 @@ public struct S3SampleObjects: Sendable {
 }
 
 /// The sample objects could not be handled; the message says why.
-public struct S3SampleError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct S3SampleError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -10,11 +10,11 @@ import Synchronization
 /// let rows = try await client.query("SELECT name FROM products WHERE id = \(42)")
 /// await client.shutdown()
 /// ```
-public final class PostgresClient: Sendable {
+package final class PostgresClient: Sendable {
     /// The configuration the client was created with.
-    public let configuration: PostgresConfiguration
+    package let configuration: PostgresConfiguration
     /// Fetches current credentials after PostgreSQL refused a password (a rotated secret).
-    public typealias CredentialsSource = @Sendable () async throws -> (user: String, password: String)
+    package typealias CredentialsSource = @Sendable () async throws -> (user: String, password: String)
     private let credentialsSource: CredentialsSource?
     /// The configuration new connections use: ``configuration`` with the latest credentials.
     private let current: Mutex<PostgresConfiguration>
@@ -25,7 +25,7 @@ public final class PostgresClient: Sendable {
     /// Creates the client. No connection is opened until the first statement runs.
     /// - Parameter credentialsSource: asked for a user and password when a connection is refused
     ///   with SQLSTATE 28P01 (password authentication failed); the connect is then retried once.
-    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres"),
+    package init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres"),
                 credentialsSource: CredentialsSource? = nil) {
         self.configuration = configuration
         self.credentialsSource = credentialsSource
@@ -37,12 +37,12 @@ public final class PostgresClient: Sendable {
     }
 
     /// Runs a statement whose interpolated values are sent as bind parameters.
-    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+    package func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try await withConnection { try $0.query(query) }
     }
 
     /// Runs a named prepared statement with the given parameters.
-    public func execute(
+    package func execute(
         _ statement: PostgresPreparedStatement,
         _ binds: any PostgresBindable...
     ) async throws -> PostgresRows {
@@ -51,13 +51,13 @@ public final class PostgresClient: Sendable {
     }
 
     /// Open, in-use and waiting counts of the pool.
-    public func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
+    package func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
         let snapshot = pool.snapshot
         return (snapshot.open, snapshot.inUse, snapshot.waiting)
     }
 
     /// Closes every connection and stops the thread pool. Call once, when done.
-    public func shutdown() async {
+    package func shutdown() async {
         pool.close()
         try? await threadPool.shutdownGracefully()
     }

@@ -7,24 +7,24 @@ import Foundation
 /// libpq keyword string (`host=127.0.0.1 port=5432 dbname=postgres`). Anything it leaves out is
 /// taken from libpq's own `PG*` environment variables, so `sslmode`, `sslrootcert` and the rest
 /// pass straight through.
-public struct PostgresConfiguration: Sendable, CustomStringConvertible {
+package struct PostgresConfiguration: Sendable, CustomStringConvertible {
     /// The connection string as given (URL or keyword form; may be empty to use `PG*` only).
-    public var connectionString: String
+    package var connectionString: String
     /// Most connections the pool keeps open.
-    public var poolSize: Int
+    package var poolSize: Int
     /// How long a caller waits for a free connection before ``PostgresError/Code/poolTimeout``.
-    public var acquireTimeout: Duration
+    package var acquireTimeout: Duration
     /// How long a connection attempt may take (libpq `connect_timeout`, whole seconds, at least 1).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Server-side statement timeout; `nil` leaves the server's setting alone.
-    public var statementTimeout: Duration?
+    package var statementTimeout: Duration?
     /// User and password that replace those of the connection string (fetched again after a
     /// rotation); `nil` uses the connection string's.
-    public var credentials: (user: String, password: String)?
+    package var credentials: (user: String, password: String)?
 
     /// Creates a configuration from a URL or keyword connection string.
     /// - Throws: ``PostgresError`` with code `invalidConfiguration` when libpq cannot parse it.
-    public init(
+    package init(
         _ connectionString: String,
         poolSize: Int = 8,
         acquireTimeout: Duration = .seconds(5),
@@ -41,14 +41,14 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
 
     /// `DATABASE_URL` if set, otherwise an empty string so that libpq reads `PGHOST`, `PGPORT`,
     /// `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, … itself.
-    public static func fromEnvironment(
+    package static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> PostgresConfiguration {
         try PostgresConfiguration(environment["DATABASE_URL"] ?? "")
     }
 
     /// The parameters libpq will use, with the password masked: safe for logs and `/health`.
-    public var description: String {
+    package var description: String {
         guard let options = Self.parse(connectionString).options else { return "<invalid>" }
         return options
             .filter { !$0.value.isEmpty }

@@ -5,30 +5,30 @@ import Foundation
 /// Server errors carry the five-character SQLSTATE (`23505` unique violation, `42601` syntax
 /// error, `57P01` admin shutdown, …) so callers can react to the class of failure rather than to
 /// message text. The description never contains the connection password.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+package struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure. New kinds may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case invalidConfiguration, connectionFailed, connectionLost, server
             case poolTimeout, poolClosed, decoding
         }
         let base: Base
         /// The connection string could not be parsed.
-        public static let invalidConfiguration = Code(base: .invalidConfiguration)
+        package static let invalidConfiguration = Code(base: .invalidConfiguration)
         /// The server could not be reached or refused the login.
-        public static let connectionFailed = Code(base: .connectionFailed)
+        package static let connectionFailed = Code(base: .connectionFailed)
         /// The connection broke while a query was in flight.
-        public static let connectionLost = Code(base: .connectionLost)
+        package static let connectionLost = Code(base: .connectionLost)
         /// The server rejected the statement; see ``PostgresError/sqlState``.
-        public static let server = Code(base: .server)
+        package static let server = Code(base: .server)
         /// No pooled connection became free within the acquire timeout.
-        public static let poolTimeout = Code(base: .poolTimeout)
+        package static let poolTimeout = Code(base: .poolTimeout)
         /// The client was shut down.
-        public static let poolClosed = Code(base: .poolClosed)
+        package static let poolClosed = Code(base: .poolClosed)
         /// A column value could not be converted to the requested Swift type.
-        public static let decoding = Code(base: .decoding)
+        package static let decoding = Code(base: .decoding)
 
-        public var description: String {
+        package var description: String {
             switch base {
             case .invalidConfiguration: "invalid configuration"
             case .connectionFailed: "connection failed"
@@ -42,11 +42,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// The server's or libpq's message, trimmed.
-    public let message: String
+    package let message: String
     /// The SQLSTATE of a server error, such as `23505`.
-    public let sqlState: String?
+    package let sqlState: String?
 
     package init(_ code: Code, _ message: String, sqlState: String? = nil) {
         self.code = code
@@ -59,7 +59,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         code == .connectionLost || code == .connectionFailed
     }
 
-    public var description: String {
+    package var description: String {
         var text = "PostgreSQL \(code)"
         if let sqlState { text += " [\(sqlState)]" }
         text += ": \(message)"

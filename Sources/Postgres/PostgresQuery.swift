@@ -1,18 +1,18 @@
 /// A value that can be sent to PostgreSQL as a bind parameter (text format).
-public protocol PostgresBindable: Sendable {
+package protocol PostgresBindable: Sendable {
     /// The parameter in PostgreSQL's text input format, or `nil` for SQL `NULL`.
     var postgresText: String? { get }
 }
 
-extension String: PostgresBindable { public var postgresText: String? { self } }
-extension Substring: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Int: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Int32: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Int64: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Double: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Bool: PostgresBindable { public var postgresText: String? { self ? "t" : "f" } }
+extension String: PostgresBindable { package var postgresText: String? { self } }
+extension Substring: PostgresBindable { package var postgresText: String? { String(self) } }
+extension Int: PostgresBindable { package var postgresText: String? { String(self) } }
+extension Int32: PostgresBindable { package var postgresText: String? { String(self) } }
+extension Int64: PostgresBindable { package var postgresText: String? { String(self) } }
+extension Double: PostgresBindable { package var postgresText: String? { String(self) } }
+extension Bool: PostgresBindable { package var postgresText: String? { self ? "t" : "f" } }
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
-    public var postgresText: String? { self.flatMap(\.postgresText) }
+    package var postgresText: String? { self.flatMap(\.postgresText) }
 }
 
 /// A SQL statement whose values travel as bind parameters, never inside the SQL text.
@@ -23,51 +23,51 @@ extension Optional: PostgresBindable where Wrapped: PostgresBindable {
 /// // sql: "SELECT name FROM products WHERE id = $1", binds: [id]
 /// ```
 /// A statement built from a runtime string needs ``init(unsafeSQL:binds:)``, which names the risk.
-public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+package struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
     /// The SQL with `$1…$n` placeholders.
-    public private(set) var sql: String
+    package private(set) var sql: String
     /// The parameters, in placeholder order, in text format (`nil` is SQL `NULL`).
-    public private(set) var binds: [String?]
+    package private(set) var binds: [String?]
 
     /// A statement from SQL text that is not a literal. The caller vouches that `sql` holds no
     /// untrusted input; values still belong in `binds`.
-    public init(unsafeSQL sql: String, binds: [any PostgresBindable] = []) {
+    package init(unsafeSQL sql: String, binds: [any PostgresBindable] = []) {
         self.sql = sql
         self.binds = binds.map(\.postgresText)
     }
 
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         self.sql = value
         self.binds = []
     }
 
-    public init(stringInterpolation: StringInterpolation) {
+    package init(stringInterpolation: StringInterpolation) {
         self.sql = stringInterpolation.sql
         self.binds = stringInterpolation.binds
     }
 
-    public var description: String { sql }
+    package var description: String { sql }
 
     /// Collects literal SQL and turns every interpolated value into the next placeholder.
-    public struct StringInterpolation: StringInterpolationProtocol {
+    package struct StringInterpolation: StringInterpolationProtocol {
         var sql = ""
         var binds: [String?] = []
 
-        public init(literalCapacity: Int, interpolationCount: Int) {
+        package init(literalCapacity: Int, interpolationCount: Int) {
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
         }
 
-        public mutating func appendLiteral(_ literal: String) {
+        package mutating func appendLiteral(_ literal: String) {
             sql += literal
         }
 
-        public mutating func appendInterpolation(_ value: some PostgresBindable) {
+        package mutating func appendInterpolation(_ value: some PostgresBindable) {
             binds.append(value.postgresText)
             sql += "$\(binds.count)"
         }
 
         /// An optional value: `nil` binds SQL `NULL`.
-        public mutating func appendInterpolation<Value: PostgresBindable>(_ value: Value?) {
+        package mutating func appendInterpolation<Value: PostgresBindable>(_ value: Value?) {
             binds.append(value?.postgresText)
             sql += "$\(binds.count)"
         }
@@ -77,14 +77,14 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
 /// A named server-side prepared statement, parsed once per connection and reused.
 ///
 /// The pool prepares it lazily on each connection the first time it is executed there.
-public struct PostgresPreparedStatement: Sendable, Hashable {
+package struct PostgresPreparedStatement: Sendable, Hashable {
     /// The statement name on the server; unique per SQL text.
-    public let name: String
+    package let name: String
     /// The SQL with `$1…$n` placeholders.
-    public let sql: String
+    package let sql: String
 
     /// Declares a statement; nothing is sent until it is first executed.
-    public init(name: String, sql: StaticString) {
+    package init(name: String, sql: StaticString) {
         self.name = name
         self.sql = "\(sql)"
     }

@@ -14,14 +14,14 @@ import NIOPosix
 /// let value = try await redis.get("product:1")
 /// await redis.shutdown()
 /// ```
-public final class RedisClient: Sendable {
+package final class RedisClient: Sendable {
     /// The configuration the client was created with.
-    public let configuration: RedisConfiguration
+    package let configuration: RedisConfiguration
     private let slots: [RedisConnectionSlot]
     private let nextSlot = NIOLockedValueBox(0)
 
     /// Creates the client; connections open on first use and reopen by themselves after a drop.
-    public init(
+    package init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
@@ -34,13 +34,13 @@ public final class RedisClient: Sendable {
 
     /// Sends any command and returns its reply as is; an error reply comes back as `.error`.
     /// - Throws: ``RedisError`` for connection failures and timeouts, never for error replies.
-    public func send(_ command: RedisCommand) async throws -> RedisReply {
+    package func send(_ command: RedisCommand) async throws -> RedisReply {
         let connection = try await pickConnection()
         return try await connection.send(command).get()
     }
 
     /// `GET key`: the value, or `nil` when the key does not exist.
-    public func get(_ key: String) async throws -> ByteBuffer? {
+    package func get(_ key: String) async throws -> ByteBuffer? {
         switch try await checked(.get(key)) {
         case .string(let buffer): return buffer
         case .null: return nil
@@ -49,24 +49,24 @@ public final class RedisClient: Sendable {
     }
 
     /// `SET key value [EX seconds]`.
-    public func set(_ key: String, _ value: [UInt8], expireSeconds: Int? = nil) async throws {
+    package func set(_ key: String, _ value: [UInt8], expireSeconds: Int? = nil) async throws {
         _ = try await checked(.set(key, value, expireSeconds: expireSeconds))
     }
 
     /// `DEL key…`: how many keys existed.
     @discardableResult
-    public func del(_ keys: String...) async throws -> Int {
+    package func del(_ keys: String...) async throws -> Int {
         try await del(keys)
     }
 
     /// `DEL key…` for a list of keys: how many existed.
     @discardableResult
-    public func del(_ keys: [String]) async throws -> Int {
+    package func del(_ keys: [String]) async throws -> Int {
         try await integer(.del(keys))
     }
 
     /// `MGET key…`: one value or `nil` per key, in order.
-    public func mget(_ keys: [String]) async throws -> [ByteBuffer?] {
+    package func mget(_ keys: [String]) async throws -> [ByteBuffer?] {
         guard case .array(let items) = try await checked(.mget(keys)) else {
             throw RedisError(.unexpectedReply, "MGET did not return an array")
         }
@@ -74,7 +74,7 @@ public final class RedisClient: Sendable {
     }
 
     /// `INFO [section]` parsed into `field: value` pairs (`keyspace_hits`, `used_memory`, …).
-    public func info(_ section: String? = nil) async throws -> [String: String] {
+    package func info(_ section: String? = nil) async throws -> [String: String] {
         guard let text = try await checked(.info(section)).text else {
             throw RedisError(.unexpectedReply, "INFO did not return text")
         }
@@ -88,7 +88,7 @@ public final class RedisClient: Sendable {
 
     /// `SCAN cursor MATCH pattern COUNT count`: one step of an iteration over the keyspace;
     /// start with cursor `"0"` and stop when the returned cursor is `"0"` again.
-    public func scan(cursor: String, match pattern: String, count: Int = 1000) async throws -> (cursor: String, keys: [String]) {
+    package func scan(cursor: String, match pattern: String, count: Int = 1000) async throws -> (cursor: String, keys: [String]) {
         guard case .array(let reply) = try await checked(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", String(count))),
               reply.count == 2, let next = reply[0].text, case .array(let keys) = reply[1] else {
             throw RedisError(.unexpectedReply, "SCAN did not return a cursor and a key list")
@@ -97,17 +97,17 @@ public final class RedisClient: Sendable {
     }
 
     /// `PING`: succeeds when Redis answers `PONG`.
-    public func ping() async throws {
+    package func ping() async throws {
         _ = try await checked(.ping)
     }
 
     /// `FLUSHDB`: removes every key of the selected database.
-    public func flushdb() async throws {
+    package func flushdb() async throws {
         _ = try await checked(.flushdb)
     }
 
     /// Closes every connection; later commands fail with `clientClosed`.
-    public func shutdown() async {
+    package func shutdown() async {
         slots.forEach { $0.close() }
     }
 

@@ -2,29 +2,29 @@
 ///
 /// The common commands have typed constructors; any other command can be built from its words:
 /// `RedisCommand("CONFIG", "GET", "maxmemory")`.
-public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
+package struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// The command name and its arguments, binary-safe.
-    public let arguments: [[UInt8]]
+    package let arguments: [[UInt8]]
 
     /// A command from binary-safe arguments.
-    public init(arguments: [[UInt8]]) {
+    package init(arguments: [[UInt8]]) {
         precondition(!arguments.isEmpty, "a Redis command needs a name")
         self.arguments = arguments
     }
 
     /// A command from text words.
-    public init(_ words: String...) {
+    package init(_ words: String...) {
         self.init(arguments: words.map { Array($0.utf8) })
     }
 
     /// The command name, for logs and metrics. Arguments are left out: they may be secrets.
-    public var name: String { String(decoding: arguments[0], as: UTF8.self).uppercased() }
+    package var name: String { String(decoding: arguments[0], as: UTF8.self).uppercased() }
 
-    public var description: String { name }
+    package var description: String { name }
 
-    public static func get(_ key: String) -> RedisCommand { .init("GET", key) }
+    package static func get(_ key: String) -> RedisCommand { .init("GET", key) }
 
-    public static func set(_ key: String, _ value: [UInt8], expireSeconds: Int? = nil) -> RedisCommand {
+    package static func set(_ key: String, _ value: [UInt8], expireSeconds: Int? = nil) -> RedisCommand {
         var arguments: [[UInt8]] = [Array("SET".utf8), Array(key.utf8), value]
         if let expireSeconds {
             arguments += [Array("EX".utf8), Array(String(expireSeconds).utf8)]
@@ -32,20 +32,20 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         return .init(arguments: arguments)
     }
 
-    public static func del(_ keys: [String]) -> RedisCommand {
+    package static func del(_ keys: [String]) -> RedisCommand {
         .init(arguments: [Array("DEL".utf8)] + keys.map { Array($0.utf8) })
     }
 
-    public static func mget(_ keys: [String]) -> RedisCommand {
+    package static func mget(_ keys: [String]) -> RedisCommand {
         .init(arguments: [Array("MGET".utf8)] + keys.map { Array($0.utf8) })
     }
 
-    public static func info(_ section: String? = nil) -> RedisCommand {
+    package static func info(_ section: String? = nil) -> RedisCommand {
         section.map { .init("INFO", $0) } ?? .init("INFO")
     }
 
-    public static let ping = RedisCommand("PING")
-    public static let flushdb = RedisCommand("FLUSHDB")
+    package static let ping = RedisCommand("PING")
+    package static let flushdb = RedisCommand("FLUSHDB")
 
     static func auth(user: String?, password: String) -> RedisCommand {
         user.map { .init("AUTH", $0, password) } ?? .init("AUTH", password)

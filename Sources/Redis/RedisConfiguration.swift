@@ -5,39 +5,39 @@ import Foundation
 /// `redis[s]://[[user]:password@]host[:port][/db][?ssl_ca_certs=FILE&ssl_cert_reqs=required|none]`
 /// — the form redis-py, Jedis and the Redis CLI accept (`rediss` is TLS, as ElastiCache with
 /// transit encryption needs). The password is kept out of ``description``.
-public struct RedisConfiguration: Sendable, CustomStringConvertible {
+package struct RedisConfiguration: Sendable, CustomStringConvertible {
     /// TLS settings of a `rediss://` connection.
-    public struct TLS: Sendable, Equatable {
+    package struct TLS: Sendable, Equatable {
         /// PEM file of the CA certificates to trust; `nil` trusts the system's store.
-        public var caCertificatesFile: String?
+        package var caCertificatesFile: String?
         /// Check the server's certificate chain and name (`ssl_cert_reqs=none` turns it off,
         /// for self-signed test servers only).
-        public var verifyCertificate: Bool
+        package var verifyCertificate: Bool
 
-        public init(caCertificatesFile: String? = nil, verifyCertificate: Bool = true) {
+        package init(caCertificatesFile: String? = nil, verifyCertificate: Bool = true) {
             self.caCertificatesFile = caCertificatesFile
             self.verifyCertificate = verifyCertificate
         }
     }
 
-    public var host: String
-    public var port: Int
+    package var host: String
+    package var port: Int
     /// ACL user name (Redis 6+, ElastiCache RBAC); `nil` authenticates as `default`.
-    public var user: String?
-    public var password: String?
+    package var user: String?
+    package var password: String?
     /// Logical database selected after connecting.
-    public var database: Int
+    package var database: Int
     /// Connections kept open; commands are pipelined on them, so a few serve many callers.
-    public var poolSize: Int
-    public var connectTimeout: Duration
+    package var poolSize: Int
+    package var connectTimeout: Duration
     /// How long a command may wait for its reply before failing with `timeout`.
-    public var commandTimeout: Duration
+    package var commandTimeout: Duration
     /// First and largest delay between reconnect attempts (doubled each failure, jittered).
-    public var reconnectBackoff: (initial: Duration, maximum: Duration)
+    package var reconnectBackoff: (initial: Duration, maximum: Duration)
     /// TLS, or `nil` for plain TCP.
-    public var tls: TLS?
+    package var tls: TLS?
 
-    public init(
+    package init(
         host: String = "127.0.0.1",
         port: Int = 6379,
         user: String? = nil,
@@ -63,7 +63,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
 
     /// Parses `redis[s]://[[user]:password@]host[:port][/db][?ssl_ca_certs=FILE&ssl_cert_reqs=…]`.
     /// - Throws: `invalidURL` with what is wrong and the expected form.
-    public init(url: String, poolSize: Int = 4) throws {
+    package init(url: String, poolSize: Int = 4) throws {
         let expected = "expected redis://[[user]:password@]host[:port][/db] or rediss://… for TLS"
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw RedisError(.invalidURL, "cannot parse \"\(Self.redact(url))\"; \(expected)")
@@ -113,14 +113,14 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// `REDIS_URL` if set, else `redis://127.0.0.1:6379/0`.
-    public static func fromEnvironment(
+    package static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> RedisConfiguration {
         try RedisConfiguration(url: environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0")
     }
 
     /// The URL with the password masked: safe for logs and `/health`.
-    public var description: String {
+    package var description: String {
         var credentials = ""
         if password != nil { credentials = "\(user ?? ""):***@" } else if let user { credentials = "\(user)@" }
         let shownHost = host.contains(":") ? "[\(host)]" : host
@@ -136,7 +136,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     /// exists, is readable and holds certificates — so a configuration mistake stops start-up
     /// with one line naming the file instead of surfacing later as a degraded cache.
     /// - Throws: ``RedisError`` saying what is wrong.
-    public func check() throws {
+    package func check() throws {
         if let tls { _ = try RedisTLSContext(tls).context() }
     }
 }

@@ -1,33 +1,33 @@
 /// An error from the Redis client, typed so callers can tell an outage from a bad command.
-public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure. New kinds may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    package struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case invalidURL, connectionFailed, connectionClosed, timeout, authenticationFailed
             case server, protocolError, unexpectedReply, clientClosed
         }
         let base: Base
         /// The Redis URL is malformed or uses an unsupported scheme.
-        public static let invalidURL = Code(base: .invalidURL)
+        package static let invalidURL = Code(base: .invalidURL)
         /// No connection could be opened (refused, unreachable, connect timeout), or the client
         /// is backing off after such a failure.
-        public static let connectionFailed = Code(base: .connectionFailed)
+        package static let connectionFailed = Code(base: .connectionFailed)
         /// The connection closed while the command was in flight.
-        public static let connectionClosed = Code(base: .connectionClosed)
+        package static let connectionClosed = Code(base: .connectionClosed)
         /// No reply within the command timeout.
-        public static let timeout = Code(base: .timeout)
+        package static let timeout = Code(base: .timeout)
         /// `AUTH` was refused: wrong password or user.
-        public static let authenticationFailed = Code(base: .authenticationFailed)
+        package static let authenticationFailed = Code(base: .authenticationFailed)
         /// Redis answered the command with an error reply.
-        public static let server = Code(base: .server)
+        package static let server = Code(base: .server)
         /// The bytes from the server were not valid RESP.
-        public static let protocolError = Code(base: .protocolError)
+        package static let protocolError = Code(base: .protocolError)
         /// The reply had a type the command does not return.
-        public static let unexpectedReply = Code(base: .unexpectedReply)
+        package static let unexpectedReply = Code(base: .unexpectedReply)
         /// The client was shut down.
-        public static let clientClosed = Code(base: .clientClosed)
+        package static let clientClosed = Code(base: .clientClosed)
 
-        public var description: String {
+        package var description: String {
             switch base {
             case .invalidURL: "invalid URL"
             case .connectionFailed: "connection failed"
@@ -43,16 +43,16 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// What happened, without secrets.
-    public let message: String
+    package let message: String
 
     package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         var text = "Redis \(code): \(message)"
         switch code.base {
         case .connectionFailed: text += " (check that Redis is running at the URL given by --redis or REDIS_URL)"

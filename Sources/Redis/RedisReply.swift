@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A reply from Redis (RESP2), decoded and owned by Swift.
-public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
+package enum RedisReply: Sendable, Hashable, CustomStringConvertible {
     /// A bulk string: binary-safe bytes.
     case string(ByteBuffer)
     /// A simple status such as `OK` or `PONG`.
@@ -16,7 +16,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
     case error(String)
 
     /// The reply's bytes when it is a bulk string or status, `nil` otherwise.
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .string(let buffer): Array(buffer.readableBytesView)
         case .status(let text): Array(text.utf8)
@@ -25,7 +25,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The reply as UTF-8 text when it is a bulk string or status.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let buffer): String(buffer: buffer)
         case .status(let text): text
@@ -33,7 +33,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let buffer): "\"\(String(decoding: buffer.readableBytesView.prefix(64), as: UTF8.self))\""
         case .status(let text): text

@@ -59,17 +59,17 @@ struct WarmRoute: Sendable {
 }
 
 /// Fills the cache with the most viewed products — shared by the admin route and `cacheload warm`.
-public struct ProductWarmer: Sendable {
+package struct ProductWarmer: Sendable {
     let cache: CacheAside
     let catalog: ProductCatalog
 
-    public init(cache: CacheAside, catalog: ProductCatalog) {
+    package init(cache: CacheAside, catalog: ProductCatalog) {
         self.cache = cache
         self.catalog = catalog
     }
 
     /// - Returns: how many products were selected, and how many of them Redis stored.
-    public func warm(top: Int) async throws -> (selected: Int, stored: Int) {
+    package func warm(top: Int) async throws -> (selected: Int, stored: Int) {
         let products = try await catalog.mostViewed(limit: top)
         var stored = 0
         for product in products where await cache.store(CacheKey.product(product.id), product.json) {

@@ -21,10 +21,10 @@ import Telemetry
 /// try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
 ///                                             logger: logger)).run()
 /// ```
-public struct CacheLoadServer: Service, CustomStringConvertible {
-    public let configuration: ServerConfiguration
+package struct CacheLoadServer: Service, CustomStringConvertible {
+    package let configuration: ServerConfiguration
     /// The registry behind `/metrics`; other components of the process may add families to it.
-    public let registry: MetricsRegistry
+    package let registry: MetricsRegistry
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     private let cloudWatch: CloudWatchPusher?
@@ -33,9 +33,9 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     /// What ServiceLifecycle logs for this service: no secrets.
-    public var description: String { "CacheLoadServer(\(configuration))" }
+    package var description: String { "CacheLoadServer(\(configuration))" }
 
-    public init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
+    package init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
                 logger: Logger = Logger(label: "cacheload.serve"), cloudWatch: CloudWatchPusher? = nil,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.cloudWatch = cloudWatch
@@ -47,13 +47,13 @@ public struct CacheLoadServer: Service, CustomStringConvertible {
 
     /// Origin queries (PostgreSQL) the running server has made, as its catalog counts them; 0
     /// before it starts and after it stops.
-    public var originQueryCount: Int {
+    package var originQueryCount: Int {
         running.withLockedValue { $0?.catalog.queryCount } ?? 0
     }
 
     /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
     /// then closes the Redis and PostgreSQL clients.
-    public func run() async throws {
+    package func run() async throws {
         let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }

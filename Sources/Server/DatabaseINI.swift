@@ -16,13 +16,13 @@ import Telemetry
 /// ```
 ///
 /// Parsed strictly: an unknown line shape is an error with its line number, never ignored.
-public struct DatabaseINI: Sendable, Equatable {
+package struct DatabaseINI: Sendable, Equatable {
     /// `section → key → value`, keys lower-cased.
-    public private(set) var sections: [String: [String: String]] = [:]
+    package private(set) var sections: [String: [String: String]] = [:]
 
     /// Parses INI text (`;`/`#` comments, `key = value` or `key: value`); section names are
     /// compared without case (`[PostgreSQL]` is `[postgresql]`).
-    public init(text: String) throws(DatabaseINIError) {
+    package init(text: String) throws(DatabaseINIError) {
         let file: INIFile
         do {
             file = try INIFile(text: text)
@@ -35,13 +35,13 @@ public struct DatabaseINI: Sendable, Equatable {
     }
 
     /// `[redis] redis_url` (or `url`), if present.
-    public var redisURL: String? {
+    package var redisURL: String? {
         sections["redis"].flatMap { $0["redis_url"] ?? $0["url"] }
     }
 
     /// `[postgresql]` as a libpq keyword string (`host='…' port='…' dbname='…' user='…' password='…'`),
     /// if the section exists. `database` maps to libpq's `dbname`.
-    public var postgresConnectionString: String? {
+    package var postgresConnectionString: String? {
         guard let section = sections["postgresql"] ?? sections["postgres"] else { return nil }
         if let url = section["url"] { return url }
         let mapping = [("host", "host"), ("port", "port"), ("database", "dbname"), ("dbname", "dbname"),
@@ -57,14 +57,14 @@ public struct DatabaseINI: Sendable, Equatable {
 }
 
 /// A malformed INI file: the line and what was expected there.
-public struct DatabaseINIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let line: Int
-    public let message: String
+package struct DatabaseINIError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let line: Int
+    package let message: String
 
     init(line: Int, _ message: String) {
         self.line = line
         self.message = message
     }
 
-    public var description: String { "line \(line): \(message)" }
+    package var description: String { "line \(line): \(message)" }
 }

@@ -4,8 +4,8 @@ import NIOCore
 /// Nothing can listen on the address a subcommand was given: in use, not an address of this
 /// machine, or a port below 1024 without the right. The message names the address, in the form
 /// `cannot listen on 127.0.0.1:8080: address already in use`.
-public struct ListenError: Error, CustomStringConvertible {
-    public let description: String
+package struct ListenError: Error, CustomStringConvertible {
+    package let description: String
 
     init(host: String, port: Int, reason: String) {
         let shown = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -15,7 +15,7 @@ public struct ListenError: Error, CustomStringConvertible {
     /// Binds `host:port` for a moment, the way the server will (`SO_REUSEADDR`), so a busy port
     /// is reported before anything starts or prints. Port 0 (any free port) always passes.
     /// - Throws: ``ListenError`` naming the address and the reason.
-    public static func checkAvailable(host: String, port: Int) throws {
+    package static func checkAvailable(host: String, port: Int) throws {
         guard port != 0 else { return }
         let address: SocketAddress
         do {
@@ -44,13 +44,13 @@ public struct ListenError: Error, CustomStringConvertible {
 }
 
 /// Where a server listens: `host:port`, `[::1]:port`, or `:port` (every address).
-public struct ListenAddress: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+package struct ListenAddress: Sendable, Equatable {
+    package var host: String
+    package var port: Int
 
     /// - Parameter option: the flag the text came from, for the message.
     /// - Throws: ``ListenAddressError`` saying what form is expected.
-    public init(parsing text: String, option: String) throws(ListenAddressError) {
+    package init(parsing text: String, option: String) throws(ListenAddressError) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw ListenAddressError(description: "\(option) \"\(text)\": expected host:port, e.g. 127.0.0.1:8080")
         }
@@ -61,12 +61,12 @@ public struct ListenAddress: Sendable, Equatable {
     }
 
     /// ``ListenError/checkAvailable(host:port:)`` for this address.
-    public func checkAvailable() throws {
+    package func checkAvailable() throws {
         try ListenError.checkAvailable(host: host, port: port)
     }
 }
 
 /// Text that is not a listen address.
-public struct ListenAddressError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct ListenAddressError: Error, Sendable, CustomStringConvertible {
+    package let description: String
 }

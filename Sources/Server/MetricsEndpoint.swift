@@ -6,7 +6,7 @@ import Telemetry
 
 /// A small HTTP server with one route, `GET /metrics`, for processes that are not the cache
 /// server: `cacheload load --metrics-listen` and `cacheload export --listen`.
-public struct MetricsEndpoint: Service {
+package struct MetricsEndpoint: Service {
     let host: String
     let port: Int
     let registry: MetricsRegistry
@@ -14,7 +14,7 @@ public struct MetricsEndpoint: Service {
     let logger: Logger
 
     /// - Parameter beforeScrape: runs before each exposition, to refresh gauges.
-    public init(host: String, port: Int, registry: MetricsRegistry, logger: Logger,
+    package init(host: String, port: Int, registry: MetricsRegistry, logger: Logger,
                 beforeScrape: @escaping @Sendable () async -> Void = {}) {
         self.host = host
         self.port = port
@@ -23,7 +23,7 @@ public struct MetricsEndpoint: Service {
         self.beforeScrape = beforeScrape
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let router = Router(context: BasicRequestContext.self)
         router.get("/metrics") { [registry, beforeScrape] _, _ -> Response in
             await beforeScrape()

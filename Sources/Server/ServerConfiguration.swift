@@ -5,36 +5,36 @@ import Postgres
 import Redis
 
 /// Everything `cacheload serve` needs to know.
-public struct ServerConfiguration: Sendable {
+package struct ServerConfiguration: Sendable {
     /// Address to listen on.
-    public var host: String
+    package var host: String
     /// Port to listen on; 0 picks a free one (reported through `onListening`).
-    public var port: Int
-    public var redis: RedisConfiguration
-    public var postgres: PostgresConfiguration
+    package var port: Int
+    package var redis: RedisConfiguration
+    package var postgres: PostgresConfiguration
     /// Cache-aside settings for products (TTL, jitter, negative TTL, on/off).
-    public var cache: CacheAside.Configuration
+    package var cache: CacheAside.Configuration
     /// TTL of the slow page `GET /` (the result of `slow_version()`).
-    public var slowPageTTL: TTLPolicy
+    package var slowPageTTL: TTLPolicy
     /// Bearer token for PUT/DELETE /product and POST /admin/warm; `nil` disables those routes.
-    public var adminToken: String?
+    package var adminToken: String?
     /// Largest accepted request body (PUT /product).
-    public var maxBodyBytes: Int
+    package var maxBodyBytes: Int
     /// Idle keep-alive connections are closed after this long.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// The S3 origin behind `/object/{key}`; `nil` leaves those routes answering 404.
-    public var s3: S3Configuration?
+    package var s3: S3Configuration?
     /// Objects larger than this are served from S3 without being cached.
-    public var s3MaxCacheBytes: Int
+    package var s3MaxCacheBytes: Int
     /// Credentials for S3 and Secrets Manager (the AWS chain by default).
-    public var awsCredentials: (@Sendable () async throws -> AWSCredentials)?
+    package var awsCredentials: (@Sendable () async throws -> AWSCredentials)?
     /// Secrets Manager secret (`username`/`password`, as RDS writes it) read again when
     /// PostgreSQL refuses the password — RDS rotates its managed password every seven days.
-    public var postgresSecretID: String?
+    package var postgresSecretID: String?
     /// Region of S3 and Secrets Manager.
-    public var awsRegion: String
+    package var awsRegion: String
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int = 8080,
         redis: RedisConfiguration, postgres: PostgresConfiguration,
         cache: CacheAside.Configuration = .init(),
@@ -61,10 +61,10 @@ public struct ServerConfiguration: Sendable {
 extension ServerConfiguration: CustomStringConvertible, CustomReflectable {
     /// Safe for logs: passwords and the admin token are masked (ServiceLifecycle logs its
     /// services, and through them this, at debug level).
-    public var description: String {
+    package var description: String {
         "ServerConfiguration(http://\(host):\(port), redis: \(redis), postgres: \(postgres), cache: \(cache.enabled ? "on" : "off"), "
             + "admin: \(adminToken == nil ? "disabled" : "token ***"), s3: \(s3.map { $0.bucket } ?? "none"))"
     }
 
-    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+    package var customMirror: Mirror { Mirror(self, children: ["description": description]) }
 }

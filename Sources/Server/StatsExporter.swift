@@ -9,7 +9,7 @@ import Telemetry
 /// The sidecar behind `cacheload export`: reads Redis `INFO` (keyspace hits and misses, as
 /// ElastiCache's CacheHitRate does) and, optionally, a cache server's `/stats`, and republishes
 /// them as Prometheus metrics and CloudWatch datums — for deployments where the app is not ours.
-public final class StatsExporter: Service, Sendable {
+package final class StatsExporter: Service, Sendable {
     private let redis: RedisClient
     private let serverURL: String?
     private let interval: Duration
@@ -25,7 +25,7 @@ public final class StatsExporter: Service, Sendable {
     ///   - serverURL: base URL of a `cacheload serve` (its `/stats` is read); `nil` for Redis only.
     ///   - cloudWatch: where hits and misses go: the server's counters when `serverURL` is set,
     ///     Redis keyspace counters otherwise.
-    public init(redis: RedisClient, serverURL: String?, interval: Duration, registry: MetricsRegistry,
+    package init(redis: RedisClient, serverURL: String?, interval: Duration, registry: MetricsRegistry,
                 cloudWatch: CloudWatchPusher?, logger: Logger) {
         self.redis = redis
         self.serverURL = serverURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -44,7 +44,7 @@ public final class StatsExporter: Service, Sendable {
         serverUp = registry.gauge("export_target_up", help: "1 when the exporter's last read of the target succeeded.", labels: [("target", "server")])
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await collect()
             let interval = self.interval
@@ -54,7 +54,7 @@ public final class StatsExporter: Service, Sendable {
     }
 
     /// Reads every target once and publishes what changed.
-    public func collect() async {
+    package func collect() async {
         do {
             let stats = try await redis.info()
             let hits = Int(stats["keyspace_hits"] ?? "") ?? 0

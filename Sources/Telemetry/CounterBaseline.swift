@@ -6,15 +6,15 @@
 /// would be a wrong number. A reading below the previous one means the counter restarted (a Redis
 /// restart, `CONFIG RESETSTAT`): the new reading is then the increase since the restart, as
 /// Prometheus' `rate()` treats a reset, and the reset is counted.
-public struct CounterBaseline<Key: Hashable & Sendable>: Sendable {
+package struct CounterBaseline<Key: Hashable & Sendable>: Sendable {
     private var last: [Key: Int] = [:]
     /// Readings that went backwards.
-    public private(set) var resets = 0
+    package private(set) var resets = 0
 
-    public init() {}
+    package init() {}
 
     /// The increase of `key` since its previous reading; `nil` for its first reading.
-    public mutating func increase(_ key: Key, reading now: Int) -> Int? {
+    package mutating func increase(_ key: Key, reading now: Int) -> Int? {
         defer { last[key] = now }
         guard let before = last[key] else { return nil }
         guard now >= before else {

@@ -1,7 +1,7 @@
 extension String {
     /// The text safe inside HTML element content and attribute values: `& < > " '` escaped.
     /// One implementation for every page this suite renders (the slow page, load and demo reports).
-    public var htmlEscaped: String {
+    package var htmlEscaped: String {
         var escaped = ""
         escaped.reserveCapacity(utf8.count)
         for character in self {

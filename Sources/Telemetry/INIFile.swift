@@ -3,12 +3,12 @@ import Foundation
 /// An INI file: `[section]` headers and `key = value` (or `key: value`) lines, `;`/`#` comments,
 /// values optionally quoted. The one reader for the labs' `database.ini` (strict) and the AWS
 /// shared credentials and config files (lenient, as the AWS SDKs read them).
-public struct INIFile: Sendable, Equatable {
+package struct INIFile: Sendable, Equatable {
     /// `section → key → value`: section names as written (AWS profiles are case-sensitive), keys lower-cased.
-    public private(set) var sections: [String: [String: String]] = [:]
+    package private(set) var sections: [String: [String: String]] = [:]
 
     /// - Parameter strict: refuse a line of unknown shape (with its number) instead of skipping it.
-    public init(text: String, strict: Bool = true) throws(INIError) {
+    package init(text: String, strict: Bool = true) throws(INIError) {
         var current: String?
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -22,7 +22,7 @@ public struct INIFile: Sendable, Equatable {
     }
 
     /// The file at `path` read leniently; `nil` when it cannot be read.
-    public static func read(_ path: String) -> INIFile? {
+    package static func read(_ path: String) -> INIFile? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         return try? INIFile(text: text, strict: false)
     }
@@ -48,14 +48,14 @@ public struct INIFile: Sendable, Equatable {
 }
 
 /// A malformed INI file: the line and what was expected there.
-public struct INIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let line: Int
-    public let message: String
+package struct INIError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let line: Int
+    package let message: String
 
     init(line: Int, _ message: String) {
         self.line = line
         self.message = message
     }
 
-    public var description: String { "line \(line): \(message)" }
+    package var description: String { "line \(line): \(message)" }
 }

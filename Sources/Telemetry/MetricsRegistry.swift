@@ -4,13 +4,13 @@ import Prometheus
 /// suite: the `cacheload_` prefix, base units, `_total` on counters and HELP on every family.
 ///
 /// Modules register their own families through it; the registry only renders the text.
-public final class MetricsRegistry: Sendable {
+package final class MetricsRegistry: Sendable {
     /// `Content-Type` of the Prometheus text exposition format 0.0.4.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// Bucket bounds in seconds for request latency: fine below a millisecond, where cache hits
     /// land, and coarse up to the multi-second origin misses of the slow page.
-    public static let latencyBuckets: [Duration] = [
+    package static let latencyBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
         .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
@@ -18,29 +18,29 @@ public final class MetricsRegistry: Sendable {
     ]
 
     /// The underlying swift-prometheus registry.
-    public let prometheus = PrometheusCollectorRegistry()
+    package let prometheus = PrometheusCollectorRegistry()
 
-    public init() {}
+    package init() {}
 
     /// A counter `cacheload_<name>_total`.
-    public func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
+    package func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
         prometheus.makeCounter(descriptor: descriptor(name, unit: "total", help: help), labels: labels)
     }
 
     /// A gauge `cacheload_<name>[_<unit>]`.
-    public func gauge(_ name: String, unit: String = "", help: String, labels: [(String, String)] = []) -> Gauge {
+    package func gauge(_ name: String, unit: String = "", help: String, labels: [(String, String)] = []) -> Gauge {
         prometheus.makeGauge(descriptor: descriptor(name, unit: unit, help: help), labels: labels)
     }
 
     /// A latency histogram `cacheload_<name>_seconds` with ``latencyBuckets``.
-    public func durationHistogram(
+    package func durationHistogram(
         _ name: String, help: String, labels: [(String, String)] = [], buckets: [Duration] = latencyBuckets
     ) -> DurationHistogram {
         prometheus.makeDurationHistogram(descriptor: descriptor(name, unit: "seconds", help: help), labels: labels, buckets: buckets)
     }
 
     /// The text exposition of every registered family.
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         prometheus.emitToBuffer()
     }
 

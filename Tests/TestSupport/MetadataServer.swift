@@ -5,18 +5,18 @@ import NIOPosix
 
 /// A local HTTP server that plays the EC2 instance metadata service (IMDSv2) and the ECS
 /// container credentials endpoint, so the credential chain is tested over real HTTP.
-public final class MetadataServer: Sendable {
+package final class MetadataServer: Sendable {
     let channel: any Channel
-    public var port: Int { channel.localAddress!.port! }
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var port: Int { channel.localAddress!.port! }
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
     /// Requests answered so far, by method and path (`PUT /latest/api/token`).
-    public var requests: [String] { log.withLockedValue { $0 } }
+    package var requests: [String] { log.withLockedValue { $0 } }
     private let log = NIOLockedValueBox<[String]>([])
 
-    public static let imdsToken = "imds-token-1"
-    public static let ecsAuthorization = "ecs-secret"
+    package static let imdsToken = "imds-token-1"
+    package static let ecsAuthorization = "ecs-secret"
 
-    public init() async throws {
+    package init() async throws {
         let log = self.log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
@@ -28,9 +28,9 @@ public final class MetadataServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    public func close() async throws { try await channel.close() }
+    package func close() async throws { try await channel.close() }
 
-    public static func credentials(_ key: String) -> String {
+    package static func credentials(_ key: String) -> String {
         #"{"AccessKeyId":"\#(key)","SecretAccessKey":"secret-\#(key)","Token":"token-\#(key)","Expiration":"2099-01-01T00:00:00Z"}"#
     }
 

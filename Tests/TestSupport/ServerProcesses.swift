@@ -5,7 +5,7 @@ import Foundation
 /// posix_spawn and waitpid rather than Foundation's Process: its `waitUntilExit` was seen to
 /// miss the exit of a short-lived child here and wait forever.
 @discardableResult
-public func run(_ executable: String, _ arguments: [String]) throws -> String {
+package func run(_ executable: String, _ arguments: [String]) throws -> String {
     // Output goes to a file, not a pipe: a daemon started by the command (pg_ctl start) would
     // inherit the pipe and keep it open, and reading it to the end would never return.
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-run-\(UUID().uuidString)").path
@@ -20,7 +20,7 @@ public func run(_ executable: String, _ arguments: [String]) throws -> String {
 }
 
 /// Starts a command with stdin from /dev/null and stdout/stderr appended to `outputPath`.
-public func spawn(_ executable: String, _ arguments: [String], outputPath: String = "/dev/null") throws -> pid_t {
+package func spawn(_ executable: String, _ arguments: [String], outputPath: String = "/dev/null") throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -52,7 +52,7 @@ public func spawn(_ executable: String, _ arguments: [String], outputPath: Strin
 
 /// Waits for a child to exit and returns its exit status (128 + signal when killed).
 @discardableResult
-public func waitForExit(_ pid: pid_t) -> Int32 {
+package func waitForExit(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     let signal = status & 0x7f
@@ -61,7 +61,7 @@ public func waitForExit(_ pid: pid_t) -> Int32 {
 
 /// Waits up to `seconds` for a child to exit; `nil` when it is still running then (it is then
 /// killed with SIGKILL and reaped, so a hung child never outlives the test).
-public func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
+package func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
     let deadline = Date().addingTimeInterval(seconds)
     var status: Int32 = 0
     while Date() < deadline {
@@ -79,13 +79,13 @@ public func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
 }
 
 /// The number of threads of a process, from /proc.
-public func threadCount(_ pid: pid_t) -> Int {
+package func threadCount(_ pid: pid_t) -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
 }
 
 /// Whether `body` finishes within `seconds`, judged by a thread outside Swift's cooperative pool,
 /// so the verdict arrives even when `body` is stuck on a lock that blocks pool threads.
-public func finishes(within seconds: Double, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+package func finishes(within seconds: Double, _ body: @escaping @Sendable () async -> Void) async -> Bool {
     let done = DispatchSemaphore(value: 0)
     Task.detached {
         await body()
@@ -97,30 +97,30 @@ public func finishes(within seconds: Double, _ body: @escaping @Sendable () asyn
 }
 
 /// A command that exited non-zero.
-public struct ProcessFailure: Error, CustomStringConvertible {
-    public let command: String
-    public let output: String
-    public var description: String { "`\(command)` failed: \(output)" }
+package struct ProcessFailure: Error, CustomStringConvertible {
+    package let command: String
+    package let output: String
+    package var description: String { "`\(command)` failed: \(output)" }
 
-    public init(command: String, output: String) {
+    package init(command: String, output: String) {
         self.command = command
         self.output = output
     }
 }
 
 /// A private redis-server for tests that stop and restart Redis, so the shared one is untouched.
-public final class RedisServerProcess: @unchecked Sendable {
-    public let port: Int
-    public let password: String?
+package final class RedisServerProcess: @unchecked Sendable {
+    package let port: Int
+    package let password: String?
     /// With certificates the server speaks TLS only (as ElastiCache with transit encryption).
-    public let tls: TestCertificates?
+    package let tls: TestCertificates?
     /// ACL rules, one `user` directive each (`app on >secret ~* +@all`).
-    public let aclUsers: [String]
+    package let aclUsers: [String]
     private let directory: URL
     private var pid: pid_t?
 
     /// Starts redis-server on a free port; with `password`, `requirepass` is set.
-    public init(password: String? = nil, tls: TestCertificates? = nil, aclUsers: [String] = []) throws {
+    package init(password: String? = nil, tls: TestCertificates? = nil, aclUsers: [String] = []) throws {
         port = freeLoopbackPort()
         self.password = password
         self.tls = tls
@@ -135,7 +135,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    public var url: String {
+    package var url: String {
         if let tls {
             return "rediss://\(password.map { ":\($0)@" } ?? "")localhost:\(port)/0?ssl_ca_certs=\(tls.caFile)"
         }
@@ -143,7 +143,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts (again) on the same port and waits until it answers PING.
-    public func start() throws {
+    package func start() throws {
         var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path]
         if let tls {
             arguments += ["--port", "0", "--tls-port", "\(port)", "--tls-cert-file", tls.serverCertificateFile,
@@ -159,17 +159,17 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Freezes the server (SIGSTOP): connections stay open but nothing is answered.
-    public func pause() {
+    package func pause() {
         if let pid { kill(pid, SIGSTOP) }
     }
 
     /// Lets a paused server run again (SIGCONT).
-    public func resume() {
+    package func resume() {
         if let pid { kill(pid, SIGCONT) }
     }
 
     /// Kills the server (SIGKILL: an abrupt outage, as a crash would be) and waits for it to exit.
-    public func stop() {
+    package func stop() {
         guard let pid else { return }
         kill(pid, SIGKILL)
         kill(pid, SIGCONT)
@@ -179,18 +179,18 @@ public final class RedisServerProcess: @unchecked Sendable {
 }
 
 /// A private PostgreSQL cluster for tests that stop and restart the database.
-public final class PostgresClusterProcess: @unchecked Sendable {
-    public let port: Int
+package final class PostgresClusterProcess: @unchecked Sendable {
+    package let port: Int
     private let directory: URL
     private let binaries: String
 
     /// With certificates the server also accepts TLS (`ssl = on`), as RDS does.
-    public let tls: TestCertificates?
+    package let tls: TestCertificates?
 
     /// Creates a cluster with `initdb` (as user `postgres` when running as root) and starts it.
     /// - Parameter passwords: TCP connections must authenticate with a password (scram-sha-256),
     ///   as on RDS; the Unix socket (``socketURL``) stays trusted for setting things up.
-    public init(tls: TestCertificates? = nil, passwords: Bool = false) throws {
+    package init(tls: TestCertificates? = nil, passwords: Bool = false) throws {
         port = freeLoopbackPort()
         self.tls = tls
         binaries = TestServices.postgresBinaries
@@ -216,13 +216,13 @@ public final class PostgresClusterProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    public var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
+    package var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
 
     /// The superuser over the Unix socket (trusted even when TCP needs passwords).
-    public var socketURL: String { "host=\(directory.path) port=\(port) user=postgres dbname=postgres" }
+    package var socketURL: String { "host=\(directory.path) port=\(port) user=postgres dbname=postgres" }
 
     /// Starts the server and waits until it accepts connections.
-    public func start() throws {
+    package func start() throws {
         do {
             try asPostgres("\(binaries)/pg_ctl", [
                 "-D", directory.path + "/data", "-l", directory.path + "/log", "-w", "start", "-o",
@@ -235,7 +235,7 @@ public final class PostgresClusterProcess: @unchecked Sendable {
     }
 
     /// Stops the server (fast shutdown: connections are terminated, as in a failover).
-    public func stop() throws {
+    package func stop() throws {
         try asPostgres("\(binaries)/pg_ctl", ["-D", directory.path + "/data", "-m", "fast", "-w", "stop"])
     }
 
@@ -249,7 +249,7 @@ public final class PostgresClusterProcess: @unchecked Sendable {
 }
 
 /// Polls until something accepts TCP connections on `port`, or throws after `seconds`.
-public func waitUntilAccepting(port: Int, seconds: Double) throws {
+package func waitUntilAccepting(port: Int, seconds: Double) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if withLoopbackSocket(port: port, connect) == 0 { return }
@@ -260,13 +260,13 @@ public func waitUntilAccepting(port: Int, seconds: Double) throws {
 
 /// A throwaway CA and a server certificate it signed for `localhost` and 127.0.0.1, made with
 /// the openssl command line — what a managed service's CA bundle and endpoint certificate are.
-public final class TestCertificates: Sendable {
-    public let directory: String
-    public var caFile: String { directory + "/ca.pem" }
-    public var serverCertificateFile: String { directory + "/server.pem" }
-    public var serverKeyFile: String { directory + "/server.key" }
+package final class TestCertificates: Sendable {
+    package let directory: String
+    package var caFile: String { directory + "/ca.pem" }
+    package var serverCertificateFile: String { directory + "/server.pem" }
+    package var serverKeyFile: String { directory + "/server.key" }
 
-    public init() throws {
+    package init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let openssl = "/usr/bin/openssl"

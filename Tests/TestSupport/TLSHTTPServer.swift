@@ -6,11 +6,11 @@ import NIOSSL
 /// A small HTTPS target for load tests: TLS with a certificate from ``TestCertificates``, every
 /// request answered `200` with `X-Cache: HIT` — what a TLS-terminating load balancer in front of
 /// the cache server would send back.
-public final class TLSHTTPServer: Sendable {
+package final class TLSHTTPServer: Sendable {
     let channel: any Channel
-    public var port: Int { channel.localAddress!.port! }
+    package var port: Int { channel.localAddress!.port! }
 
-    public init(certificates: TestCertificates) async throws {
+    package init(certificates: TestCertificates) async throws {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.serverCertificateFile).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.serverKeyFile, format: .pem)))
@@ -28,7 +28,7 @@ public final class TLSHTTPServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    public func close() async throws { try await channel.close() }
+    package func close() async throws { try await channel.close() }
 
     private final class Responder: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart

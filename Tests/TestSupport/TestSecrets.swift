@@ -3,16 +3,16 @@ import HTTPCurl
 
 /// Secrets in the local Secrets Manager (moto_server), written the way a deployment's rotation
 /// writes them, for tests of code that reads them back.
-public enum TestSecrets {
+package enum TestSecrets {
     /// Creates a secret and returns its ARN.
-    public static func create(_ name: String, value: String) async throws -> String {
+    package static func create(_ name: String, value: String) async throws -> String {
         let reply = try await call("CreateSecret", ["Name": name, "SecretString": value])
         guard let arn = reply["ARN"] as? String else { throw ProcessFailure(command: "CreateSecret", output: "\(reply)") }
         return arn
     }
 
     /// Stores a new current value (what a rotation does).
-    public static func put(_ secretID: String, value: String) async throws {
+    package static func put(_ secretID: String, value: String) async throws {
         _ = try await call("PutSecretValue", ["SecretId": secretID, "SecretString": value])
     }
 

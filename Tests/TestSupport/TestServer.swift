@@ -10,13 +10,13 @@ import ServiceLifecycle
 
 /// A real `cacheload serve` for one test: its own redis-server process and its own freshly
 /// seeded PostgreSQL database, so tests run in parallel without seeing each other's keys.
-public final class TestServer: Sendable {
-    public let port: Int
-    public let redisServer: RedisServerProcess
+package final class TestServer: Sendable {
+    package let port: Int
+    package let redisServer: RedisServerProcess
     /// URL of this test's database.
-    public let databaseURL: String
-    public let adminToken: String?
-    public let http: CurlClient
+    package let databaseURL: String
+    package let adminToken: String?
+    package let http: CurlClient
     /// A separate client for /stats and friends, so a test that fills `http` can still look.
     private let control = CurlClient(concurrency: 2)
     private let group: ServiceGroup
@@ -28,7 +28,7 @@ public final class TestServer: Sendable {
     ///   - postgresURL: a database to use as is (a private cluster, say); by default a new
     ///     database is created in the shared cluster and seeded.
     ///   - slowSeconds: how long `slow_version()` sleeps.
-    public static func start(
+    package static func start(
         cache: CacheAside.Configuration = .init(),
         adminToken: String? = "test-admin-token",
         postgresURL: String? = nil,
@@ -96,10 +96,10 @@ public final class TestServer: Sendable {
         self.databaseName = databaseName
     }
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Sends a request to the server; `token` adds `Authorization: Bearer`.
-    public func request(_ method: CurlRequest.Method = .GET, _ path: String, body: String? = nil,
+    package func request(_ method: CurlRequest.Method = .GET, _ path: String, body: String? = nil,
                         token: String? = nil, timeout: Duration = .seconds(10)) async throws -> CurlResponse {
         var headers: [(name: String, value: String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
@@ -109,14 +109,14 @@ public final class TestServer: Sendable {
     }
 
     /// `GET /stats` → the `server` object.
-    public func serverStats() async throws -> [String: Any] {
+    package func serverStats() async throws -> [String: Any] {
         let response = try await control.execute(CurlRequest(url: baseURL + "/stats"))
         let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return json?["server"] as? [String: Any] ?? [:]
     }
 
     /// Stops the server, drops the test database and stops the test's redis-server.
-    public func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         await http.shutdown()
@@ -127,21 +127,21 @@ public final class TestServer: Sendable {
 }
 
 /// Parses a JSON object response body.
-public func jsonObject(_ response: CurlResponse) -> [String: Any] {
+package func jsonObject(_ response: CurlResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
 }
 
 /// Fresh, seeded databases in the shared cluster, so tests never see each other's rows.
-public enum TestDatabase {
+package enum TestDatabase {
     /// Creates a database with a unique name and seeds it; returns its name and URL.
-    public static func create(products: Int = 1005, slowSeconds: Double = 0.5) async throws -> (name: String, url: String) {
+    package static func create(products: Int = 1005, slowSeconds: Double = 0.5) async throws -> (name: String, url: String) {
         let database = try await createEmpty()
         try await seed(database.url, products: products, slowSeconds: slowSeconds)
         return database
     }
 
     /// A database with nothing in it (as before `cacheload seed`); returns its name and URL.
-    public static func createEmpty() async throws -> (name: String, url: String) {
+    package static func createEmpty() async throws -> (name: String, url: String) {
         let name = "cacheload_empty_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = PostgresClient(configuration: try PostgresConfiguration(TestServices.databaseURL, poolSize: 1))
         _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
@@ -152,13 +152,13 @@ public enum TestDatabase {
     }
 
     /// The products table and `slow_version()`, as `cacheload seed` makes them.
-    public static func seed(_ url: String, products: Int, slowSeconds: Double) async throws {
+    package static func seed(_ url: String, products: Int, slowSeconds: Double) async throws {
         let seeder = PostgresClient(configuration: try PostgresConfiguration(url, poolSize: 1))
         _ = try await CatalogSeeder(postgres: seeder).seed(products: products, slowSeconds: slowSeconds)
         await seeder.shutdown()
     }
 
-    public static func drop(_ name: String) async {
+    package static func drop(_ name: String) async {
         guard let admin = try? PostgresClient(configuration: PostgresConfiguration(TestServices.databaseURL, poolSize: 1)) else { return }
         _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
         await admin.shutdown()

@@ -6,30 +6,30 @@ import Telemetry
 ///
 /// Tests fail — they never skip — when the services are missing, with the command that
 /// starts them in the message.
-public enum TestServices {
+package enum TestServices {
     /// `redis://127.0.0.1:PORT/0`
-    public static var redisURL: String { value("REDIS_URL") }
+    package static var redisURL: String { value("REDIS_URL") }
     /// `postgresql://postgres@127.0.0.1:PORT/postgres`
-    public static var databaseURL: String { value("DATABASE_URL") }
+    package static var databaseURL: String { value("DATABASE_URL") }
     /// moto_server's base URL (CloudWatch and S3).
-    public static var awsEndpoint: String { value("AWS_ENDPOINT_URL") }
-    public static var awsRegion: String { value("AWS_REGION") }
+    package static var awsEndpoint: String { value("AWS_ENDPOINT_URL") }
+    package static var awsRegion: String { value("AWS_REGION") }
     /// The access key of the IAM user that scripts/services created in moto.
-    public static var awsAccessKeyID: String { value("AWS_ACCESS_KEY_ID") }
-    public static var awsSecretAccessKey: String { value("AWS_SECRET_ACCESS_KEY") }
+    package static var awsAccessKeyID: String { value("AWS_ACCESS_KEY_ID") }
+    package static var awsSecretAccessKey: String { value("AWS_SECRET_ACCESS_KEY") }
     /// A CloudWatch client for moto_server, signing with that IAM user's keys.
-    public static func cloudWatch() -> CloudWatchClient {
+    package static func cloudWatch() -> CloudWatchClient {
         CloudWatchClient(endpoint: awsEndpoint, region: awsRegion, credentials: AWSCredentialChain(environment: [
             "AWS_ACCESS_KEY_ID": awsAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsSecretAccessKey,
         ]))
     }
 
     /// PostgreSQL's server binaries (`initdb`, `pg_ctl`).
-    public static var postgresBinaries: String { value("PG_BIN") }
+    package static var postgresBinaries: String { value("PG_BIN") }
 
     /// The `cacheload` executable of the build this test run belongs to: it lies beside the test
     /// bundle (`swift build` puts products of one configuration in one directory).
-    public static let cacheloadBinary: String = {
+    package static let cacheloadBinary: String = {
         if let path = ProcessInfo.processInfo.environment["CACHELOAD_BINARY"] { return path }
         let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
@@ -39,7 +39,7 @@ public enum TestServices {
     }()
 
     /// The repository root, found from this file's location.
-    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    package static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     private static let environment: [String: String] = {
@@ -70,7 +70,7 @@ public enum TestServices {
 /// A free TCP port on 127.0.0.1, chosen below Linux's ephemeral range (32768–60999) so that
 /// no outgoing connection takes it between this check and the server binding it.
 /// Never the same port twice in one test process, so parallel tests cannot pick the same one.
-public func freeLoopbackPort() -> Int {
+package func freeLoopbackPort() -> Int {
     while true {
         let port = Int.random(in: 20000..<32000)
         guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }

@@ -12,9 +12,9 @@ import Synchronization
 /// per process and share it: its cache is what keeps a busy server from asking the metadata
 /// service on every request. The HTTP client it needs for the container and instance endpoints
 /// starts on first use only, and ``shutdown()`` stops it.
-public final class AWSCredentialChain: Sendable {
+package final class AWSCredentialChain: Sendable {
     /// Where the credentials came from, for logs (never the secret itself).
-    public enum Source: String, Sendable { case environment, sharedFile = "shared file", container, instanceMetadata = "instance metadata" }
+    package enum Source: String, Sendable { case environment, sharedFile = "shared file", container, instanceMetadata = "instance metadata" }
 
     private let environment: [String: String]
     private let http = Mutex<(client: CurlClient?, shutDown: Bool)>((nil, false))
@@ -22,12 +22,12 @@ public final class AWSCredentialChain: Sendable {
     private let cached = Mutex<(credentials: AWSCredentials, source: Source, expiration: Date?)?>(nil)
 
     /// - Parameter environment: the variables to read (the process environment by default).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
     /// Stops the HTTP client, if one was started; later network look-ups fail.
-    public func shutdown() async {
+    package func shutdown() async {
         let client = http.withLock { state in
             defer { state = (nil, true) }
             return state.client
@@ -48,7 +48,7 @@ public final class AWSCredentialChain: Sendable {
 
     /// Valid credentials and their source.
     /// - Throws: ``AWSCredentialError`` listing every place that was tried.
-    public func resolve() async throws -> (credentials: AWSCredentials, source: Source) {
+    package func resolve() async throws -> (credentials: AWSCredentials, source: Source) {
         if let current = cached.withLock({ $0 }), current.expiration.map({ $0.timeIntervalSinceNow > 300 }) ?? true {
             return (current.credentials, current.source)
         }
@@ -68,7 +68,7 @@ public final class AWSCredentialChain: Sendable {
     }
 
     /// The credentials alone: the closure form S3 and CloudWatch clients take.
-    @Sendable public func credentials() async throws -> AWSCredentials {
+    @Sendable package func credentials() async throws -> AWSCredentials {
         try await resolve().credentials
     }
 
@@ -91,12 +91,12 @@ public final class AWSCredentialChain: Sendable {
     }
 
     /// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`.
-    public func region() -> String {
+    package func region() -> String {
         Self.region(environment: environment)
     }
 
     /// ``region()`` for an environment, without making a chain.
-    public static func region(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func region(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"], !region.isEmpty { return region }
         let profile = environment["AWS_PROFILE"] ?? "default"
         let home = environment["HOME"] ?? NSHomeDirectory()
@@ -210,8 +210,8 @@ public final class AWSCredentialChain: Sendable {
 }
 
 /// No credentials could be found or fetched; the message lists what was tried.
-public struct AWSCredentialError: Error, Sendable, CustomStringConvertible {
-    public let message: String
+package struct AWSCredentialError: Error, Sendable, CustomStringConvertible {
+    package let message: String
     init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package var description: String { message }
 }

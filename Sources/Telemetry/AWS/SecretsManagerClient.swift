@@ -5,15 +5,15 @@ import HTTPCurl
 ///
 /// Used for what a deployment rotates under a running process: RDS rotates its managed master
 /// password every seven days, and the server fetches it again when PostgreSQL refuses the old one.
-public final class SecretsManagerClient: Sendable {
-    public let endpoint: String
-    public let region: String
+package final class SecretsManagerClient: Sendable {
+    package let endpoint: String
+    package let region: String
     private let credentials: @Sendable () async throws -> AWSCredentials
     private let http: CurlClient
 
     /// - Parameter endpoint: `https://secretsmanager.REGION.amazonaws.com` unless overridden
     ///   (``endpoint(region:environment:)``).
-    public init(endpoint: String, region: String, credentials: @escaping @Sendable () async throws -> AWSCredentials) {
+    package init(endpoint: String, region: String, credentials: @escaping @Sendable () async throws -> AWSCredentials) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
         self.credentials = credentials
@@ -22,13 +22,13 @@ public final class SecretsManagerClient: Sendable {
 
     /// The endpoint the AWS SDKs would use: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then
     /// `AWS_ENDPOINT_URL`, then the regional endpoint.
-    public static func endpoint(region: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func endpoint(region: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? environment["AWS_ENDPOINT_URL"] ?? "https://secretsmanager.\(region).amazonaws.com"
     }
 
     /// The secret's current `SecretString`.
     /// - Throws: ``SecretsManagerError`` naming the secret and what Secrets Manager said.
-    public func secretString(_ secretID: String) async throws -> String {
+    package func secretString(_ secretID: String) async throws -> String {
         let body = try JSONSerialization.data(withJSONObject: ["SecretId": secretID])
         let response: CurlResponse
         do {
@@ -49,7 +49,7 @@ public final class SecretsManagerClient: Sendable {
     }
 
     /// The `username` and `password` of a database secret (the shape RDS writes).
-    public func databaseCredentials(_ secretID: String) async throws -> (user: String, password: String) {
+    package func databaseCredentials(_ secretID: String) async throws -> (user: String, password: String) {
         let text = try await secretString(secretID)
         guard let fields = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
               let user = fields["username"] as? String, let password = fields["password"] as? String else {
@@ -59,14 +59,14 @@ public final class SecretsManagerClient: Sendable {
     }
 
     /// Stops the HTTP client.
-    public func shutdown() async {
+    package func shutdown() async {
         await http.shutdown()
     }
 }
 
 /// A secret could not be read; the message says which and why (never the secret's value).
-public struct SecretsManagerError: Error, Sendable, CustomStringConvertible {
-    public let message: String
+package struct SecretsManagerError: Error, Sendable, CustomStringConvertible {
+    package let message: String
     init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -4,21 +4,21 @@ import HTTPCurl
 /// The hit-ratio alarm: metric math `100*hits/(hits+misses)` below a threshold for M of N
 /// periods, missing data not breaching — the definition Terraform deploys, created with
 /// PutMetricAlarm and read back with DescribeAlarms.
-public struct HitRatioAlarm: Sendable, Equatable {
-    public var name: String
-    public var namespace: String
-    public var dimensions: [Dimension]
+package struct HitRatioAlarm: Sendable, Equatable {
+    package var name: String
+    package var namespace: String
+    package var dimensions: [Dimension]
     /// Percent; the alarm fires below it.
-    public var threshold: Double
-    public var periodSeconds: Int
-    public var evaluationPeriods: Int
-    public var datapointsToAlarm: Int
+    package var threshold: Double
+    package var periodSeconds: Int
+    package var evaluationPeriods: Int
+    package var datapointsToAlarm: Int
     /// SNS topic ARNs notified when the alarm fires.
-    public var actions: [String]
+    package var actions: [String]
 
-    public static let expression = "100*hits/(hits+misses)"
+    package static let expression = "100*hits/(hits+misses)"
 
-    public init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
+    package init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
                 environment: String = "dev", threshold: Double = 80, periodSeconds: Int = 60, evaluationPeriods: Int = 5,
                 datapointsToAlarm: Int = 3, actions: [String] = []) {
         self.name = name
@@ -32,7 +32,7 @@ public struct HitRatioAlarm: Sendable, Equatable {
     }
 
     /// The PutMetricAlarm form.
-    public var putForm: String {
+    package var putForm: String {
         let e = PutMetricData.escape
         var form = "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=\(e(name))"
         form += "&AlarmDescription=\(e("Cache hit ratio below \(Int(threshold))% (\(Self.expression))"))"
@@ -57,22 +57,22 @@ public struct HitRatioAlarm: Sendable, Equatable {
     }
 
     /// Creates or updates the alarm.
-    public func create(with client: CloudWatchClient) async throws {
+    package func create(with client: CloudWatchClient) async throws {
         try await client.call(putForm)
     }
 
     /// What DescribeAlarms says about an alarm.
-    public struct State: Sendable, Equatable {
-        public var name: String
-        public var state: String
-        public var reason: String
-        public var threshold: String
-        public var comparison: String
-        public var expressions: [String]
+    package struct State: Sendable, Equatable {
+        package var name: String
+        package var state: String
+        package var reason: String
+        package var threshold: String
+        package var comparison: String
+        package var expressions: [String]
     }
 
     /// Reads the alarm back; `nil` when it does not exist.
-    public static func describe(_ name: String, with client: CloudWatchClient) async throws -> State? {
+    package static func describe(_ name: String, with client: CloudWatchClient) async throws -> State? {
         let body = try await client.call("Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=\(PutMetricData.escape(name))")
         guard let alarm = XMLText.element("MetricAlarms", in: body), alarm.contains("<AlarmName>") else { return nil }
         return State(

@@ -3,22 +3,22 @@ import HTTPCurl
 
 /// Talks to CloudWatch (or a local endpoint such as moto_server) over the Query protocol,
 /// signing every request with SigV4 through libcurl.
-public final class CloudWatchClient: Sendable {
+package final class CloudWatchClient: Sendable {
     /// Retry policy for throttling, 5xx and unreachable endpoints: exponential backoff with
     /// full jitter (a random wait between 0 and `base × 2^attempt`, capped).
-    public struct RetryPolicy: Sendable {
-        public var attempts: Int
-        public var base: Duration
-        public var cap: Duration
-        public init(attempts: Int = 4, base: Duration = .milliseconds(200), cap: Duration = .seconds(5)) {
+    package struct RetryPolicy: Sendable {
+        package var attempts: Int
+        package var base: Duration
+        package var cap: Duration
+        package init(attempts: Int = 4, base: Duration = .milliseconds(200), cap: Duration = .seconds(5)) {
             self.attempts = max(1, attempts)
             self.base = base
             self.cap = cap
         }
     }
 
-    public let endpoint: String
-    public let region: String
+    package let endpoint: String
+    package let region: String
     private let credentials: AWSCredentialChain
     private let http: CurlClient
     private let retry: RetryPolicy
@@ -27,7 +27,7 @@ public final class CloudWatchClient: Sendable {
     /// - Parameters:
     ///   - endpoint: `https://monitoring.REGION.amazonaws.com` unless overridden.
     ///   - onRetry: called for every retried request (for the exporter's own metrics).
-    public init(endpoint: String, region: String, credentials: AWSCredentialChain, http: CurlClient = CurlClient(concurrency: 2),
+    package init(endpoint: String, region: String, credentials: AWSCredentialChain, http: CurlClient = CurlClient(concurrency: 2),
                 retry: RetryPolicy = RetryPolicy(), onRetry: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
@@ -40,7 +40,7 @@ public final class CloudWatchClient: Sendable {
     /// A client the way the AWS SDKs would make one: region, endpoint and credentials from the
     /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH`/`AWS_ENDPOINT_URL`, the credential chain).
     /// - Parameter onRetry: called for every retried request (for the exporter's own metrics).
-    public static func fromEnvironment(endpoint explicit: String? = nil, onRetry: @escaping @Sendable () -> Void = {}) -> CloudWatchClient {
+    package static func fromEnvironment(endpoint explicit: String? = nil, onRetry: @escaping @Sendable () -> Void = {}) -> CloudWatchClient {
         let region = AWSCredentialChain.region()
         return CloudWatchClient(endpoint: endpoint(explicit: explicit, region: region), region: region,
                                 credentials: AWSCredentialChain(), onRetry: onRetry)
@@ -48,7 +48,7 @@ public final class CloudWatchClient: Sendable {
 
     /// The endpoint the AWS SDKs would use: `explicit`, then `AWS_ENDPOINT_URL_CLOUDWATCH`,
     /// then `AWS_ENDPOINT_URL`, then the regional CloudWatch endpoint.
-    public static func endpoint(explicit: String?, region: String,
+    package static func endpoint(explicit: String?, region: String,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         explicit ?? environment["AWS_ENDPOINT_URL_CLOUDWATCH"] ?? environment["AWS_ENDPOINT_URL"] ?? "https://monitoring.\(region).amazonaws.com"
     }
@@ -57,7 +57,7 @@ public final class CloudWatchClient: Sendable {
     /// retried, and returns the response body.
     /// - Throws: ``CloudWatchError`` — `retryable` when every attempt failed for a transient reason.
     @discardableResult
-    public func call(_ form: String) async throws -> String {
+    package func call(_ form: String) async throws -> String {
         var lastError = CloudWatchError(.unreachable, "no attempt made")
         for attempt in 0..<retry.attempts {
             if attempt > 0 {
@@ -111,7 +111,7 @@ public final class CloudWatchClient: Sendable {
     }
 
     /// GetMetricStatistics: one value of `statistic` (`Sum`, `Minimum`, `Average`, …) per period.
-    public func statistics(namespace: String, metric: String, dimensions: [Dimension], statistic: String,
+    package func statistics(namespace: String, metric: String, dimensions: [Dimension], statistic: String,
                            from start: Date, to end: Date, periodSeconds: Int = 60) async throws -> [Double] {
         var form = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=\(PutMetricData.escape(namespace))"
         form += "&MetricName=\(PutMetricData.escape(metric))&Period=\(periodSeconds)&Statistics.member.1=\(statistic)"
@@ -129,10 +129,10 @@ public final class CloudWatchClient: Sendable {
 }
 
 /// A CloudWatch call that failed; `isRetryable` says whether waiting could help.
-public struct CloudWatchError: Error, Sendable, CustomStringConvertible {
-    public enum Reason: Sendable { case unreachable, throttled, serverError, rejected }
-    public let reason: Reason
-    public let message: String
+package struct CloudWatchError: Error, Sendable, CustomStringConvertible {
+    package enum Reason: Sendable { case unreachable, throttled, serverError, rejected }
+    package let reason: Reason
+    package let message: String
 
     init(_ reason: Reason, _ message: String) {
         self.reason = reason
@@ -141,7 +141,7 @@ public struct CloudWatchError: Error, Sendable, CustomStringConvertible {
 
     /// Throttling, 5xx and network failures are retried and spooled; rejections (bad
     /// credentials, invalid parameters) are not — retrying cannot fix them.
-    public var isRetryable: Bool { reason != .rejected }
+    package var isRetryable: Bool { reason != .rejected }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -9,16 +9,16 @@ import Synchronization
 ///
 /// Metrics: `CacheHits`, `CacheMisses`, `Errors` (Count), `CacheHitRatio` (Percent, from the
 /// period's hits and misses), `RequestLatency` (Milliseconds, a statistic set).
-public final class CloudWatchPusher: Service, Sendable {
-    public struct Configuration: Sendable {
-        public var namespace: String
+package final class CloudWatchPusher: Service, Sendable {
+    package struct Configuration: Sendable {
+        package var namespace: String
         /// `Service` and `Environment` first, then any others.
-        public var dimensions: [Dimension]
-        public var flushInterval: Duration
+        package var dimensions: [Dimension]
+        package var flushInterval: Duration
         /// Store at 1-second resolution (high-resolution custom metrics).
-        public var highResolution: Bool
+        package var highResolution: Bool
 
-        public init(namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
+        package init(namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
                     extraDimensions: [Dimension] = [], flushInterval: Duration = .seconds(60), highResolution: Bool = false) {
             self.namespace = namespace
             self.dimensions = [Dimension("Service", service), Dimension("Environment", environment)] + extraDimensions
@@ -28,20 +28,20 @@ public final class CloudWatchPusher: Service, Sendable {
     }
 
     /// What one flush did.
-    public struct FlushOutcome: Sendable, Equatable {
-        public var delivered = 0
-        public var spooled = 0
-        public var rejected = 0
-        public var requests = 0
+    package struct FlushOutcome: Sendable, Equatable {
+        package var delivered = 0
+        package var spooled = 0
+        package var rejected = 0
+        package var requests = 0
     }
 
     /// Names of the metrics, as the alarm and dashboards refer to them.
-    public enum Name {
-        public static let hits = "CacheHits"
-        public static let misses = "CacheMisses"
-        public static let hitRatio = "CacheHitRatio"
-        public static let latency = "RequestLatency"
-        public static let errors = "Errors"
+    package enum Name {
+        package static let hits = "CacheHits"
+        package static let misses = "CacheMisses"
+        package static let hitRatio = "CacheHitRatio"
+        package static let latency = "RequestLatency"
+        package static let errors = "Errors"
     }
 
     private struct Period {
@@ -50,7 +50,7 @@ public final class CloudWatchPusher: Service, Sendable {
         var statistics: [String: (MetricDatum.Unit, MetricDatum.StatisticSet)] = [:]
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let client: CloudWatchClient
     private let spool: MetricSpool
     private let period = Mutex(Period())
@@ -61,7 +61,7 @@ public final class CloudWatchPusher: Service, Sendable {
     private let sent, failed, spooledCounter, dropped, putRequests: Counter?
     private let spoolSize: Gauge?
 
-    public init(configuration: Configuration, client: CloudWatchClient, spool: MetricSpool, registry: MetricsRegistry? = nil,
+    package init(configuration: Configuration, client: CloudWatchClient, spool: MetricSpool, registry: MetricsRegistry? = nil,
                 logger: Logger = Logger(label: "cacheload.cloudwatch")) {
         self.configuration = configuration
         self.client = client
@@ -76,12 +76,12 @@ public final class CloudWatchPusher: Service, Sendable {
     }
 
     /// Adds to a Count metric of the current period.
-    public func count(_ name: String, _ amount: Double = 1) {
+    package func count(_ name: String, _ amount: Double = 1) {
         period.withLock { $0.counts[name, default: 0] += amount }
     }
 
     /// Adds one sample to a statistic-set metric of the current period.
-    public func observe(_ name: String, _ value: Double, unit: MetricDatum.Unit = .milliseconds) {
+    package func observe(_ name: String, _ value: Double, unit: MetricDatum.Unit = .milliseconds) {
         period.withLock { period in
             if var existing = period.statistics[name] {
                 existing.1.add(value)
@@ -94,12 +94,12 @@ public final class CloudWatchPusher: Service, Sendable {
 
     /// Registers a function read at every flush whose result is added to the Count metrics
     /// (for counters kept elsewhere, such as the cache's).
-    public func addSource(_ source: @escaping @Sendable () -> [String: Double]) {
+    package func addSource(_ source: @escaping @Sendable () -> [String: Double]) {
         sources.withLock { $0.append(source) }
     }
 
     /// Flushes every interval until the service group shuts down, then flushes once more.
-    public func run() async throws {
+    package func run() async throws {
         let interval = configuration.flushInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -111,7 +111,7 @@ public final class CloudWatchPusher: Service, Sendable {
 
     /// Closes the current period and delivers its datums and any spooled ones.
     @discardableResult
-    public func flush() async -> FlushOutcome {
+    package func flush() async -> FlushOutcome {
         for source in sources.withLock({ $0 }) {
             for (name, amount) in source() { count(name, amount) }
         }

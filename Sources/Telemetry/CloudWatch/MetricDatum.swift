@@ -2,20 +2,20 @@ import Foundation
 
 /// One CloudWatch data point: a name, dimensions, a timestamp and either a single value, a
 /// statistic set (count, sum, min, max) or values with counts.
-public struct MetricDatum: Sendable, Codable, Equatable {
+package struct MetricDatum: Sendable, Codable, Equatable {
     /// CloudWatch units this suite uses.
-    public enum Unit: String, Sendable, Codable {
+    package enum Unit: String, Sendable, Codable {
         case count = "Count", percent = "Percent", milliseconds = "Milliseconds", seconds = "Seconds", none = "None"
     }
 
     /// A pre-aggregated set of samples.
-    public struct StatisticSet: Sendable, Codable, Equatable {
-        public var sampleCount: Double
-        public var sum: Double
-        public var minimum: Double
-        public var maximum: Double
+    package struct StatisticSet: Sendable, Codable, Equatable {
+        package var sampleCount: Double
+        package var sum: Double
+        package var minimum: Double
+        package var maximum: Double
 
-        public init(sampleCount: Double, sum: Double, minimum: Double, maximum: Double) {
+        package init(sampleCount: Double, sum: Double, minimum: Double, maximum: Double) {
             self.sampleCount = sampleCount
             self.sum = sum
             self.minimum = minimum
@@ -23,7 +23,7 @@ public struct MetricDatum: Sendable, Codable, Equatable {
         }
 
         /// One sample.
-        public init(_ value: Double) {
+        package init(_ value: Double) {
             self.init(sampleCount: 1, sum: value, minimum: value, maximum: value)
         }
 
@@ -36,22 +36,22 @@ public struct MetricDatum: Sendable, Codable, Equatable {
     }
 
     /// The data of the point.
-    public enum Value: Sendable, Codable, Equatable {
+    package enum Value: Sendable, Codable, Equatable {
         case single(Double)
         case statistics(StatisticSet)
         /// Distinct values and how often each occurred (at most 150 per datum; longer lists are split).
         case distribution(values: [Double], counts: [Double])
     }
 
-    public var name: String
-    public var unit: Unit
-    public var dimensions: [Dimension]
-    public var timestamp: Date
-    public var value: Value
+    package var name: String
+    package var unit: Unit
+    package var dimensions: [Dimension]
+    package var timestamp: Date
+    package var value: Value
     /// 60 (standard) or 1 (high resolution).
-    public var storageResolution: Int
+    package var storageResolution: Int
 
-    public init(name: String, unit: Unit, dimensions: [Dimension], timestamp: Date, value: Value, storageResolution: Int = 60) {
+    package init(name: String, unit: Unit, dimensions: [Dimension], timestamp: Date, value: Value, storageResolution: Int = 60) {
         self.name = name
         self.unit = unit
         self.dimensions = dimensions
@@ -62,10 +62,10 @@ public struct MetricDatum: Sendable, Codable, Equatable {
 }
 
 /// A CloudWatch dimension (`Service=cacheload`, `Environment=dev`).
-public struct Dimension: Sendable, Codable, Equatable, Hashable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
+package struct Dimension: Sendable, Codable, Equatable, Hashable {
+    package var name: String
+    package var value: String
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }

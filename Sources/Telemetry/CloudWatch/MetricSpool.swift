@@ -4,28 +4,28 @@ import Synchronization
 /// Datums that could not be delivered yet, kept on disk (one JSON document per line) so an
 /// outage or a restart loses nothing. Bounded: past `capacity` the oldest are dropped — and
 /// counted. Datums older than CloudWatch's two-week window are dropped when read back.
-public final class MetricSpool: Sendable {
-    public let path: String
-    public let capacity: Int
+package final class MetricSpool: Sendable {
+    package let path: String
+    package let capacity: Int
     private let lock = Mutex(0)  // dropped so far
 
     /// - Parameters:
     ///   - path: the spool file (its directory is created).
     ///   - capacity: most datums kept.
-    public init(path: String, capacity: Int = 100_000) {
+    package init(path: String, capacity: Int = 100_000) {
         self.path = path
         self.capacity = max(1, capacity)
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     }
 
     /// Datums dropped because the spool was full or they grew too old.
-    public var dropped: Int { lock.withLock { $0 } }
+    package var dropped: Int { lock.withLock { $0 } }
 
     /// Datums waiting in the spool.
-    public var count: Int { lock.withLock { _ in readAll().count } }
+    package var count: Int { lock.withLock { _ in readAll().count } }
 
     /// Appends datums, dropping the oldest beyond capacity.
-    public func append(_ datums: [MetricDatum]) {
+    package func append(_ datums: [MetricDatum]) {
         guard !datums.isEmpty else { return }
         lock.withLock { dropped in
             var all = readAll()
@@ -39,7 +39,7 @@ public final class MetricSpool: Sendable {
     }
 
     /// Takes every spooled datum out (the caller re-appends what it could not deliver).
-    public func takeAll() -> [MetricDatum] {
+    package func takeAll() -> [MetricDatum] {
         lock.withLock { dropped in
             let all = readAll()
             write([])

@@ -53,7 +53,7 @@ struct WarmRoute: Sendable {
             let status: HTTPResponse.Status = outcome.stored == outcome.selected ? .ok : .serviceUnavailable
             return JSONResponse.object(status, ["warmed": outcome.stored, "selected": outcome.selected, "top": top])
         } catch {
-            return ProductRoutes.originFailure(error)
+            return ProductRoutes.originFailure(error).jsonResponse
         }
     }
 }

@@ -22,3 +22,26 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
     }
 }
+
+/// An answer that is an error, thrown by a route and rendered by Hummingbird as
+/// `{"error": "what went wrong and what to do"}` with its status (the metrics middleware records
+/// the status of thrown errors too).
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+    let headers: HTTPFields
+
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse
+    }
+
+    var jsonResponse: Response {
+        JSONResponse.error(status, message, headers: headers)
+    }
+}

@@ -17,21 +17,21 @@ struct ProductRoutes: Sendable {
         return id
     }
 
-    static func invalidID(_ text: String?) -> Response {
+    static func invalidID(_ text: String?) -> APIError {
         let shown = String((text ?? "").prefix(40))
-        return JSONResponse.error(.badRequest, "invalid product id \"\(shown)\": expected an integer from 1 to 2147483647")
+        return APIError(.badRequest, "invalid product id \"\(shown)\": expected an integer from 1 to 2147483647")
     }
 
 
-    func get(_ request: Request, context: some RequestContext) async -> Response {
+    func get(_ request: Request, context: some RequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let text = context.parameters.get("id")
-        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
+        guard let id = Self.parseID(text) else { throw Self.invalidID(text) }
         let result: CacheResult
         do {
             result = try await cache.fetch(CacheKey.product(id)) { [catalog] in try await catalog.product(id: id)?.json }
         } catch {
-            return Self.originFailure(error)
+            throw Self.originFailure(error)
         }
         let headers: HTTPFields = [JSONResponse.xCache: result.status.rawValue]
         guard let product = result.value else {
@@ -62,17 +62,13 @@ struct ProductRoutes: Sendable {
         buffer.writeString(String(fraction))
     }
 
-    func put(_ request: Request, context: some RequestContext) async -> Response {
+    func put(_ request: Request, context: some RequestContext) async throws -> Response {
         let text = context.parameters.get("id")
-        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
-        let change: ProductUpdate
-        switch await Self.decodeUpdate(request, limit: maxBodyBytes) {
-        case .success(let decoded): change = decoded
-        case .failure(let error): return error.response
-        }
+        guard let id = Self.parseID(text) else { throw Self.invalidID(text) }
+        let change = try await Self.decodeUpdate(request, limit: maxBodyBytes)
         do {
             guard let product = try await catalog.update(id: id, change) else {
-                return JSONResponse.error(.notFound, "product \(id) not found")
+                throw APIError(.notFound, "product \(id) not found")
             }
             let json = product.json
             await cache.store(CacheKey.product(id), json)
@@ -80,33 +76,36 @@ struct ProductRoutes: Sendable {
             body.writeBytes(json)
             body.writeString(",\"cache_status\":\"WRITE_THROUGH\"}")
             return JSONResponse.raw(.ok, body)
+        } catch let error as APIError {
+            throw error
         } catch {
-            return Self.originFailure(error)
+            throw Self.originFailure(error)
         }
     }
 
-    func delete(_ request: Request, context: some RequestContext) async -> Response {
+    func delete(_ request: Request, context: some RequestContext) async throws -> Response {
         let text = context.parameters.get("id")
-        guard let id = Self.parseID(text) else { return Self.invalidID(text) }
+        guard let id = Self.parseID(text) else { throw Self.invalidID(text) }
+        let deleted: Bool
         do {
-            guard try await catalog.delete(id: id) else {
-                return JSONResponse.error(.notFound, "product \(id) not found")
-            }
-            let invalidated = await cache.invalidate(CacheKey.product(id))
-            return JSONResponse.object(.ok, ["deleted": id, "cache_invalidated": invalidated])
+            deleted = try await catalog.delete(id: id)
         } catch {
-            return Self.originFailure(error)
+            throw Self.originFailure(error)
         }
+        guard deleted else { throw APIError(.notFound, "product \(id) not found") }
+        let invalidated = await cache.invalidate(CacheKey.product(id))
+        return JSONResponse.object(.ok, ["deleted": id, "cache_invalidated": invalidated])
     }
 
-    static func originFailure(_ error: any Error) -> Response {
+    /// What a failed origin call means for the client: always 503, with the reason and what to do.
+    static func originFailure(_ error: any Error) -> APIError {
         if let error = error as? CacheAsideError, error.reason == .singleFlightTimeout {
-            return JSONResponse.error(.serviceUnavailable, "the product is being loaded by another request and it took too long; retry shortly")
+            return APIError(.serviceUnavailable, "the product is being loaded by another request and it took too long; retry shortly")
         }
         if ProductCatalog.isMissingSchema(error) {
-            return JSONResponse.error(.serviceUnavailable, ProductCatalog.missingSchemaAdvice)
+            return APIError(.serviceUnavailable, ProductCatalog.missingSchemaAdvice)
         }
-        return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when PostgreSQL is back")
+        return APIError(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when PostgreSQL is back")
     }
 
     /// The body of PUT /product/{id}: `{"name": "...", "price": 12.5, "description": "..."}`.
@@ -116,35 +115,31 @@ struct ProductRoutes: Sendable {
         var description: String?
     }
 
-    private static func decodeUpdate(_ request: Request, limit: Int) async -> Result<ProductUpdate, ErrorResponse> {
+    private static let expectedBody = "expected {\"name\": string, \"price\": number, \"description\": string (optional)}"
+
+    /// The validated change, or the 400/413/422 that says what is wrong with the body.
+    private static func decodeUpdate(_ request: Request, limit: Int) async throws(APIError) -> ProductUpdate {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {
-            return .failure(ErrorResponse(JSONResponse.error(.contentTooLarge, "the body is larger than \(limit) bytes")))
+            throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
         }
         let body: UpdateBody
         do {
             body = try JSONDecoder().decode(UpdateBody.self, from: Data(buffer.readableBytesView))
         } catch DecodingError.keyNotFound(let key, _) {
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "missing field \"\(key.stringValue)\"; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
+            throw APIError(.badRequest, "missing field \"\(key.stringValue)\"; \(expectedBody)")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "field \"\(field)\" has the wrong type; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
+            throw APIError(.badRequest, "field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type; \(expectedBody)")
         } catch {
-            return .failure(ErrorResponse(JSONResponse.error(.badRequest, "the body is not valid JSON; expected {\"name\": string, \"price\": number, \"description\": string (optional)}")))
+            throw APIError(.badRequest, "the body is not valid JSON; \(expectedBody)")
         }
         do {
             // name and price are required; a missing description keeps the stored one.
-            return .success(try ProductUpdate(name: body.name, price: body.price, description: body.description))
+            return try ProductUpdate(name: body.name, price: body.price, description: body.description)
         } catch {
-            return .failure(ErrorResponse(JSONResponse.error(.unprocessableContent, error.message)))
+            throw APIError(.unprocessableContent, error.message)
         }
     }
-}
-
-/// A ready-made error response carried through a `Result`.
-struct ErrorResponse: Error {
-    let response: Response
-    init(_ response: Response) { self.response = response }
 }

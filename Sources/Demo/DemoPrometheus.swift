@@ -53,19 +53,9 @@ final class DemoPrometheus: @unchecked Sendable {
     /// Children to stop if the demo is interrupted (Ctrl-C or SIGTERM).
     static let children = Mutex<Set<Int32>>([])
 
-    /// On SIGINT/SIGTERM: stop the Prometheus children, then exit 130 (the servers are in-process).
-    static func stopChildrenOnSignal() -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler {
-                for pid in children.withLock({ $0 }) { kill(pid, SIGTERM) }
-                FileHandle.standardError.write(Data("\ndemo interrupted; stopped what it started\n".utf8))
-                exit(130)
-            }
-            source.resume()
-            return source
-        }
+    /// Stops the Prometheus children (on an interrupt: the servers are in-process and go with it).
+    static func stopChildren() {
+        for pid in children.withLock({ $0 }) { kill(pid, SIGTERM) }
     }
 
     /// Waits until Prometheus answers `/-/ready` (its storage and rule manager are up).

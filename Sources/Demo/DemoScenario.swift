@@ -47,10 +47,10 @@ package final class DemoScenario: @unchecked Sendable {
         self.say = say
     }
 
-    /// On SIGINT/SIGTERM: stops the Prometheus the demo started, then exits 130 (the servers run
-    /// in this process and go with it). Keep the returned sources for as long as the demo runs.
-    package static func stopChildrenOnSignal() -> [any DispatchSourceSignal] {
-        DemoPrometheus.stopChildrenOnSignal()
+    /// Stops the processes the demo started (its Prometheus), for an interrupt handler; the
+    /// servers run in this process and go with it.
+    package static func stopChildren() {
+        DemoPrometheus.stopChildren()
     }
 
     /// Runs every phase and writes the report.

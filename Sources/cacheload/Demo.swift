@@ -1,6 +1,6 @@
 import ArgumentParser
 import Demo
-import Dispatch
+import Foundation
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,8 +31,13 @@ struct Demo: AsyncParsableCommand {
     var rules: String = "dashboards/prometheus/alerts.yml"
 
     func run() async throws {
-        let signalSources = DemoScenario.stopChildrenOnSignal()
-        defer { signalSources.forEach { $0.cancel() } }
+        // Ctrl-C / SIGTERM: stop what the demo started, then exit 130.
+        let interrupts = await Interrupts.onFirst {
+            DemoScenario.stopChildren()
+            FileHandle.standardError.write(Data("\ndemo interrupted; stopped what it started\n".utf8))
+            Foundation.exit(130)
+        }
+        defer { interrupts.cancel() }
         var configuration = DemoScenario.Configuration(redis: try connections.redisConfiguration(),
                                                        postgres: try connections.postgresConfiguration(poolSize: 16))
         configuration.quick = quick

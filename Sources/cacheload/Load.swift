@@ -125,15 +125,9 @@ struct Load: AsyncParsableCommand {
             }
         }
         // Ctrl-C / SIGTERM: stop sending, drain, and still report.
-        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
+        let interrupts = await Interrupts.onFirst { task.cancel() }
         let result = try await task.value
-        signals.forEach { $0.cancel() }
+        interrupts.cancel()
         endpoint?.cancel()
         if interactive && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         try report(result, thresholds: thresholds)

@@ -175,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport",
+            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport", "Origins",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings

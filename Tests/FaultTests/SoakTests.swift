@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCurl
 import LoadGen
+import Origins
 import Telemetry
 import Testing
 import TestSupport
@@ -115,6 +116,43 @@ struct SoakTests {
         #expect(await server.stop() == 0)
         print("soak \(Self.seconds) s: \(counts.completed) requests at \(Int(result.achievedRate)) req/s over 1000 connections, 0 errors; "
               + "server RSS \(serverRSS.map { Int($0) }) MB; load peak RSS \(Int(loadPeak)) MB; server descriptors \(filesBefore) → \(peakFiles) → \(filesAfter)")
+    }
+
+    @Test("S3 misses for the whole run with credentials from the environment: threads and memory stay flat")
+    func s3Misses() async throws {
+        let bucket = "cacheload-soak-\(UUID().uuidString.prefix(8).lowercased())"
+        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
+        let store = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                                  credentials: { credentials })
+        try await store.createBucket()
+        await store.shutdown()
+        let server = try await ServeProcess(
+            extraEnvironment: ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+                               "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"],
+            arguments: ["--s3-bucket", bucket])
+        // Keys from a range far wider than the run can cover: nearly every request is a miss that asks S3.
+        let load = try spawn(Self.binary, ["load", server.baseURL + "/object/soak-{key}", "--keys", "1-10000000",
+                                           "-c", "4", "--rate", "150", "-d", "\(Self.seconds)s", "--quiet"])
+        var threads: [Int] = []
+        var rss: [Double] = []
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(Self.seconds + 30)
+        while clock.now < deadline, kill(load, 0) == 0, Self.residentMB(load) > 0 {
+            threads.append(threadCount(server.pid))
+            rss.append(Self.residentMB(server.pid))
+            try await Task.sleep(for: .seconds(1))  // the sampling cadence, not a wait for an event
+        }
+        #expect(waitForExit(load) == 0)
+        let misses = threadCount(server.pid)
+        // After the first second (pools and the S3 client starting), at most two more threads.
+        if let settled = threads.dropFirst().first, let peak = threads.max() {
+            #expect(peak <= settled + 2 && misses <= settled + 2, "threads \(threads), after the run \(misses)")
+        }
+        if let first = rss.dropFirst(2).first, let peak = rss.dropFirst(2).max() {
+            #expect(peak <= first * 1.25 + 8, "server RSS grew from \(first) to \(peak) MB: \(rss)")
+        }
+        #expect(await server.stop() == 0)
+        print("soak \(Self.seconds) s of S3 misses: server threads \(threads), RSS \(rss.map { Int($0) }) MB")
     }
 
     @Test("CloudWatch unreachable for the whole run: every datum is delivered once it is back, none lost or doubled")

@@ -170,12 +170,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "TestSupport"],
+            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport", "Origins",
+            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings

@@ -22,13 +22,8 @@ package struct DatabaseINI: Sendable, Equatable {
 
     /// Parses INI text (`;`/`#` comments, `key = value` or `key: value`); section names are
     /// compared without case (`[PostgreSQL]` is `[postgresql]`).
-    package init(text: String) throws(DatabaseINIError) {
-        let file: INIFile
-        do {
-            file = try INIFile(text: text)
-        } catch {
-            throw DatabaseINIError(line: error.line, error.message)
-        }
+    package init(text: String) throws(INIError) {
+        let file = try INIFile(text: text)
         for (name, values) in file.sections {
             sections[name.lowercased(), default: [:]].merge(values) { _, new in new }
         }
@@ -56,15 +51,5 @@ package struct DatabaseINI: Sendable, Equatable {
     }
 }
 
-/// A malformed INI file: the line and what was expected there.
-package struct DatabaseINIError: Error, Sendable, Equatable, CustomStringConvertible {
-    package let line: Int
-    package let message: String
-
-    init(line: Int, _ message: String) {
-        self.line = line
-        self.message = message
-    }
-
-    package var description: String { "line \(line): \(message)" }
-}
+/// A malformed `database.ini`: the line and what was expected there (the INI reader's error).
+package typealias DatabaseINIError = INIError

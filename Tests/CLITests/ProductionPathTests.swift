@@ -41,13 +41,7 @@ struct ProductionPathTests {
     }
 
     private func bucket() async throws -> String {
-        let name = "cacheload-path-\(UUID().uuidString.prefix(8).lowercased())"
-        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
-        let store = S3ObjectStore(configuration: S3Configuration(bucket: name, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
-                                  credentials: { credentials })
-        try await store.createBucket()
-        await store.shutdown()
-        return name
+        try await TestBuckets.create("cacheload-path")
     }
 
     @Test("200 S3 misses with credentials from the environment: the thread count grows by at most 2")

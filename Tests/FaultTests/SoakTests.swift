@@ -1,7 +1,6 @@
 import Foundation
 import HTTPCurl
 import LoadGen
-import Origins
 import Telemetry
 import Testing
 import TestSupport
@@ -120,12 +119,7 @@ struct SoakTests {
 
     @Test("S3 misses for the whole run with credentials from the environment: threads and memory stay flat")
     func s3Misses() async throws {
-        let bucket = "cacheload-soak-\(UUID().uuidString.prefix(8).lowercased())"
-        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
-        let store = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
-                                  credentials: { credentials })
-        try await store.createBucket()
-        await store.shutdown()
+        let bucket = try await TestBuckets.create("cacheload-soak")
         let server = try await ServeProcess(
             extraEnvironment: ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
                                "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"],

@@ -1,5 +1,6 @@
 import Foundation
 import Server
+import Telemetry
 import Testing
 
 @Suite("Seeded fuzzing of the INI reader")

@@ -1,5 +1,25 @@
 import Foundation
 import HTTPCurl
+import Origins
+
+/// Buckets in the local S3 (moto_server), made with the services' IAM user.
+package enum TestBuckets {
+    /// Creates a bucket with a unique name that starts with `prefix`; returns the name.
+    package static func create(_ prefix: String) async throws -> String {
+        let name = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: TestServices.awsSecretAccessKey)
+        let store = S3ObjectStore(configuration: S3Configuration(bucket: name, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                                  credentials: { credentials })
+        do {
+            try await store.createBucket()
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        await store.shutdown()
+        return name
+    }
+}
 
 /// Secrets in the local Secrets Manager (moto_server), written the way a deployment's rotation
 /// writes them, for tests of code that reads them back.

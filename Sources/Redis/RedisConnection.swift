@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// One TCP connection to Redis, authenticated and on the configured database.
 ///
@@ -32,22 +33,38 @@ final class RedisConnection: Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
+        // With TLS the connection counts as made once the handshake is done: a refused
+        // certificate then fails the connect with its reason, instead of surfacing later as an
+        // anonymous "I/O on closed channel" on the first command.
+        let handshake: EventLoopPromise<Void>? = tls == nil ? nil : eventLoop.makePromise()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls {
+                    if let tls, let handshake {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeWatcher(handshake))
                     }
                     try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
                 }
             }
         let timeout = TimeAmount(configuration.commandTimeout)
+        let failure = { (error: any Error) -> RedisError in
+            RedisError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+        }
         return bootstrap.connect(host: configuration.host, port: configuration.port)
             .flatMapErrorThrowing { error in
-                throw RedisError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+                handshake?.fail(error)
+                throw failure(error)
+            }
+            .flatMap { channel in
+                guard let handshake else { return eventLoop.makeSucceededFuture(channel) }
+                return handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw failure(error)
+                }
             }
             .map { RedisConnection(channel: $0, commandTimeout: timeout) }
             .flatMap { connection in
@@ -119,6 +136,32 @@ final class RedisConnection: Sendable {
     }
 }
 
+
+/// Completes a promise when the TLS handshake is done, or fails it with the handshake's error
+/// (or the channel's end, whichever comes first).
+private final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let promise: EventLoopPromise<Void>
+
+    init(_ promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { promise.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(RedisError(.connectionClosed, "the connection closed during the TLS handshake"))
+        context.fireChannelInactive()
+    }
+}
 
 /// The TLS context of one client, shared by all its connections and reconnects, so the trust
 /// store is loaded once rather than per connection.

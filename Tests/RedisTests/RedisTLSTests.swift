@@ -129,9 +129,10 @@ struct RedisTLSTests {
         let clock = ContinuousClock()
         let until = clock.now + .milliseconds(400)
         var attempts = 0
-        while clock.now < until {
+        // At least 400 ms (many reconnect timers) and at least 5 commands, however slow the machine.
+        while clock.now < until || attempts < 5 {
             attempts += 1
-            let answered = await finishes(within: 1) {
+            let answered = await finishes(within: 3) {
                 do {
                     try await redis.ping()
                     Issue.record("PING succeeded without a CA file")
@@ -142,11 +143,10 @@ struct RedisTLSTests {
                 }
             }
             guard answered else {
-                Issue.record("attempt \(attempts): a command did not answer within 1 s")
+                Issue.record("attempt \(attempts): a command did not answer within 3 s (a deadlock never answers)")
                 return
             }
         }
-        #expect(attempts > 1)
         await redis.shutdown()
     }
 

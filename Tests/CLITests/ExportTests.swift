@@ -22,6 +22,7 @@ struct ExportTests {
             binary, "export", "--redis", server.redisServer.url, "--server", server.baseURL, "--listen", "127.0.0.1:\(port)",
             "--interval", "1", "--cloudwatch", "--flush-interval", "600", "--environment", environment, "--log-level", "warning",
         ])
+        defer { stopIfRunning(pid) }
         try waitUntilAccepting(port: port, seconds: 10)
         let client = CurlClient(concurrency: 1)
         func metricsWhen(_ line: String) async throws -> String {

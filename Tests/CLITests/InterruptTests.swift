@@ -12,6 +12,7 @@ struct InterruptTests {
         let output = json + ".log"
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "200", "-c", "10", "-d", "60s",
                                      "--json", json], outputPath: output)
+        defer { stopIfRunning(pid) }
         // Interrupt once the run has recorded a full second (its progress line says so).
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(15)

@@ -12,6 +12,7 @@ struct LoadMetricsTests {
         let port = freeLoopbackPort()
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--rate", "200", "-c", "10", "-d", "4s", "-q",
                                      "--keys", "1-50", "--metrics-listen", "127.0.0.1:\(port)"])
+        defer { stopIfRunning(pid) }
         try waitUntilAccepting(port: port, seconds: 10)
         let client = CurlClient(concurrency: 1)
         // Scrape until a full second of the run has been recorded (polled, bounded by the run).

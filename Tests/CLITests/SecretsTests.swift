@@ -27,6 +27,7 @@ struct SecretsTests {
             binary, "serve", "--listen", "127.0.0.1:\(port)", "--log-level", "trace",
             "--cloudwatch", "--flush-interval", "1", "--environment", "secrets-\(suffix)", "--spool", log + ".spool",
         ], outputPath: log)
+        defer { stopIfRunning(pid) }
         try waitUntilAccepting(port: port, seconds: 20)
         let client = CurlClient(concurrency: 2)
         let base = "http://127.0.0.1:\(port)"
@@ -75,6 +76,7 @@ struct SecretsTests {
         let pid = try spawn(binary, ["load", "\(server.baseURL)/product/{key}", "--requests", "200", "-c", "4",
                                      "--header", "Authorization: Bearer \(token)", "--json", base + ".json", "--html", base + ".html"],
                             outputPath: base + ".log")
+        defer { stopIfRunning(pid) }
         #expect(waitForExit(pid) == 0)
         for file in [".log", ".json", ".html"] {
             let text = try String(contentsOfFile: base + file, encoding: .utf8)

@@ -97,6 +97,7 @@ struct TerraformAlarmTests {
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
             binary,
         ] + arguments)
+        defer { stopIfRunning(pid) }
         try waitUntilAccepting(port: port, seconds: 10)
         let client = CurlClient(concurrency: 1)
         let clock = ContinuousClock()

@@ -78,6 +78,16 @@ package func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
     return nil
 }
 
+/// Kills a child that is still running and reaps it: for `defer` after a spawn, so a test that
+/// stops early (a failed `#require`, a thrown error) leaves no process behind. A child already
+/// reaped is left alone (`waitpid` answers only for this process's own children).
+package func stopIfRunning(_ pid: pid_t) {
+    var status: Int32 = 0
+    guard waitpid(pid, &status, WNOHANG) == 0 else { return }
+    kill(pid, SIGKILL)
+    waitForExit(pid)
+}
+
 /// The number of threads of a process, from /proc.
 package func threadCount(_ pid: pid_t) -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0

@@ -134,7 +134,6 @@ package final class DemoScenario: @unchecked Sendable {
     /// S3 objects behind the cache (the "Caching Amazon S3 with ElastiCache" sample), off then on.
     private func objectPhases() async {
         let chain = AWSCredentialChain()
-        defer { Task { await chain.shutdown() } }
         let s3 = S3Configuration(bucket: "cacheload-demo-objects", region: chain.region(), endpoint: S3Configuration.endpoint())
         let objects = S3ObjectStore(configuration: s3, credentials: chain.credentials)
         let seconds: Duration = .seconds(configuration.quick ? 1 : 4)
@@ -152,6 +151,7 @@ package final class DemoScenario: @unchecked Sendable {
             say("S3 phase skipped: \(error)")
         }
         await objects.shutdown()
+        await chain.shutdown()
     }
 
     /// A sweep far wider than the cache drives the hit ratio under 80%: Prometheus's alert fires,

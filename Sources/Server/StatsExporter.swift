@@ -60,7 +60,8 @@ package final class StatsExporter: Service, Sendable {
             let hits = Int(stats["keyspace_hits"] ?? "") ?? 0
             let misses = Int(stats["keyspace_misses"] ?? "") ?? 0
             let evicted = Int(stats["evicted_keys"] ?? "") ?? 0
-            let (hitDelta, missDelta, evictedDelta) = increases([("redis_hits", hits), ("redis_misses", misses), ("redis_evicted", evicted)])
+            let (hitDelta, missDelta, evictedDelta) = (increase("redis_hits", hits), increase("redis_misses", misses),
+                                                       increase("redis_evicted", evicted))
             // Prometheus counters mirror Redis' totals (a series may start at any value);
             // CloudWatch datums below are increases only, none on the first reading.
             redisHits.increment(by: Int64(hitDelta ?? hits))
@@ -87,7 +88,7 @@ package final class StatsExporter: Service, Sendable {
                   let hits = server["hits"] as? Int, let misses = server["misses"] as? Int else {
                 throw NotServerStatistics(url: serverURL + "/stats")
             }
-            let (hitDelta, missDelta, _) = increases([("server_hits", hits), ("server_misses", misses)])
+            let (hitDelta, missDelta) = (increase("server_hits", hits), increase("server_misses", misses))
             serverRatio.set(hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses))
             serverUp.set(1.0)
             if let cloudWatch, let hitDelta, let missDelta {
@@ -100,20 +101,17 @@ package final class StatsExporter: Service, Sendable {
         }
     }
 
-    /// Increases of up to three counters since their previous readings (`nil` on a first reading),
-    /// with resets counted.
-    private func increases(_ readings: [(String, Int)]) -> (Int?, Int?, Int?) {
-        let (values, newResets) = baseline.withLock { baseline -> ([Int?], Int) in
+    /// The increase of a counter since its previous reading (`nil` on its first); a reset is counted and logged.
+    private func increase(_ key: String, _ reading: Int) -> Int? {
+        let (value, reset) = baseline.withLock { baseline in
             let before = baseline.resets
-            let values = readings.map { baseline.increase($0.0, reading: $0.1) }
-            return (values, baseline.resets - before)
+            return (baseline.increase(key, reading: reading), baseline.resets > before)
         }
-        if newResets > 0 {
-            counterResets.increment(by: Int64(newResets))
-            logger.notice("a counter went backwards (Redis restarted or CONFIG RESETSTAT): counting from its new value")
+        if reset {
+            counterResets.increment()
+            logger.notice("a counter went backwards (Redis restarted or CONFIG RESETSTAT): counting from its new value", metadata: ["counter": "\(key)"])
         }
-        let padded = values + [nil, nil, nil]
-        return (padded[0], padded[1], padded[2])
+        return value
     }
 }
 

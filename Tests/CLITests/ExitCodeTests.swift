@@ -10,14 +10,6 @@ import TestSupport
 @Suite("Exit codes that tell the truth")
 struct ExitCodeTests {
     /// Runs the binary to completion (at most 60 s) and returns its status and output.
-    private func cacheload(_ arguments: [String], environment: [String] = []) throws -> (status: Int32?, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID()).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary] + arguments, outputPath: log)
-        let status = waitForExit(pid, within: 60)
-        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
     private var aws: [String] {
         ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
          "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
@@ -38,7 +30,7 @@ struct ExitCodeTests {
             (["alarm", "describe", "--name", "no-such-alarm-\(UUID().uuidString.prefix(6))"], "does not exist"),
         ]
         for (arguments, reason) in cases {
-            let (status, output) = try cacheload(arguments, environment: aws)
+            let (status, output) = try runCacheload(arguments, environment: aws)
             #expect(status == 1, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
             #expect(output.contains("Error: ") && output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
         }
@@ -50,19 +42,19 @@ struct ExitCodeTests {
     func deleteDataTellsTheTruth() async throws {
         let bucket = "cacheload-delete-\(UUID().uuidString.prefix(8).lowercased())"
         let redis = try RedisServerProcess()
-        let load = try cacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
+        let load = try runCacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
         #expect(load.status == 0, "\(load.output)")
         let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
         #expect(try await client.get("object:object-1") != nil)
 
-        let first = try cacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        let first = try runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
         #expect(first.status == 0)
         #expect(first.output.contains("deleted 3 objects"), "\(first.output)")
         #expect(try await client.get("object:object-1") == nil, "the cached copy outlived the object")
-        let second = try cacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        let second = try runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
         #expect(second.output.contains("deleted 0 objects"), "\(second.output)")
 
-        let missing = try cacheload(["s3", "delete-data", "--bucket", "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())",
+        let missing = try runCacheload(["s3", "delete-data", "--bucket", "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())",
                                      "--redis", redis.url], environment: aws)
         #expect(missing.status == 1)
         #expect(missing.output.contains("does not exist"), "\(missing.output)")
@@ -83,7 +75,7 @@ struct ExitCodeTests {
         let clock = ContinuousClock()
         for (arguments, reason) in cases {
             let start = clock.now
-            let (status, output) = try cacheload(arguments)
+            let (status, output) = try runCacheload(arguments)
             #expect(status == 64, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
             #expect(output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
             #expect(clock.now - start < .seconds(5), "\(arguments.first!) did work before refusing")
@@ -100,7 +92,7 @@ struct ExitCodeTests {
             ["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "1", "--metrics-listen", "127.0.0.1:\(busy)"],
         ]
         for arguments in cases {
-            let (status, output) = try cacheload(arguments)
+            let (status, output) = try runCacheload(arguments)
             #expect(status == 1, "\(arguments[0]): exit \(String(describing: status)): \(output)")
             #expect(output.contains("cannot listen on 127.0.0.1:\(busy): address already in use"), "\(arguments[0]): \(output)")
             #expect(!output.contains("metrics at http"), "export announced a URL it could not serve: \(output)")
@@ -110,7 +102,7 @@ struct ExitCodeTests {
 
     @Test("thresholds: a run with no answers fails every latency threshold ('no data'); values carry units")
     func thresholdsOnNoData() throws {
-        let (status, output) = try cacheload(["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "3", "-c", "1",
+        let (status, output) = try runCacheload(["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "3", "-c", "1",
                                               "--threshold", "p99<1s", "--threshold", "errors<100"])
         #expect(status == 99, "\(output)")
         #expect(output.contains("✗ p99<1s   (measured no data)"), "\(output)")
@@ -122,7 +114,7 @@ struct ExitCodeTests {
         let server = try await TestServer.start()
         // Fill the negative cache first, as a second run against a wrong range would find it.
         for id in 5000...5010 { _ = try await server.request(.GET, "/product/\(id)") }
-        let (_, output) = try cacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "5000-5010", "--requests", "200",
+        let (_, output) = try runCacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "5000-5010", "--requests", "200",
                                          "-c", "2", "--distribution", "sequential", "--quiet"])
         #expect(output.contains("hits 0 "), "\(output)")
         #expect(output.contains("negative hits 200"), "\(output)")
@@ -133,7 +125,7 @@ struct ExitCodeTests {
     @Test("--stages runs say staged rate, not constant rate")
     func stagesAreNamed() async throws {
         let server = try await TestServer.start()
-        let (status, output) = try cacheload(["load", "\(server.baseURL)/product/{key}", "--stages", "1s:50", "-c", "2", "--quiet"])
+        let (status, output) = try runCacheload(["load", "\(server.baseURL)/product/{key}", "--stages", "1s:50", "-c", "2", "--quiet"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("staged rate, average"), "\(output)")
         #expect(!output.contains("constant rate"), "\(output)")
@@ -148,7 +140,7 @@ extension ExitCodeTests {
                            ["alarm", "create"], ["alarm", "describe"], ["s3"], ["s3", "load-data"], ["s3", "flush"],
                            ["s3", "delete-data"], ["demo"]]
         for subcommand in subcommands {
-            let (status, output) = try cacheload(subcommand + ["--help"], environment: ["COLUMNS=80"])
+            let (status, output) = try runCacheload(subcommand + ["--help"], environment: ["COLUMNS=80"])
             #expect(status == 0)
             let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             for (previous, line) in zip(lines, lines.dropFirst()) {

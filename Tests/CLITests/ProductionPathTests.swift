@@ -1,6 +1,5 @@
 import Foundation
 import HTTPCurl
-import Origins
 import Postgres
 import Testing
 import TestSupport

@@ -7,19 +7,11 @@ import TestSupport
 /// `cacheload load https://…`: the target verified as curl and browsers would, or refused.
 @Suite("HTTPS targets: verified, refused, or explicitly insecure")
 struct HTTPSTargetTests {
-    private func load(_ arguments: [String]) throws -> (status: Int32?, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("https-\(UUID()).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let pid = try spawn(TestServices.cacheloadBinary, ["load"] + arguments, outputPath: log)
-        let status = waitForExit(pid, within: 60)
-        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
     @Test("the target's CA given with --cacert: every request answered over TLS, handshakes counted, SNI for localhost")
     func verifiedWithCACert() async throws {
         let certificates = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let (status, output) = try load(["https://localhost:\(server.port)/product/{key}", "--cacert", certificates.caFile,
+        let (status, output) = try runCacheload(["load", "https://localhost:\(server.port)/product/{key}", "--cacert", certificates.caFile,
                                          "--requests", "300", "-c", "4", "--quiet"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("300 responses"), "\(output)")
@@ -33,7 +25,7 @@ struct HTTPSTargetTests {
         let certificates = try TestCertificates()
         let stranger = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let (status, output) = try load(["https://localhost:\(server.port)/", "--cacert", stranger.caFile,
+        let (status, output) = try runCacheload(["load", "https://localhost:\(server.port)/", "--cacert", stranger.caFile,
                                          "--requests", "6", "-c", "2", "--quiet"])
         #expect(status == 1, "\(output)")
         #expect(output.contains("0 responses"), "\(output)")
@@ -45,7 +37,7 @@ struct HTTPSTargetTests {
     func insecureAndBadInput() async throws {
         let certificates = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let insecure = try load(["https://127.0.0.1:\(server.port)/", "--insecure", "--requests", "20", "-c", "2", "--quiet"])
+        let insecure = try runCacheload(["load", "https://127.0.0.1:\(server.port)/", "--insecure", "--requests", "20", "-c", "2", "--quiet"])
         #expect(insecure.status == 0, "\(insecure.output)")
         #expect(insecure.output.contains("20 responses"), "\(insecure.output)")
 
@@ -57,7 +49,7 @@ struct HTTPSTargetTests {
             (["https://127.0.0.1:\(server.port)/", "--cacert", notACertificate], "--cacert \(notACertificate)"),
         ]
         for (arguments, reason) in cases {
-            let (status, output) = try load(arguments + ["--requests", "1"])
+            let (status, output) = try runCacheload(["load"] + arguments + ["--requests", "1"])
             #expect(status == 64, "\(arguments): \(output)")
             #expect(output.contains(reason), "\(arguments): \(output)")
         }

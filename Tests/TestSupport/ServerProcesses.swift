@@ -78,6 +78,17 @@ package func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
     return nil
 }
 
+/// Runs this build's `cacheload` with `arguments` (and `environment` additions, `NAME=value`) to
+/// its end, at most `seconds`; its exit status (`nil` when it had to be killed) and its output.
+package func runCacheload(_ arguments: [String], environment: [String] = [], within seconds: Double = 60) throws
+    -> (status: Int32?, output: String) {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-\(UUID()).log").path
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary] + arguments, outputPath: log)
+    let status = waitForExit(pid, within: seconds)
+    return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
 /// Kills a child that is still running and reaps it: for `defer` after a spawn, so a test that
 /// stops early (a failed `#require`, a thrown error) leaves no process behind. A child already
 /// reaped is left alone (`waitpid` answers only for this process's own children).

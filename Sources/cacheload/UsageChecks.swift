@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Server
 
+// Usage mistakes caught before any work is done, as ValidationError (exit 64): output files
+// and listen addresses.
+
 /// Files a subcommand writes at the end of a run (`--json`, `--html`): checked before the first
 /// request, so a typo in a directory costs a usage error (exit 64), not a whole run.
 enum OutputFile {

@@ -36,7 +36,7 @@ USER_DATA := .build/terraform-user-data.sh
 test: bootstrap boot-root
 	@scripts/terraform/check
 	@$(SERVICES) stop >/dev/null 2>&1 || true
-	@$(SERVICES) start >/dev/null
+	@$(SERVICES) start --cluster >/dev/null
 	@status=0; bin="$$($(SWIFT) build --show-bin-path)"; \
 	{ $(SWIFT) build --build-tests && \
 	  CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$bin/cacheload" && \

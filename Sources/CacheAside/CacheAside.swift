@@ -115,17 +115,15 @@ package final class CacheAside: Sendable {
         }
     }
 
-    /// Removes every cached entry whose key starts with `prefix` (a `SCAN`, never `KEYS` or
-    /// `FLUSHALL`: other data in the same Redis stays).
+    /// Removes every cached entry whose key starts with `prefix` (a `SCAN` — of every primary
+    /// in a cluster — never `KEYS` or `FLUSHALL`: other data in the same Redis stays).
     /// - Returns: how many entries Redis removed.
     /// - Throws: ``RedisError`` when Redis cannot be reached; entries removed before that stay removed.
     package func invalidate(prefix: String) async throws -> Int {
-        var cursor = "0", removed = 0
-        repeat {
-            let step = try await redis.scan(cursor: cursor, match: Self.globEscaped(prefix) + "*")
-            if !step.keys.isEmpty { removed += try await redis.del(step.keys) }
-            cursor = step.cursor
-        } while cursor != "0"
+        var removed = 0
+        try await redis.scanKeys(matching: Self.globEscaped(prefix) + "*") { keys in
+            removed += try await redis.del(keys)
+        }
         return removed
     }
 

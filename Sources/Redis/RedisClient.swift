@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A Redis client: a few pipelined connections shared by any number of concurrent callers.
 ///
@@ -17,8 +18,15 @@ import NIOPosix
 package final class RedisClient: Sendable {
     /// The configuration the client was created with.
     package let configuration: RedisConfiguration
-    private let slots: [RedisConnectionSlot]
-    private let nextSlot = NIOLockedValueBox(0)
+    /// Redirections, retries and topology reads, for `/metrics`.
+    package let statistics = RedisClientStatistics()
+    /// The node `--redis` names: the whole server in standalone mode, the first node asked
+    /// for the topology in cluster mode.
+    private let seedPool: RedisNodePool
+    private let cluster: RedisCluster
+    /// 0 not known yet, 1 standalone, 2 cluster: read on every command, so an atomic.
+    private let mode: Synchronization.Atomic<Int>
+    private let detection = NIOLockedValueBox<Task<Bool, any Error>?>(nil)
 
     /// Creates the client; connections open on first use and reopen by themselves after a drop.
     package init(
@@ -27,16 +35,82 @@ package final class RedisClient: Sendable {
     ) {
         self.configuration = configuration
         let tlsContext = configuration.tls.map(RedisTLSContext.init)
-        self.slots = (0..<configuration.poolSize).map { _ in
-            RedisConnectionSlot(configuration: configuration, tlsContext: tlsContext, eventLoop: eventLoopGroup.next())
+        seedPool = RedisNodePool(configuration: configuration, tlsContext: tlsContext, eventLoopGroup: eventLoopGroup)
+        cluster = RedisCluster(seed: configuration, seedPool: seedPool, tlsContext: tlsContext,
+                               eventLoopGroup: eventLoopGroup, statistics: statistics)
+        let known = switch configuration.mode {
+        case .auto: 0
+        case .standalone: 1
+        case .cluster: 2
         }
+        mode = Synchronization.Atomic(known)
     }
 
     /// Sends any command and returns its reply as is; an error reply comes back as `.error`.
+    ///
+    /// In a cluster a single-key command goes to the node owning its key, following `MOVED` and
+    /// `ASK`; a keyless one goes to one primary.
     /// - Throws: ``RedisError`` for connection failures and timeouts, never for error replies.
     package func send(_ command: RedisCommand) async throws -> RedisReply {
-        let connection = try await pickConnection()
-        return try await connection.send(command).get()
+        if try await !isCluster() {
+            let reply = try await seedPool.sendReconnectingOnReadOnly(command, statistics: statistics)
+            // A node that could not say it is a cluster (a user without INFO rights) shows it
+            // by redirecting: in auto mode, switch for good and follow the redirection.
+            guard configuration.mode == .auto, case .error(let message) = reply,
+                  case .moved? = ClusterRedirection(errorReply: message) else { return reply }
+            mode.store(2, ordering: .relaxed)
+        }
+        if let key = command.routingKey { return try await cluster.send(command, key: key) }
+        let primaries = try await cluster.primaries()
+        return try await cluster.sendNoting(command, to: primaries[Int.random(in: 0..<primaries.count)], asking: false)
+    }
+
+    /// Whether `--redis` is a cluster: as configured, or as the node says (`INFO cluster`),
+    /// asked once — concurrent first callers share one question.
+    /// - Throws: ``RedisError`` when the node cannot be asked; the next call asks again.
+    package func isCluster() async throws -> Bool {
+        switch mode.load(ordering: .relaxed) {
+        case 1: return false
+        case 2: return true
+        default: break
+        }
+        let task = detection.withLockedValue { running -> Task<Bool, any Error> in
+            if let running { return running }
+            let task = Task { try await self.nodeSaysCluster() ?? false }
+            running = task
+            return task
+        }
+        do {
+            let clustered = try await task.value
+            mode.store(clustered ? 2 : 1, ordering: .relaxed)
+            return clustered
+        } catch {
+            detection.withLockedValue { if $0 == task { $0 = nil } }
+            throw error
+        }
+    }
+
+    /// Checks `--redis-mode` against the node before serving: `cluster` on a node without
+    /// cluster mode is a configuration mistake and stops start-up. An unreachable node is not
+    /// (Redis may come up later; the cache degrades until then).
+    /// - Throws: ``RedisError/Code/notACluster``, or `invalidURL` for a database other than 0 in a cluster.
+    package func checkMode() async throws {
+        if configuration.mode == .cluster, configuration.database != 0 {
+            throw RedisError(.invalidURL, "Redis Cluster has only database 0; drop /\(configuration.database) from the URL")
+        }
+        guard configuration.mode == .cluster, let answer = try? await nodeSaysCluster() else { return }
+        if answer == false {
+            throw RedisError(.notACluster, "\(configuration) answers INFO cluster with cluster_enabled:0")
+        }
+    }
+
+    /// What `INFO cluster` says; `nil` when the user may not ask (NOPERM).
+    private func nodeSaysCluster() async throws -> Bool? {
+        let reply = try await seedPool.send(.info("cluster"))
+        // A user without the right to run INFO (NOPERM): standalone until a MOVED says otherwise.
+        if case .error = reply { return nil }
+        guard let text = reply.text else { throw RedisError(.unexpectedReply, "INFO cluster returned \(reply)") }
+        return Self.fields(ofInfo: text)["cluster_enabled"] == "1"
     }
 
     /// `GET key`: the value, or `nil` when the key does not exist.
@@ -59,25 +133,72 @@ package final class RedisClient: Sendable {
         try await del(keys)
     }
 
-    /// `DEL key…` for a list of keys: how many existed.
+    /// `DEL key…` for a list of keys: how many existed. In a cluster, one `DEL` per slot.
     @discardableResult
     package func del(_ keys: [String]) async throws -> Int {
-        try await integer(.del(keys))
+        guard keys.count > 1, try await isCluster() else { return try await integer(.del(keys)) }
+        var removed = 0
+        for group in Self.bySlot(keys) { removed += try await integer(.del(group.map { keys[$0] })) }
+        return removed
     }
 
-    /// `MGET key…`: one value or `nil` per key, in order.
+    /// `MGET key…`: one value or `nil` per key, in order. In a cluster, one `MGET` per slot, at once.
     package func mget(_ keys: [String]) async throws -> [ByteBuffer?] {
+        guard keys.count > 1, try await isCluster() else { return try await mgetOne(keys) }
+        return try await withThrowingTaskGroup(of: ([Int], [ByteBuffer?]).self) { tasks in
+            for group in Self.bySlot(keys) {
+                tasks.addTask { (group, try await self.mgetOne(group.map { keys[$0] })) }
+            }
+            var values = [ByteBuffer?](repeating: nil, count: keys.count)
+            for try await (indices, found) in tasks {
+                for (index, value) in zip(indices, found) { values[index] = value }
+            }
+            return values
+        }
+    }
+
+    private func mgetOne(_ keys: [String]) async throws -> [ByteBuffer?] {
         guard case .array(let items) = try await checked(.mget(keys)) else {
             throw RedisError(.unexpectedReply, "MGET did not return an array")
         }
         return items.map { if case .string(let buffer) = $0 { buffer } else { nil } }
     }
 
-    /// `INFO [section]` parsed into `field: value` pairs (`keyspace_hits`, `used_memory`, …).
-    package func info(_ section: String? = nil) async throws -> [String: String] {
-        guard let text = try await checked(.info(section)).text else {
-            throw RedisError(.unexpectedReply, "INFO did not return text")
+    /// Indices of `keys` grouped by hash slot, in first-seen order.
+    private static func bySlot(_ keys: [String]) -> [[Int]] {
+        var groups: [Int: [Int]] = [:], order: [Int] = []
+        for (index, key) in keys.enumerated() {
+            let slot = HashSlot.of(key)
+            if groups[slot] == nil { order.append(slot) }
+            groups[slot, default: []].append(index)
         }
+        return order.map { groups[$0]! }
+    }
+
+    /// `INFO [section]` parsed into `field: value` pairs (`keyspace_hits`, `used_memory`, …).
+    /// In a cluster: counters and sizes summed over the primaries (see ``RedisInfo``), so a
+    /// hit ratio computed from it is the cluster's, not one shard's.
+    package func info(_ section: String? = nil) async throws -> [String: String] {
+        RedisInfo.summed(try await infoByNode(section).map(\.fields))
+    }
+
+    /// `INFO [section]` of each node that holds data: the one node, or every primary.
+    package func infoByNode(_ section: String? = nil) async throws -> [(node: String, fields: [String: String])] {
+        guard try await isCluster() else {
+            return [("\(ClusterNode(host: configuration.host, port: configuration.port))", try await infoFields(checked(.info(section))))]
+        }
+        return try await cluster.sendToEveryPrimary(.info(section)).map { node, reply in
+            if case .error(let message) = reply { throw RedisError(.server, "INFO on \(node): \(message)") }
+            return ("\(node)", try infoFields(reply))
+        }
+    }
+
+    private func infoFields(_ reply: RedisReply) throws -> [String: String] {
+        guard let text = reply.text else { throw RedisError(.unexpectedReply, "INFO did not return text") }
+        return Self.fields(ofInfo: text)
+    }
+
+    private static func fields(ofInfo text: String) -> [String: String] {
         var fields: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -86,45 +207,60 @@ package final class RedisClient: Sendable {
         return fields
     }
 
-    /// `SCAN cursor MATCH pattern COUNT count`: one step of an iteration over the keyspace;
-    /// start with cursor `"0"` and stop when the returned cursor is `"0"` again.
-    package func scan(cursor: String, match pattern: String, count: Int = 1000) async throws -> (cursor: String, keys: [String]) {
-        guard case .array(let reply) = try await checked(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", String(count))),
-              reply.count == 2, let next = reply[0].text, case .array(let keys) = reply[1] else {
-            throw RedisError(.unexpectedReply, "SCAN did not return a cursor and a key list")
+    /// Calls `body` with batches of the keys matching the glob `pattern`, from a `SCAN` of
+    /// the one node or of every primary in turn (never `KEYS`: the server stays responsive).
+    package func scanKeys(matching pattern: String, count: Int = 1000, _ body: ([String]) async throws -> Void) async throws {
+        let command = { (cursor: String) in RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", String(count)) }
+        let nodes: [ClusterNode?] = try await isCluster() ? try await cluster.primaries() : [nil]
+        for node in nodes {
+            var cursor = "0"
+            repeat {
+                let reply = if let node {
+                    try await cluster.sendNoting(command(cursor), to: node, asking: false)
+                } else {
+                    try await seedPool.send(command(cursor))
+                }
+                guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text, case .array(let keys) = parts[1] else {
+                    throw RedisError(.unexpectedReply, "SCAN returned \(reply)")
+                }
+                let batch = keys.compactMap(\.text)
+                if !batch.isEmpty { try await body(batch) }
+                cursor = next
+            } while cursor != "0"
         }
-        return (next, keys.compactMap(\.text))
     }
 
-    /// `PING`: succeeds when Redis answers `PONG`.
+    /// `PING`: succeeds when Redis answers `PONG` — in a cluster, when every primary does.
     package func ping() async throws {
-        _ = try await checked(.ping)
+        try await everyNode(.ping)
     }
 
-    /// `FLUSHDB`: removes every key of the selected database.
+    /// `FLUSHDB`: removes every key of the selected database (of every primary in a cluster).
     package func flushdb() async throws {
-        _ = try await checked(.flushdb)
+        try await everyNode(.flushdb)
+    }
+
+    /// The primaries a cluster client routes to (`host:port`), or the one node.
+    package func dataNodes() async throws -> [String] {
+        try await isCluster() ? try await cluster.primaries().map(\.description) : ["\(ClusterNode(host: configuration.host, port: configuration.port))"]
     }
 
     /// Closes every connection; later commands fail with `clientClosed`.
     package func shutdown() async {
-        slots.forEach { $0.close() }
+        cluster.close()
+        seedPool.close()
     }
 
     // MARK: - Helpers
 
-    /// A ready connection, trying each slot before connecting one.
-    private func pickConnection() async throws -> RedisConnection {
-        let start = nextSlot.withLockedValue { value -> Int in
-            defer { value &+= 1 }
-            return value
+    private func everyNode(_ command: RedisCommand) async throws {
+        guard try await isCluster() else {
+            _ = try await checked(command)
+            return
         }
-        for offset in 0..<slots.count {
-            if let connection = slots[(start &+ offset) % slots.count].readyConnection {
-                return connection
-            }
+        for (node, reply) in try await cluster.sendToEveryPrimary(command) {
+            if case .error(let message) = reply { throw RedisError(.server, "\(command.name) on \(node): \(message)") }
         }
-        return try await slots[start % slots.count].connection().get()
     }
 
     private func checked(_ command: RedisCommand) async throws -> RedisReply {

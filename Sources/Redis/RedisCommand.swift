@@ -51,5 +51,35 @@ package struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         user.map { .init("AUTH", $0, password) } ?? .init("AUTH", password)
     }
 
+    static let asking = RedisCommand("ASKING")
+    static let readOnly = RedisCommand("READONLY")
+
     static func select(_ database: Int) -> RedisCommand { .init("SELECT", String(database)) }
+}
+
+extension RedisCommand {
+    /// The key that decides which cluster node the command goes to, for the single-key
+    /// commands this client sends; `nil` for keyless ones (`PING`, `INFO`, `SCAN`), which any
+    /// node answers or which the client fans out itself.
+    var routingKey: ArraySlice<UInt8>? {
+        guard arguments.count >= 2 else { return nil }
+        switch name {
+        case "GET", "SET", "DEL", "UNLINK", "EXISTS", "EXPIRE", "PEXPIRE", "TTL", "PTTL", "INCR", "INCRBY", "DECR",
+             "GETDEL", "GETEX", "SETNX", "SETEX", "PSETEX", "MGET", "STRLEN", "TYPE", "APPEND", "HGET", "HSET", "HGETALL":
+            return arguments[1][...]
+        case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO":
+            guard arguments.count >= 4, let keys = Int(String(decoding: arguments[2], as: UTF8.self)), keys > 0 else { return nil }
+            return arguments[3][...]
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the command only reads, so a replica may answer it (`--redis-read-from replica`).
+    var isRead: Bool {
+        switch name {
+        case "GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "HGET", "HGETALL": true
+        default: false
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// `redis[s]://[[user]:password@]host[:port][/db][?ssl_ca_certs=FILE&ssl_cert_reqs=required|none]`
 /// — the form redis-py, Jedis and the Redis CLI accept (`rediss` is TLS, as ElastiCache with
 /// transit encryption needs). The password is kept out of ``description``.
-package struct RedisConfiguration: Sendable, CustomStringConvertible {
+package struct RedisConfiguration: Sendable {
     /// TLS settings of a `rediss://` connection.
     package struct TLS: Sendable, Equatable {
         /// PEM file of the CA certificates to trust; `nil` trusts the system's store.
@@ -36,6 +36,12 @@ package struct RedisConfiguration: Sendable, CustomStringConvertible {
     package var reconnectBackoff: (initial: Duration, maximum: Duration)
     /// TLS, or `nil` for plain TCP.
     package var tls: TLS?
+    /// One node, a cluster, or whichever the server says it is (`INFO cluster`).
+    package var mode: RedisMode = .auto
+    /// In a cluster: whether reads (`GET`, `MGET`) go to replicas, spreading load off the primaries.
+    package var readFrom: RedisReadFrom = .primary
+    /// Set on the connections of a replica pool: `READONLY` after connecting.
+    var readsFromReplica = false
 
     package init(
         host: String = "127.0.0.1",
@@ -111,14 +117,37 @@ package struct RedisConfiguration: Sendable, CustomStringConvertible {
             tls: tls
         )
     }
+}
 
+/// Whether `--redis` names one node or a cluster.
+package enum RedisMode: String, Sendable, CaseIterable {
+    /// Ask the node (`INFO cluster` → `cluster_enabled`) on first use.
+    case auto
+    /// One node (or a replication group's primary endpoint); no redirections are followed.
+    case standalone
+    /// Redis Cluster (ElastiCache cluster mode, Serverless): keys are routed by hash slot.
+    case cluster
+}
+
+/// Where a cluster client sends reads.
+package enum RedisReadFrom: String, Sendable, CaseIterable {
+    /// Every command to the slot's primary: reads see every write at once.
+    case primary
+    /// `GET`/`MGET` to the slot's replicas (round robin; the primary when it has none): more
+    /// read capacity, at the price of replication lag.
+    case replica
+}
+
+extension RedisConfiguration {
     /// `REDIS_URL` if set, else `redis://127.0.0.1:6379/0`.
     package static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> RedisConfiguration {
         try RedisConfiguration(url: environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0")
     }
+}
 
+extension RedisConfiguration: CustomStringConvertible {
     /// The URL with the password masked: safe for logs and `/health`.
     package var description: String {
         var credentials = ""

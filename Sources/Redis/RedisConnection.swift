@@ -84,17 +84,34 @@ final class RedisConnection: Sendable {
 
     /// Sends one command; the future completes with its reply (including `.error` replies).
     func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
-        let promise = channel.eventLoop.makePromise(of: RedisReply.self)
-        let request = RedisRequest(command: command, promise: promise, timeout: commandTimeout)
+        let request = makeRequest(command)
+        enqueue { $0.append(request) }
+        return request.promise.futureResult
+    }
+
+    /// Sends `first` and `second` back to back (no other caller's command between them) and
+    /// completes with the reply to `second`; `first`'s reply is not looked at.
+    func send(_ first: RedisCommand, then second: RedisCommand) -> EventLoopFuture<RedisReply> {
+        let (request1, request2) = (makeRequest(first), makeRequest(second))
+        enqueue { $0.append(request1); $0.append(request2) }
+        return request2.promise.futureResult
+    }
+
+    private func makeRequest(_ command: RedisCommand) -> RedisRequest {
+        RedisRequest(command: command, promise: channel.eventLoop.makePromise(of: RedisReply.self), timeout: commandTimeout)
+    }
+
+    /// Adds requests to the outbox under its lock; the first addition since the last drain
+    /// schedules the hop that writes them.
+    private func enqueue(_ add: (inout [RedisRequest]) -> Void) {
         let needsHop = outbox.withLockedValue { outbox -> Bool in
-            outbox.requests.append(request)
+            add(&outbox.requests)
             defer { outbox.hopScheduled = true }
             return !outbox.hopScheduled
         }
         if needsHop {
             channel.eventLoop.execute { self.drainOutbox() }
         }
-        return promise.futureResult
     }
 
     private func drainOutbox() {
@@ -121,6 +138,9 @@ final class RedisConnection: Sendable {
         }
         if configuration.database != 0 {
             steps.append((.select(configuration.database), .server))
+        }
+        if configuration.readsFromReplica {
+            steps.append((.readOnly, .server))
         }
         var future = channel.eventLoop.makeSucceededVoidFuture()
         for (command, code) in steps {

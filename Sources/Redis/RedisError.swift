@@ -4,7 +4,7 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case invalidURL, connectionFailed, connectionClosed, timeout, authenticationFailed
-            case server, protocolError, unexpectedReply, clientClosed
+            case server, protocolError, unexpectedReply, clientClosed, tooManyRedirections, notACluster
         }
         let base: Base
         /// The Redis URL is malformed or uses an unsupported scheme.
@@ -26,6 +26,10 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let unexpectedReply = Code(base: .unexpectedReply)
         /// The client was shut down.
         package static let clientClosed = Code(base: .clientClosed)
+        /// A cluster kept redirecting one command (more than five `MOVED`/`ASK` in a row).
+        package static let tooManyRedirections = Code(base: .tooManyRedirections)
+        /// `--redis-mode cluster` was given but the node is not in cluster mode.
+        package static let notACluster = Code(base: .notACluster)
 
         package var description: String {
             switch base {
@@ -38,6 +42,8 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .protocolError: "protocol error"
             case .unexpectedReply: "unexpected reply"
             case .clientClosed: "client closed"
+            case .tooManyRedirections: "too many redirections"
+            case .notACluster: "not a cluster"
             }
         }
     }
@@ -58,6 +64,7 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionFailed: text += " (check that Redis is running at the URL given by --redis or REDIS_URL)"
         case .authenticationFailed: text += " (check the password in the Redis URL)"
         case .timeout: text += " (Redis is slow or unreachable; the command timeout bounds the wait)"
+        case .notACluster: text += " (drop --redis-mode cluster, or point --redis at a node with cluster-enabled yes)"
         default: break
         }
         return text

@@ -55,6 +55,12 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// then closes the Redis and PostgreSQL clients.
     package func run() async throws {
         let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+        do {
+            try await dependencies.redis.checkMode()
+        } catch {
+            await dependencies.shutdown()
+            throw error
+        }
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
@@ -70,8 +76,10 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cacheload", backlog: 4096),
             onServerRunning: { [onListening] channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
+        let redisMode = await Self.modeDescription(dependencies.redis)
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "redis": "\(configuration.redis)",
+            "redis_mode": "\(redisMode)",
             "postgres": "\(configuration.postgres)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
         ])
@@ -80,6 +88,13 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         await dependencies.shutdown()
         if let failure { throw failure }
         logger.info("stopped")
+    }
+
+    /// `standalone`, `cluster (3 primaries)`, or `unknown` while Redis cannot be reached.
+    private static func modeDescription(_ redis: RedisClient) async -> String {
+        guard let clustered = try? await redis.isCluster() else { return "unknown (Redis unreachable; asked again on first use)" }
+        guard clustered else { return "standalone" }
+        return "cluster (\((try? await redis.dataNodes().count).map { "\($0) primaries" } ?? "topology not read yet"))"
     }
 
     /// Hits, misses and errors reach CloudWatch as the change since the previous flush.
@@ -105,7 +120,8 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
 
         let products = ProductRoutes(cache: cache, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes)
         router.get("/product/:id", use: products.get)
-        let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, postgres: postgres, registry: registry, metrics: metrics)
+        let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, postgres: postgres, registry: registry, metrics: metrics,
+                                  redisMetrics: dependencies.redisMetrics)
         router.get("/stats", use: status.stats)
         router.get("/health", use: status.health)
         router.get("/metrics", use: status.metricsText)

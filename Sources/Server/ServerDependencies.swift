@@ -14,6 +14,7 @@ struct ServerDependencies: Sendable {
     let cache: CacheAside
     let catalog: ProductCatalog
     let metrics: ServerMetrics
+    let redisMetrics: RedisClientMetrics
     let objectStore: S3ObjectStore?
     /// One credential chain for the process (S3 and Secrets Manager share its cache).
     private let credentialChain: AWSCredentialChain?
@@ -44,6 +45,7 @@ struct ServerDependencies: Sendable {
         postgres = PostgresClient(configuration: configuration.postgres, logger: logger, credentialsSource: credentialsSource)
         let metrics = ServerMetrics(registry: registry)
         self.metrics = metrics
+        redisMetrics = RedisClientMetrics(redis: redis, registry: registry)
         catalog = ProductCatalog(postgres: postgres, logger: logger) { operation, seconds, failed in
             metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
         }

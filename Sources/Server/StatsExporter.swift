@@ -20,6 +20,8 @@ package final class StatsExporter: Service, Sendable {
 
     private let redisHits, redisMisses, redisEvicted, counterResets: Counter
     private let redisRatio, redisMemory, redisClients, redisUp, serverRatio, serverUp: Gauge
+    private let registry: MetricsRegistry
+    private let clientMetrics: RedisClientMetrics
 
     /// - Parameters:
     ///   - serverURL: base URL of a `cacheload serve` (its `/stats` is read); `nil` for Redis only.
@@ -32,6 +34,8 @@ package final class StatsExporter: Service, Sendable {
         self.interval = interval
         self.cloudWatch = cloudWatch
         self.logger = logger
+        self.registry = registry
+        clientMetrics = RedisClientMetrics(redis: redis, registry: registry)
         redisHits = registry.counter("redis_keyspace_hits", help: "Redis keyspace hits (INFO stats keyspace_hits), as read by the exporter.")
         redisMisses = registry.counter("redis_keyspace_misses", help: "Redis keyspace misses (INFO stats keyspace_misses), as read by the exporter.")
         redisEvicted = registry.counter("redis_evicted_keys", help: "Keys Redis evicted for memory (INFO stats evicted_keys).")
@@ -56,7 +60,10 @@ package final class StatsExporter: Service, Sendable {
     /// Reads every target once and publishes what changed.
     package func collect() async {
         do {
-            let stats = try await redis.info()
+            let nodes = try await redis.infoByNode()
+            let stats = RedisInfo.summed(nodes.map(\.fields))
+            if nodes.count > 1 { publishPerNode(nodes) }
+            clientMetrics.update()
             let hits = Int(stats["keyspace_hits"] ?? "") ?? 0
             let misses = Int(stats["keyspace_misses"] ?? "") ?? 0
             let evicted = Int(stats["evicted_keys"] ?? "") ?? 0
@@ -98,6 +105,22 @@ package final class StatsExporter: Service, Sendable {
         } catch {
             serverUp.set(0.0)
             logger.warning("cannot read the server's /stats", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Each primary's own keyspace counters and memory, labelled `node="host:port"`: a shard
+    /// whose hit ratio differs from the rest (a hot key, an uneven key space) shows here.
+    private func publishPerNode(_ nodes: [(node: String, fields: [String: String])]) {
+        for (node, fields) in nodes {
+            let labels = [("node", node)]
+            for (field, name, help) in [("keyspace_hits", "redis_node_keyspace_hits", "One cluster primary's keyspace hits (INFO stats)."),
+                                        ("keyspace_misses", "redis_node_keyspace_misses", "One cluster primary's keyspace misses (INFO stats).")] {
+                let reading = Int(fields[field] ?? "") ?? 0
+                let counter = registry.counter(name, help: help, labels: labels)
+                counter.increment(by: Int64(increase("\(name)@\(node)", reading) ?? reading))
+            }
+            registry.gauge("redis_node_used_memory", unit: "bytes", help: "One cluster primary's used_memory.", labels: labels)
+                .set(Double(fields["used_memory"] ?? "") ?? 0)
         }
     }
 

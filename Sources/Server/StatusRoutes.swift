@@ -15,6 +15,7 @@ struct StatusRoutes: Sendable {
     let postgres: PostgresClient
     let registry: MetricsRegistry
     let metrics: ServerMetrics
+    let redisMetrics: RedisClientMetrics
 
     func stats(_ request: Request, context: some RequestContext) async -> Response {
         let snapshot = cache.metrics.snapshot
@@ -27,15 +28,28 @@ struct StatusRoutes: Sendable {
         server["hit_ratio"] = snapshot.hitRatio ?? NSNull()
         var redisStats: [String: any Sendable]
         do {
-            let info = try await redis.info("stats")
-            let hits = Int(info["keyspace_hits"] ?? "") ?? 0
-            let misses = Int(info["keyspace_misses"] ?? "") ?? 0
-            redisStats = ["keyspace_hits": hits, "keyspace_misses": misses]
-            redisStats["hit_ratio"] = hits + misses == 0 ? NSNull() : Double(hits) / Double(hits + misses)
+            // In a cluster: summed over the primaries (the cluster's ratio), and each node's own.
+            let nodes = try await redis.infoByNode("stats")
+            let info = RedisInfo.summed(nodes.map(\.fields))
+            redisStats = Self.keyspace(info)
+            if try await redis.isCluster() {
+                redisStats["mode"] = "cluster"
+                redisStats["nodes"] = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node, Self.keyspace($0.fields)) })
+            } else {
+                redisStats["mode"] = "standalone"
+            }
         } catch {
             redisStats = ["error": "Redis unavailable: \(error)"]
         }
         return JSONResponse.object(.ok, ["server": server, "redis": redisStats])
+    }
+
+    private static func keyspace(_ info: [String: String]) -> [String: any Sendable] {
+        let hits = Int(info["keyspace_hits"] ?? "") ?? 0
+        let misses = Int(info["keyspace_misses"] ?? "") ?? 0
+        var stats: [String: any Sendable] = ["keyspace_hits": hits, "keyspace_misses": misses]
+        stats["hit_ratio"] = hits + misses == 0 ? NSNull() : Double(hits) / Double(hits + misses)
+        return stats
     }
 
     func health(_ request: Request, context: some RequestContext) async -> Response {
@@ -72,6 +86,7 @@ struct StatusRoutes: Sendable {
         metrics.postgresPoolInUse.set(Double(pool.inUse))
         metrics.postgresPoolWaiting.set(Double(pool.waiting))
         metrics.redisPoolSize.set(Double(redis.configuration.poolSize))
+        redisMetrics.update()
         return Response(
             status: .ok,
             headers: [.contentType: MetricsRegistry.contentType],

@@ -19,10 +19,12 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: configHelp)
     var config: String?
 
+    @OptionGroup var topology: RedisTopologyOptions
+
     @OptionGroup var misspelled: MisspelledConnectionOptions
 
     func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
-        try ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize)
+        try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
     }
 
     func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
@@ -42,10 +44,44 @@ struct RedisOptions: ParsableArguments {
     @Option(help: configHelp)
     var config: String?
 
+    @OptionGroup var topology: RedisTopologyOptions
+
     @OptionGroup var misspelled: MisspelledConnectionOptions
 
     func configuration(poolSize: Int = 4) throws -> RedisConfiguration {
-        try ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize)
+        try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
+    }
+}
+
+/// `--redis-mode` and `--redis-read-from`: one node or a cluster, and where cluster reads go.
+struct RedisTopologyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "auto (ask the node: INFO cluster), standalone, or cluster (Redis Cluster, ElastiCache cluster mode or Serverless: keys routed by hash slot, MOVED/ASK followed).",
+        valueName: "mode"))
+    var redisMode: String = "auto"
+
+    @Option(help: ArgumentHelp(
+        "In a cluster: primary (every command to the slot's primary) or replica (GETs to its replicas: more read capacity, replication lag).",
+        valueName: "where"))
+    var redisReadFrom: String = "primary"
+
+    func validate() throws {
+        guard RedisMode(rawValue: redisMode) != nil else {
+            throw ValidationError("--redis-mode \"\(redisMode)\": expected auto, standalone or cluster")
+        }
+        guard RedisReadFrom(rawValue: redisReadFrom) != nil else {
+            throw ValidationError("--redis-read-from \"\(redisReadFrom)\": expected primary or replica")
+        }
+    }
+
+    func applied(to configuration: RedisConfiguration) throws -> RedisConfiguration {
+        var configuration = configuration
+        configuration.mode = RedisMode(rawValue: redisMode) ?? .auto
+        configuration.readFrom = RedisReadFrom(rawValue: redisReadFrom) ?? .primary
+        if configuration.mode == .cluster, configuration.database != 0 {
+            throw ValidationError("--redis-mode cluster: Redis Cluster has only database 0; drop /\(configuration.database) from the URL")
+        }
+        return configuration
     }
 }
 

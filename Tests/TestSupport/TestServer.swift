@@ -13,6 +13,8 @@ import ServiceLifecycle
 package final class TestServer: Sendable {
     package let port: Int
     package let redisServer: RedisServerProcess
+    /// The Redis the server uses: ``redisServer``'s, or the one given to ``start``.
+    package let redisURL: String
     /// URL of this test's database.
     package let databaseURL: String
     package let adminToken: String?
@@ -28,6 +30,7 @@ package final class TestServer: Sendable {
     ///   - postgresURL: a database to use as is (a private cluster, say); by default a new
     ///     database is created in the shared cluster and seeded.
     ///   - slowSeconds: how long `slow_version()` sleeps.
+    ///   - redisURL: a Redis (or cluster) to use instead of the test's own redis-server.
     package static func start(
         cache: CacheAside.Configuration = .init(),
         adminToken: String? = "test-admin-token",
@@ -39,7 +42,8 @@ package final class TestServer: Sendable {
         s3Bucket: String? = nil,
         s3MaxCacheBytes: Int = 512 * 1024,
         awsSecret: String? = nil,
-        idleTimeout: Duration = .seconds(30)
+        idleTimeout: Duration = .seconds(30),
+        redisURL: String? = nil
     ) async throws -> TestServer {
         let redisServer = try RedisServerProcess()
         var databaseName: String?
@@ -53,7 +57,8 @@ package final class TestServer: Sendable {
             databaseURL = database.url
         }
 
-        var redis = try RedisConfiguration(url: redisServer.url, poolSize: 2)
+        let redisURL = redisURL ?? redisServer.url
+        var redis = try RedisConfiguration(url: redisURL, poolSize: 2)
         redis.commandTimeout = redisCommandTimeout
         redis.connectTimeout = .milliseconds(500)
         redis.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
@@ -80,15 +85,16 @@ package final class TestServer: Sendable {
             task.cancel()
             throw ProcessFailure(command: "cacheload serve", output: "the server did not start")
         }
-        return TestServer(port: port, redisServer: redisServer, databaseURL: databaseURL, adminToken: adminToken,
+        return TestServer(port: port, redisServer: redisServer, redisURL: redisURL, databaseURL: databaseURL, adminToken: adminToken,
                           http: CurlClient(concurrency: httpConcurrency), group: group, task: task, databaseName: databaseName)
     }
 
-    private init(port: Int, redisServer: RedisServerProcess, databaseURL: String, adminToken: String?,
+    private init(port: Int, redisServer: RedisServerProcess, redisURL: String, databaseURL: String, adminToken: String?,
                  http: CurlClient, group: ServiceGroup, task: Task<Void, any Error>, databaseName: String?) {
         self.group = group
         self.port = port
         self.redisServer = redisServer
+        self.redisURL = redisURL
         self.databaseURL = databaseURL
         self.adminToken = adminToken
         self.http = http

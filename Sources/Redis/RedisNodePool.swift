@@ -1,0 +1,61 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The pipelined connections to one Redis node: what a standalone client uses, and what a
+/// cluster client keeps per node.
+final class RedisNodePool: Sendable {
+    let configuration: RedisConfiguration
+    private let slots: [RedisConnectionSlot]
+    private let nextSlot = NIOLockedValueBox(0)
+
+    init(configuration: RedisConfiguration, tlsContext: RedisTLSContext?, eventLoopGroup: any EventLoopGroup) {
+        self.configuration = configuration
+        self.slots = (0..<configuration.poolSize).map { _ in
+            RedisConnectionSlot(configuration: configuration, tlsContext: tlsContext, eventLoop: eventLoopGroup.next())
+        }
+    }
+
+    /// Sends `command` on a ready connection (connecting one when none is).
+    func send(_ command: RedisCommand) async throws -> RedisReply {
+        try await connection().send(command).get()
+    }
+
+    /// `ASKING` then `command`, back to back on one connection, as an `ASK` redirection needs:
+    /// the flag `ASKING` sets holds for the next command on that connection only.
+    func sendAsking(_ command: RedisCommand) async throws -> RedisReply {
+        try await connection().send(.asking, then: command).get()
+    }
+
+    /// Sends `command`; a `READONLY` reply (the node behind this name became a replica: a
+    /// replication group failed over and DNS moved) drops the connection and retries once on a
+    /// new one, which reaches the node the name points to now.
+    func sendReconnectingOnReadOnly(_ command: RedisCommand, statistics: RedisClientStatistics) async throws -> RedisReply {
+        let connection = try await connection()
+        let reply = try await connection.send(command).get()
+        guard case .error(let message) = reply, ClusterRedirection(errorReply: message) == .readOnly else { return reply }
+        statistics.count(.readOnlyReconnects)
+        connection.close()
+        // The slot's own close handler runs first (it was registered first), so once the close
+        // is done the slot connects anew instead of handing out the dropped connection.
+        try? await connection.channel.closeFuture.get()
+        return try await self.connection().send(command).get()
+    }
+
+    func close() {
+        slots.forEach { $0.close() }
+    }
+
+    /// A ready connection, trying each slot before connecting one.
+    private func connection() async throws -> RedisConnection {
+        let start = nextSlot.withLockedValue { value -> Int in
+            defer { value &+= 1 }
+            return value
+        }
+        for offset in 0..<slots.count {
+            if let connection = slots[(start &+ offset) % slots.count].readyConnection {
+                return connection
+            }
+        }
+        return try await slots[start % slots.count].connection().get()
+    }
+}

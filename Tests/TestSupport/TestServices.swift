@@ -9,6 +9,10 @@ import Telemetry
 package enum TestServices {
     /// `redis://127.0.0.1:PORT/0`
     package static var redisURL: String { value("REDIS_URL") }
+    /// The shared Redis Cluster (3 primaries, 3 replicas) of `scripts/services start --cluster`.
+    package static var redisClusterURL: String { value("REDIS_CLUSTER_URL") }
+    /// The shared TLS-only cluster announcing host names, with its CA (`ssl_ca_certs`).
+    package static var redisTLSClusterURL: String { value("REDIS_TLS_CLUSTER_URL") }
     /// `postgresql://postgres@127.0.0.1:PORT/postgres`
     package static var databaseURL: String { value("DATABASE_URL") }
     /// moto_server's base URL (CloudWatch and S3).
@@ -61,7 +65,7 @@ package enum TestServices {
 
     private static func value(_ name: String) -> String {
         guard let value = environment[name], !value.isEmpty else {
-            fatalError("\(name) is not set: run `scripts/services start` (or `make test`) before `swift test`")
+            fatalError("\(name) is not set: run `scripts/services start --cluster` (or `make test`) before `swift test`")
         }
         return value
     }

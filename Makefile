@@ -65,6 +65,7 @@ demo: bootstrap
 bench: bootstrap
 	scripts/bench/server.sh
 	scripts/bench/loadgen.sh
+	scripts/bench/cluster.sh
 
 # The long versions of the fault and soak tests: 1000 connections and a CloudWatch outage for
 # SOAK_SECONDS each (60 by default), then every fault under load again.

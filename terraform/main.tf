@@ -100,8 +100,12 @@ module "data" {
   private_subnet_ids   = module.network.private_subnet_ids
   client_sg_ids        = [module.app.security_group_id]
   kms_key_arn          = aws_kms_key.cacheload.arn
+  cache_mode           = var.cache_mode
   cache_node_type      = var.cache_node_type
   cache_nodes          = var.cache_nodes
+  num_node_groups      = var.num_node_groups
+  replicas_per_node    = var.replicas_per_node_group
+  serverless_limits    = { data_storage_gb = var.serverless_max_data_storage_gb, ecpu_per_second = var.serverless_max_ecpu_per_second }
   db_instance_class    = var.db_instance_class
   db_allocated_storage = var.db_allocated_storage
   db_multi_az          = var.db_multi_az
@@ -124,7 +128,9 @@ module "app" {
   kms_key_arn           = aws_kms_key.cacheload.arn
   artifact_s3_uri       = var.cacheload_artifact_s3_uri
   cloudwatch_namespace  = var.cloudwatch_namespace
-  redis_endpoint        = module.data.redis_primary_endpoint
+  redis_endpoint        = module.data.redis_endpoint
+  redis_mode            = var.cache_mode == "replication_group" ? "standalone" : "cluster"
+  redis_auth            = module.data.redis_auth_enabled
   redis_auth_secret_arn = module.data.redis_auth_secret_arn
   postgres_endpoint     = module.data.postgres_address
   postgres_database     = module.data.postgres_database
@@ -160,5 +166,6 @@ module "monitoring" {
   kms_key_arn          = aws_kms_key.cacheload.arn
   replication_group_id = module.data.redis_replication_group_id
   cache_cluster_ids    = module.data.redis_member_cluster_ids
+  cache_dimension      = module.data.redis_metric_dimension
   db_instance_id       = module.data.postgres_instance_id
 }

@@ -21,8 +21,13 @@ output "ssm_port_forward_command" {
 }
 
 output "redis_endpoint" {
-  description = "ElastiCache primary endpoint (TLS, AUTH token in Secrets Manager)."
-  value       = "rediss://${module.data.redis_primary_endpoint}:6379"
+  description = "ElastiCache endpoint (TLS): the primary endpoint, the cluster's configuration endpoint or the serverless endpoint; the AUTH token (when used) is in Secrets Manager."
+  value       = "rediss://${module.data.redis_endpoint}:6379"
+}
+
+output "redis_mode" {
+  description = "What to give cacheload's --redis-mode for this cache."
+  value       = var.cache_mode == "replication_group" ? "standalone" : "cluster"
 }
 
 output "postgres_endpoint" {

@@ -140,6 +140,61 @@ variable "cache_node_type" {
   }
 }
 
+variable "cache_mode" {
+  description = "How the cache is deployed: replication_group (one primary and cache_nodes - 1 replicas, cluster mode disabled), cluster (cluster mode enabled: num_node_groups shards of 1 + replicas_per_node_group nodes, a configuration endpoint) or serverless (ElastiCache Serverless: the cluster protocol over TLS, scaled and billed by use within the usage limits)."
+  type        = string
+  default     = "replication_group"
+
+  validation {
+    condition     = contains(["replication_group", "cluster", "serverless"], var.cache_mode)
+    error_message = "cache_mode must be replication_group, cluster or serverless."
+  }
+}
+
+variable "num_node_groups" {
+  description = "cache_mode = cluster: shards (node groups), each serving a share of the 16384 hash slots."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.num_node_groups >= 1 && var.num_node_groups <= 90 && floor(var.num_node_groups) == var.num_node_groups
+    error_message = "num_node_groups must be a whole number from 1 to 90."
+  }
+}
+
+variable "replicas_per_node_group" {
+  description = "cache_mode = cluster: replicas of each shard's primary, in other AZs (failover needs at least one)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.replicas_per_node_group >= 1 && var.replicas_per_node_group <= 5 && floor(var.replicas_per_node_group) == var.replicas_per_node_group
+    error_message = "replicas_per_node_group must be a whole number from 1 to 5 (failover needs a replica)."
+  }
+}
+
+variable "serverless_max_data_storage_gb" {
+  description = "cache_mode = serverless: the most data the cache may hold, in GB (a cost ceiling; writes fail past it, so keep TTLs)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.serverless_max_data_storage_gb >= 1 && var.serverless_max_data_storage_gb <= 5000
+    error_message = "serverless_max_data_storage_gb must be from 1 to 5000."
+  }
+}
+
+variable "serverless_max_ecpu_per_second" {
+  description = "cache_mode = serverless: the most ElastiCache Processing Units per second (a cost ceiling; requests past it are throttled)."
+  type        = number
+  default     = 5000
+
+  validation {
+    condition     = var.serverless_max_ecpu_per_second >= 1000 && var.serverless_max_ecpu_per_second <= 15000000
+    error_message = "serverless_max_ecpu_per_second must be from 1000 to 15000000."
+  }
+}
+
 variable "cache_nodes" {
   description = "Redis nodes in the replication group: one primary and cache_nodes - 1 replicas in the other AZ (automatic failover)."
   type        = number

@@ -212,7 +212,7 @@ run "data_module_uses_the_partition" {
     error_message = "ARNs are built from the partition, never arn:aws: by hand."
   }
   assert {
-    condition     = aws_elasticache_replication_group.this.transit_encryption_enabled && aws_elasticache_replication_group.this.at_rest_encryption_enabled && aws_db_instance.this.storage_encrypted
+    condition     = aws_elasticache_replication_group.this[0].transit_encryption_enabled && aws_elasticache_replication_group.this[0].at_rest_encryption_enabled && aws_db_instance.this.storage_encrypted
     error_message = "Encryption in transit and at rest for the cache, at rest for the database."
   }
   assert {
@@ -226,5 +226,149 @@ run "data_module_uses_the_partition" {
   assert {
     condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.postgres : rule.from_port == 5432 && rule.to_port == 5432 && rule.ip_protocol == "tcp" && rule.referenced_security_group_id == "sg-0123456789abcdef0" && rule.cidr_ipv4 == null]) && length(aws_vpc_security_group_ingress_rule.postgres) == 1
     error_message = "PostgreSQL admits 5432 from the client security group only."
+  }
+}
+
+run "data_module_cluster_mode" {
+  command = plan
+  module {
+    source = "./modules/data"
+  }
+  variables {
+    name                        = "cacheload-dev"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    private_subnet_ids          = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    client_sg_ids               = ["sg-0123456789abcdef0"]
+    cache_mode                  = "cluster"
+    cache_node_type             = "cache.t4g.small"
+    cache_nodes                 = 2
+    num_node_groups             = 3
+    replicas_per_node           = 1
+    db_instance_class           = "db.t4g.micro"
+    db_allocated_storage        = 20
+    db_multi_az                 = false
+    deletion_protection         = false
+    secret_recovery_window_days = 7
+  }
+  assert {
+    condition = (aws_elasticache_replication_group.this[0].cluster_mode == "enabled" && aws_elasticache_replication_group.this[0].num_node_groups == 3
+    && aws_elasticache_replication_group.this[0].replicas_per_node_group == 1 && aws_elasticache_replication_group.this[0].parameter_group_name == "default.redis7.cluster.on")
+    error_message = "Cluster mode: three shards of a primary and a replica, the cluster-enabled parameter group."
+  }
+  assert {
+    condition     = aws_elasticache_replication_group.this[0].transit_encryption_enabled && aws_elasticache_replication_group.this[0].auth_token != null && aws_elasticache_replication_group.this[0].automatic_failover_enabled
+    error_message = "TLS, AUTH and failover as in the replication group."
+  }
+  assert {
+    condition     = output.redis_endpoint == "clustercfg.cacheload-dev.abcdef.use1.cache.amazonaws.com" && output.redis_auth_enabled
+    error_message = "Clients start from the configuration endpoint, with the AUTH token."
+  }
+  assert {
+    condition     = length(output.redis_member_cluster_ids) == 6 && output.redis_member_cluster_ids[0] == "cacheload-dev-0001-001" && output.redis_member_cluster_ids[5] == "cacheload-dev-0003-002" && output.redis_metric_dimension == "CacheClusterId"
+    error_message = "Alarms per node of every shard, named as ElastiCache names cluster-mode nodes."
+  }
+  assert {
+    condition     = length(aws_elasticache_serverless_cache.this) == 0
+    error_message = "No serverless cache in cluster mode."
+  }
+}
+
+run "data_module_serverless" {
+  command = plan
+  module {
+    source = "./modules/data"
+  }
+  variables {
+    name                        = "cacheload-dev"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    private_subnet_ids          = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    client_sg_ids               = ["sg-0123456789abcdef0"]
+    cache_mode                  = "serverless"
+    cache_node_type             = "cache.t4g.small"
+    cache_nodes                 = 2
+    serverless_limits           = { data_storage_gb = 20, ecpu_per_second = 10000 }
+    db_instance_class           = "db.t4g.micro"
+    db_allocated_storage        = 20
+    db_multi_az                 = false
+    deletion_protection         = false
+    secret_recovery_window_days = 7
+  }
+  assert {
+    condition     = length(aws_elasticache_replication_group.this) == 0 && aws_elasticache_serverless_cache.this[0].engine == "redis" && aws_elasticache_serverless_cache.this[0].kms_key_id == var.kms_key_arn
+    error_message = "Serverless replaces the replication group, encrypted with the deployment's key."
+  }
+  assert {
+    condition = (aws_elasticache_serverless_cache.this[0].cache_usage_limits[0].data_storage[0].maximum == 20
+    && aws_elasticache_serverless_cache.this[0].cache_usage_limits[0].ecpu_per_second[0].maximum == 10000)
+    error_message = "The usage limits cap the cost."
+  }
+  assert {
+    condition     = output.redis_endpoint == "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com" && !output.redis_auth_enabled
+    error_message = "Clients use the serverless endpoint, reached by security group and TLS."
+  }
+  assert {
+    condition     = length(output.redis_member_cluster_ids) == 1 && output.redis_member_cluster_ids[0] == "cacheload-dev" && output.redis_metric_dimension == "clusterId"
+    error_message = "Serverless metrics carry clusterId = the cache's name."
+  }
+}
+
+run "app_user_data_follows_the_cache_mode" {
+  command = plan
+  module {
+    source = "./modules/app"
+  }
+  variables {
+    name                        = "cacheload-dev"
+    region                      = "us-east-1"
+    environment                 = "dev"
+    service                     = "cacheload"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    vpc_cidr                    = "10.42.0.0/16"
+    subnet_id                   = "subnet-0123456789abcdef0"
+    ami_id                      = "ami-0d1e2b3a4c5f60718"
+    instance_type               = "c7i.large"
+    artifact_s3_uri             = "s3://cacheload-artifacts/release/cacheload.tar.gz"
+    cloudwatch_namespace        = "CacheLoad"
+    redis_endpoint              = "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com"
+    redis_mode                  = "cluster"
+    redis_auth                  = false
+    redis_auth_secret_arn       = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redis-AbCdEf"
+    postgres_endpoint           = "cacheload-dev.abcdefghijkl.us-east-1.rds.amazonaws.com"
+    postgres_database           = "cacheload"
+    postgres_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-AbCdEf"
+    secret_recovery_window_days = 0
+  }
+  assert {
+    condition     = strcontains(aws_instance.this.user_data, "serve --listen 0.0.0.0:8080 --redis-mode cluster") && strcontains(aws_instance.this.user_data, "export --redis-mode cluster")
+    error_message = "serve and export are told the cache is a cluster."
+  }
+  assert {
+    condition     = strcontains(aws_instance.this.user_data, "redis_credentials=\"\"") && !strcontains(aws_instance.this.user_data, "secret-id \"$1\"; }\nredis_credentials=\":$(secret \"arn")
+    error_message = "Without AUTH the Redis URL carries no token."
+  }
+}
+
+run "monitoring_serverless_alarm_dimension" {
+  command = plan
+  module {
+    source = "./modules/monitoring"
+  }
+  variables {
+    name                 = "cacheload-dev"
+    region               = "us-east-1"
+    environment          = "dev"
+    alarm_email          = ""
+    replication_group_id = "cacheload-dev"
+    cache_cluster_ids    = ["cacheload-dev"]
+    cache_dimension      = "clusterId"
+    db_instance_id       = "cacheload-dev"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.elasticache_hit_rate) == 1 && aws_cloudwatch_metric_alarm.elasticache_hit_rate[0].dimensions == tomap({ clusterId = "cacheload-dev" })
+    error_message = "The serverless cache's hit-rate alarm is dimensioned by clusterId."
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "{AWS/ElastiCache,clusterId}")
+    error_message = "The dashboard searches the serverless dimension."
   }
 }

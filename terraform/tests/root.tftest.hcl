@@ -101,3 +101,38 @@ run "artifact_must_be_an_s3_tarball" {
   }
   expect_failures = [var.cacheload_artifact_s3_uri]
 }
+
+run "cluster_mode_and_serverless_plan" {
+  command = plan
+  variables {
+    cache_mode              = "cluster"
+    num_node_groups         = 2
+    replicas_per_node_group = 2
+  }
+  assert {
+    condition     = output.redis_mode == "cluster" && output.redis_endpoint == "rediss://clustercfg.cacheload-dev.abcdef.use1.cache.amazonaws.com:6379"
+    error_message = "Cluster mode: cacheload is told --redis-mode cluster and starts from the configuration endpoint."
+  }
+}
+
+run "serverless_plans" {
+  command = plan
+  variables {
+    cache_mode = "serverless"
+  }
+  assert {
+    condition     = output.redis_mode == "cluster" && output.redis_endpoint == "rediss://cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com:6379"
+    error_message = "Serverless speaks the cluster protocol at its endpoint."
+  }
+}
+
+run "bad_cache_modes_are_refused" {
+  command = plan
+  variables {
+    cache_mode                     = "sharded"
+    replicas_per_node_group        = 0
+    num_node_groups                = 0
+    serverless_max_ecpu_per_second = 10
+  }
+  expect_failures = [var.cache_mode, var.replicas_per_node_group, var.num_node_groups, var.serverless_max_ecpu_per_second]
+}

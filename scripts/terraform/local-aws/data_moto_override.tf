@@ -7,7 +7,7 @@ resource "aws_elasticache_replication_group" "this" {
   count = 0
 }
 
-output "redis_primary_endpoint" {
+output "redis_endpoint" {
   value = "replication-group.not-in-moto.local"
 }
 

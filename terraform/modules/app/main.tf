@@ -174,6 +174,8 @@ resource "aws_instance" "this" {
     service                = var.service
     environment            = var.environment
     redis_endpoint         = var.redis_endpoint
+    redis_mode             = var.redis_mode
+    redis_auth             = var.redis_auth
     redis_auth_secret_arn  = var.redis_auth_secret_arn
     postgres_endpoint      = var.postgres_endpoint
     postgres_database      = var.postgres_database

@@ -69,6 +69,23 @@ variable "redis_endpoint" {
   type        = string
 }
 
+variable "redis_mode" {
+  description = "standalone (a replication group's primary endpoint) or cluster (cluster mode or Serverless): cacheload's --redis-mode."
+  type        = string
+  default     = "standalone"
+
+  validation {
+    condition     = contains(["standalone", "cluster"], var.redis_mode)
+    error_message = "redis_mode must be standalone or cluster."
+  }
+}
+
+variable "redis_auth" {
+  description = "Whether the Redis URL carries the AUTH token from redis_auth_secret_arn."
+  type        = bool
+  default     = true
+}
+
 variable "redis_auth_secret_arn" {
   description = "Secret with the Redis AUTH token."
   type        = string

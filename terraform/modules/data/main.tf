@@ -69,15 +69,27 @@ resource "aws_elasticache_subnet_group" "this" {
   subnet_ids = var.private_subnet_ids
 }
 
+locals {
+  cluster_mode = var.cache_mode == "cluster"
+  serverless   = var.cache_mode == "serverless"
+}
+
+# cache_mode replication_group: one shard, a primary endpoint that follows failovers.
+# cache_mode cluster: num_node_groups shards behind a configuration endpoint; clients route by
+# hash slot (cacheload serve --redis-mode cluster).
 resource "aws_elasticache_replication_group" "this" {
+  count                      = local.serverless ? 0 : 1
   replication_group_id       = var.name
   description                = "${var.name}: the cache in front of PostgreSQL"
   engine                     = "redis"
   engine_version             = "7.1"
   node_type                  = var.cache_node_type
-  num_cache_clusters         = var.cache_nodes
+  num_cache_clusters         = local.cluster_mode ? null : var.cache_nodes
+  num_node_groups            = local.cluster_mode ? var.num_node_groups : null
+  replicas_per_node_group    = local.cluster_mode ? var.replicas_per_node : null
+  cluster_mode               = local.cluster_mode ? "enabled" : "disabled"
   port                       = 6379
-  parameter_group_name       = "default.redis7"
+  parameter_group_name       = local.cluster_mode ? "default.redis7.cluster.on" : "default.redis7"
   subnet_group_name          = aws_elasticache_subnet_group.this.name
   security_group_ids         = [aws_security_group.redis.id]
   automatic_failover_enabled = true
@@ -91,6 +103,30 @@ resource "aws_elasticache_replication_group" "this" {
   auto_minor_version_upgrade = true
   snapshot_retention_limit   = 1
   apply_immediately          = false
+}
+
+# cache_mode serverless: no nodes to size; TLS always, encrypted with the key, reachable from the
+# client security groups only, capped by the usage limits. Clients speak the cluster protocol.
+resource "aws_elasticache_serverless_cache" "this" {
+  count                    = local.serverless ? 1 : 0
+  name                     = var.name
+  description              = "${var.name}: the cache in front of PostgreSQL (serverless)"
+  engine                   = "redis"
+  major_engine_version     = "7"
+  kms_key_id               = var.kms_key_arn
+  security_group_ids       = [aws_security_group.redis.id]
+  subnet_ids               = var.private_subnet_ids
+  snapshot_retention_limit = 1
+
+  cache_usage_limits {
+    data_storage {
+      maximum = var.serverless_limits.data_storage_gb
+      unit    = "GB"
+    }
+    ecpu_per_second {
+      maximum = var.serverless_limits.ecpu_per_second
+    }
+  }
 }
 
 # --- RDS PostgreSQL ----------------------------------------------------------------------------

@@ -1,16 +1,30 @@
-output "redis_primary_endpoint" {
-  description = "Primary endpoint of the replication group (TLS on 6379)."
-  value       = aws_elasticache_replication_group.this.primary_endpoint_address
+output "redis_endpoint" {
+  description = "What clients connect to (TLS on 6379): the primary endpoint, the cluster's configuration endpoint, or the serverless endpoint."
+  value = (local.serverless ? aws_elasticache_serverless_cache.this[0].endpoint[0].address
+    : local.cluster_mode ? aws_elasticache_replication_group.this[0].configuration_endpoint_address
+  : aws_elasticache_replication_group.this[0].primary_endpoint_address)
 }
 
 output "redis_replication_group_id" {
-  description = "Replication group id."
-  value       = aws_elasticache_replication_group.this.id
+  description = "Replication group id, or the serverless cache's name."
+  value       = local.serverless ? aws_elasticache_serverless_cache.this[0].name : aws_elasticache_replication_group.this[0].id
+}
+
+output "redis_auth_enabled" {
+  description = "Whether clients send the AUTH token (replication group and cluster mode; Serverless is reached by security group and TLS)."
+  value       = !local.serverless
 }
 
 output "redis_member_cluster_ids" {
-  description = "CacheClusterId of every node, as ElastiCache names them (<group>-001, -002, …) and as its CloudWatch metrics are dimensioned."
-  value       = [for index in range(var.cache_nodes) : format("%s-%03d", var.name, index + 1)]
+  description = "The values of the dimension ElastiCache's CloudWatch metrics carry: every node's CacheClusterId (<group>-001, … or <group>-0001-001, … per shard), or the serverless cache's name."
+  value = (local.serverless ? [var.name]
+    : local.cluster_mode ? flatten([for shard in range(var.num_node_groups) : [for node in range(1 + var.replicas_per_node) : format("%s-%04d-%03d", var.name, shard + 1, node + 1)]])
+  : [for index in range(var.cache_nodes) : format("%s-%03d", var.name, index + 1)])
+}
+
+output "redis_metric_dimension" {
+  description = "The dimension naming the cache in AWS/ElastiCache metrics: CacheClusterId per node, clusterId for Serverless."
+  value       = local.serverless ? "clusterId" : "CacheClusterId"
 }
 
 output "redis_auth_secret_arn" {

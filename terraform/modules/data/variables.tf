@@ -28,9 +28,33 @@ variable "cache_node_type" {
   type        = string
 }
 
+variable "cache_mode" {
+  description = "replication_group, cluster or serverless (see the root variable)."
+  type        = string
+  default     = "replication_group"
+}
+
 variable "cache_nodes" {
-  description = "Nodes in the replication group (primary + replicas)."
+  description = "cache_mode = replication_group: nodes in the group (primary + replicas)."
   type        = number
+}
+
+variable "num_node_groups" {
+  description = "cache_mode = cluster: shards."
+  type        = number
+  default     = 3
+}
+
+variable "replicas_per_node" {
+  description = "cache_mode = cluster: replicas per shard."
+  type        = number
+  default     = 1
+}
+
+variable "serverless_limits" {
+  description = "cache_mode = serverless: data_storage_gb and ecpu_per_second ceilings."
+  type        = object({ data_storage_gb = number, ecpu_per_second = number })
+  default     = { data_storage_gb = 10, ecpu_per_second = 5000 }
 }
 
 variable "db_instance_class" {

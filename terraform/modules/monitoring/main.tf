@@ -65,15 +65,16 @@ resource "aws_cloudwatch_metric_alarm" "hit_ratio" {
   }
 }
 
-# ElastiCache publishes CacheHitRate per node (CacheClusterId <group>-001, -002, …); the primary
-# takes the reads, but after a failover a replica does, so each node has its alarm.
+# ElastiCache publishes CacheHitRate per node (CacheClusterId <group>-001, … or, in cluster mode,
+# <group>-0001-001, … per shard); the primaries take the reads, but after a failover a replica
+# does, so each node has its alarm. Serverless publishes one series per cache (clusterId).
 resource "aws_cloudwatch_metric_alarm" "elasticache_hit_rate" {
   count               = length(var.cache_cluster_ids)
   alarm_name          = "${var.cache_cluster_ids[count.index]}-cache-hit-rate-low"
   alarm_description   = "ElastiCache CacheHitRate of ${var.cache_cluster_ids[count.index]} below ${var.threshold}%"
   namespace           = "AWS/ElastiCache"
   metric_name         = "CacheHitRate"
-  dimensions          = { CacheClusterId = var.cache_cluster_ids[count.index] }
+  dimensions          = { (var.cache_dimension) = var.cache_cluster_ids[count.index] }
   statistic           = "Average"
   period              = var.period_seconds
   comparison_operator = "LessThanThreshold"
@@ -94,6 +95,7 @@ resource "aws_cloudwatch_dashboard" "this" {
     service              = var.service
     threshold            = var.threshold
     replication_group_id = var.replication_group_id
+    cache_dimension      = var.cache_dimension
     db_instance_id       = var.db_instance_id
     hit_ratio_alarm_arn  = aws_cloudwatch_metric_alarm.hit_ratio.arn
   })

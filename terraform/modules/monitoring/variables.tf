@@ -66,8 +66,14 @@ variable "replication_group_id" {
 }
 
 variable "cache_cluster_ids" {
-  description = "ElastiCache member clusters (CacheClusterId dimension values)."
+  description = "ElastiCache metric dimension values: every node's CacheClusterId, or the serverless cache's name."
   type        = list(string)
+}
+
+variable "cache_dimension" {
+  description = "The dimension the values above belong to: CacheClusterId (nodes) or clusterId (Serverless)."
+  type        = string
+  default     = "CacheClusterId"
 }
 
 variable "db_instance_id" {

@@ -51,7 +51,14 @@ mock_resource "aws_db_instance" {
 }
 mock_resource "aws_elasticache_replication_group" {
   defaults = {
-    primary_endpoint_address = "master.cacheload-dev.abcdef.use1.cache.amazonaws.com"
-    member_clusters          = ["cacheload-dev-001", "cacheload-dev-002"]
+    primary_endpoint_address       = "master.cacheload-dev.abcdef.use1.cache.amazonaws.com"
+    configuration_endpoint_address = "clustercfg.cacheload-dev.abcdef.use1.cache.amazonaws.com"
+    member_clusters                = ["cacheload-dev-001", "cacheload-dev-002"]
+  }
+}
+mock_resource "aws_elasticache_serverless_cache" {
+  defaults = {
+    endpoint        = [{ address = "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com", port = 6379 }]
+    reader_endpoint = [{ address = "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com", port = 6380 }]
   }
 }

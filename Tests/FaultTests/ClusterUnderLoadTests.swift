@@ -71,7 +71,7 @@ struct ClusterUnderLoadTests {
         let server = try await TestServer.start(redisCommandTimeout: .milliseconds(300), redisURL: cluster.url)
         try await warm(server)
         let primaries = try cluster.primaries()
-        for primary in primaries { try cluster.redisCLI(["WAIT", "1", "2000"], node: primary) }
+        try cluster.waitForReplication()
         // The key the probe watches lives on the primary that dies.
         let victim = primaries[0]
         let probeKey = try #require(Self.keys.first { id in

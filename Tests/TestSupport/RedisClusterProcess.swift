@@ -9,6 +9,8 @@ package final class RedisClusterProcess: @unchecked Sendable {
         package let port: Int
         let busPort: Int
         fileprivate(set) var pid: pid_t?
+        /// Whether the node's process is running (not killed by the test).
+        package var isRunning: Bool { pid != nil }
         init(port: Int, busPort: Int) {
             self.port = port
             self.busPort = busPort
@@ -20,6 +22,7 @@ package final class RedisClusterProcess: @unchecked Sendable {
     package let tls: TestCertificates?
     /// `cluster-node-timeout`: how long before a silent primary is failed over.
     package let nodeTimeoutMilliseconds: Int
+    package let replicasPerPrimary: Int
     private let directory: URL
     private let announceHostname: Bool
     private let aclUsers: [String]
@@ -33,6 +36,7 @@ package final class RedisClusterProcess: @unchecked Sendable {
     package init(primaries: Int = 3, replicasPerPrimary: Int = 1, tls: TestCertificates? = nil,
                  announceHostname: Bool = false, aclUsers: [String] = [], nodeTimeoutMilliseconds: Int = 1000) throws {
         self.aclUsers = aclUsers
+        self.replicasPerPrimary = replicasPerPrimary
         self.tls = tls
         self.announceHostname = announceHostname
         self.nodeTimeoutMilliseconds = nodeTimeoutMilliseconds
@@ -61,7 +65,11 @@ package final class RedisClusterProcess: @unchecked Sendable {
 
     /// Starts (again) a node on its ports, with its existing cluster state, and waits for it to accept.
     package func start(_ node: Node) throws {
-        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path,
+        // A directory per node: a replica's full sync writes an RDB file there, and nodes
+        // sharing one would overwrite each other's.
+        let nodeDirectory = directory.appendingPathComponent("\(node.port)")
+        try FileManager.default.createDirectory(at: nodeDirectory, withIntermediateDirectories: true)
+        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", nodeDirectory.path,
                          "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(node.port).conf",
                          "--cluster-node-timeout", "\(nodeTimeoutMilliseconds)", "--cluster-port", "\(node.busPort)",
                          "--protected-mode", "no"]
@@ -76,7 +84,7 @@ package final class RedisClusterProcess: @unchecked Sendable {
             arguments += ["--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"]
         }
         for user in aclUsers { arguments += ["--user"] + user.split(separator: " ").map(String.init) }
-        node.pid = try spawn("/usr/bin/redis-server", arguments, outputPath: directory.appendingPathComponent("\(node.port).log").path)
+        node.pid = try spawn("/usr/bin/redis-server", arguments, outputPath: nodeDirectory.appendingPathComponent("redis.log").path)
         try waitUntilAccepting(port: node.port, seconds: 10)
     }
 
@@ -110,6 +118,18 @@ package final class RedisClusterProcess: @unchecked Sendable {
         try nodes.filter { node in
             guard node.pid != nil else { return false }
             return try role(of: node) == "master"
+        }
+    }
+
+    /// Waits until every primary's replicas have acknowledged its writes (`WAIT`), so a failover
+    /// finds a replica with the data.
+    package func waitForReplication(seconds: Double = 5) throws {
+        for primary in try primaries() {
+            let replicas = replicasPerPrimary
+            let acknowledged = try redisCLI(["WAIT", "\(replicas)", "\(Int(seconds * 1000))"], node: primary)
+            guard Int(acknowledged.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= replicas else {
+                throw ProcessFailure(command: "WAIT on \(primary.address)", output: "no replica acknowledged within \(seconds) s")
+            }
         }
     }
 

@@ -100,7 +100,9 @@ def main() -> None:
     user_data = (terraform / "modules/app" / template[1]).read_text()
     export_line = next(line for line in user_data.splitlines() if line.startswith("ExecStart=") and " export " in line)
     bindings = {"namespace": app.variable("cloudwatch_namespace"), "service": app.variable("service"),
-                "environment": app.variable("environment"), "port": app.variable("port")}
+                "environment": app.variable("environment"), "port": app.variable("port"),
+                # main.tf: standalone for a replication group, cluster for cluster mode and Serverless.
+                "redis_mode": "standalone" if root.variable("cache_mode") == "replication_group" else "cluster"}
     export_args = re.sub(r"\$\{(\w+)\}", lambda m: str(bindings.get(m[1], m[0])), export_line.removeprefix("ExecStart=")).split()
 
     print(json.dumps({

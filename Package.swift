@@ -79,10 +79,18 @@ let package = Package(
         ),
 
         // The rooms of the suite.
+        // AWS: the credential chain, Secrets Manager, and what AWS APIs need on top of the HTTP
+        // client (SHA-256 payload hashes, XML text, the INI files of ~/.aws).
+        .target(
+            name: "AWS",
+            dependencies: ["HTTPCurl"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Telemetry",
             dependencies: [
-                "HTTPCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "HTTPCurl", "AWS",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,13 +104,14 @@ let package = Package(
         ),
         .target(
             name: "Origins",
-            dependencies: ["Postgres", "HTTPCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "HTTPCurl", "AWS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Server",
             dependencies: [
-                "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "HTTPCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "HTTPCurl", "AWS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -115,6 +124,7 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -127,7 +137,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "Origins", "HTTPCurl", "CacheAside",
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "Origins", "HTTPCurl", "CacheAside", "AWS",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "cacheload",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl", "Demo",
+                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl", "Demo", "AWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -149,7 +159,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside", "Telemetry",
+                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside", "Telemetry", "AWS",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -171,19 +181,19 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "TestSupport"],
+            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "TestSupport",
+            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CacheAsideTests",
-            dependencies: ["CacheAside", "Redis", "Telemetry", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CacheAside", "Redis", "Telemetry", "AWS", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -199,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
-                "Telemetry", "HTTPCurl", "TestSupport",
+                "Telemetry", "HTTPCurl", "AWS", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -208,13 +218,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "Origins", "Postgres"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "AWS", "Origins", "Postgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HTTPCurlTests",
             dependencies: [
-                "HTTPCurl", "TestSupport",
+                "HTTPCurl", "AWS", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

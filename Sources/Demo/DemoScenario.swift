@@ -1,3 +1,4 @@
+import AWS
 import Dispatch
 import Foundation
 import HTTPCurl

@@ -1,46 +1,84 @@
+import ArgumentParser
 import Foundation
 
-/// `cacheload load`'s options as the user typed them, turned into a ``LoadPlan``: every check and
-/// every message about them in one place, testable without the command line.
-package struct LoadOptions: Sendable {
+/// `cacheload load`'s options as the user typed them — the flags, their help, and their
+/// turning into a ``LoadPlan``: every check and every message about them in one place.
+package struct LoadOptions: ParsableArguments, Sendable {
+    @Argument(help: ArgumentHelp("Target URL, http:// or https://; {key} is replaced by a key from --keys.", valueName: "url"))
     package var url: String
-    package var method = "GET"
-    /// `Name: value` lines.
-    package var headers: [String] = []
-    package var body: String?
-    /// `get:95,put:5`
-    package var mix: String?
-    /// `FROM-TO` or one key.
-    package var keys = "1-1005"
-    /// `uniform`, `zipf:S`, `hotset:F:P`, `sequential`.
-    package var distribution = "uniform"
-    package var seed: UInt64 = 1
-    package var connections = 100
-    package var rate: Double?
-    /// `30s:100,1m:1000`
-    package var stages: String?
-    package var duration: String?
-    package var requests: Int?
-    package var timeout = "5s"
-    package var warmup = "0s"
-    package var threads: Int
-    /// `--cacert`: PEM CA certificates for `https://` targets (default: the system's trust store).
-    package var caFile: String?
-    /// `--insecure`: accept any certificate (self-signed test targets).
+
+    @Option(help: ArgumentHelp("PEM CA certificates to verify an https:// target against (default: the system's trust store).", valueName: "file"))
+    package var cacert: String?
+
+    @Flag(help: "Accept any certificate from an https:// target (self-signed test targets only).")
     package var insecure = false
+
+    @Option(name: [.short, .long], help: "Keep-alive connections.")
+    package var connections: Int = 100
+
+    @Option(help: "Requests per second across all connections (open loop). Omit for closed loop.")
+    package var rate: Double?
+
+    @Option(help: ArgumentHelp("Ramp the rate linearly between targets, k6 style (from --rate, or 0): 30s:100,1m:1000,30s:0. Sets the duration.", valueName: "stages"))
+    package var stages: String?
+
+    @Option(name: [.short, .long], help: "How long to run (500ms, 30s, 1m30s); 10s when neither it, --requests nor --stages is given.")
+    package var duration: String?
+
+    @Option(name: [.short, .long], help: "Stop after this many requests.")
+    package var requests: Int?
+
+    @Option(help: "Per-request timeout.")
+    package var timeout: String = "5s"
+
+    @Option(help: "Run this long first without recording.")
+    package var warmup: String = "0s"
+
+    @Option(help: ArgumentHelp("Key range for {key}.", valueName: "from-to"))
+    package var keys: String = "1-1005"
+
+    @Option(help: ArgumentHelp("Key distribution: uniform, zipf:S, hotset:F:P, sequential.", valueName: "name"))
+    package var distribution: String = "uniform"
+
+    @Option(help: "Seed of the key sequence (same seed, same keys).")
+    package var seed: UInt64 = 1
+
+    @Option(help: "HTTP method.")
+    package var method: String = "GET"
+
+    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("Extra header, repeatable.", valueName: "Name: value"))
+    package var header: [String] = []
+
+    @Option(help: "Request body (for POST/PUT, and for the write methods of --mix).")
+    package var body: String?
+
+    @Option(help: ArgumentHelp("Read/write mix by method weight, e.g. get:95,put:5 (writes use --body).", valueName: "mix"))
+    package var mix: String?
+
+    @Option(help: ArgumentHelp("Event loop threads; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "n"))
+    package var threads: Int?
+
+    package init() {}
+
+    package func validate() throws {
+        guard (1...100_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 100000") }
+        if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
+        if let requests { guard requests > 0 else { throw ValidationError("--requests must be positive") } }
+        if let threads { guard threads >= 1 else { throw ValidationError("--threads must be at least 1") } }
+        do {
+            _ = try plan()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
 
     /// Runs without `--duration`, `--requests` or `--stages` last this long.
     package static let defaultDuration: Duration = .seconds(10)
 
-    package init(url: String, threads: Int) {
-        self.url = url
-        self.threads = threads
-    }
-
     /// The plan these options describe.
     /// - Throws: ``LoadOptionError`` naming the option and the expected form.
     package func plan() throws(LoadOptionError) -> LoadPlan {
-        let parsedHeaders = try headers.map(Self.header)
+        let parsedHeaders = try header.map(Self.header)
         let template = try RequestTemplate(url: url, method: method, headers: parsedHeaders, body: body.map { Array($0.utf8) })
         let durationValue = try duration.map { text throws(LoadOptionError) in try DurationText.parse(text, option: "--duration") }
         let schedule = try stages.map { text throws(LoadOptionError) in try RateSchedule(parsing: text, initialRate: rate ?? 0) }
@@ -52,7 +90,7 @@ package struct LoadOptions: Sendable {
             connections: connections, rate: rate,
             duration: durationValue ?? (requests == nil ? Self.defaultDuration : nil), requests: requests,
             timeout: try DurationText.parse(timeout, option: "--timeout"),
-            warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads)
+            warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let mix {
             plan.mix = try mixTemplates(mix, main: template, headers: parsedHeaders)
         }
@@ -66,13 +104,13 @@ package struct LoadOptions: Sendable {
 
     private func tls(for template: RequestTemplate) throws(LoadOptionError) -> LoadTLS? {
         guard template.isTLS else {
-            if caFile != nil || insecure { throw LoadOptionError("--cacert and --insecure apply to https:// targets only") }
+            if cacert != nil || insecure { throw LoadOptionError("--cacert and --insecure apply to https:// targets only") }
             return nil
         }
-        if caFile != nil && insecure {
+        if cacert != nil && insecure {
             throw LoadOptionError("--insecure turns verification off; --cacert names what to verify against: give one of them")
         }
-        return try LoadTLS(host: template.host, caFile: caFile, verify: !insecure)
+        return try LoadTLS(host: template.host, caFile: cacert, verify: !insecure)
     }
 
     /// `FROM-TO` (or a single key) as a range.

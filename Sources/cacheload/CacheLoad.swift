@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CacheLoad: AsyncParsableCommand {
@@ -20,4 +21,11 @@ struct CacheLoad: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, Seed.self, Warm.self, Load.self, Report.self, Export.self, Alarm.self, S3.self, Demo.self]
     )
+}
+
+/// Prints a line and flushes at once: stdout is block-buffered when piped, and progress that
+/// arrives at the end is no progress.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Demo
 import Foundation
+import Server
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

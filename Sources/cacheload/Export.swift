@@ -42,7 +42,7 @@ struct Export: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(logging.logLevel)
+        logging.bootstrap()
         let logger = Logger(label: "cacheload.export")
         let registry = MetricsRegistry()
         let address = try ListenAddress.parse(listen, option: "--listen")

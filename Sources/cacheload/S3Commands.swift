@@ -1,8 +1,10 @@
+import AWS
 import ArgumentParser
 import CacheAside
 import Foundation
 import Origins
 import Redis
+import Server
 import Telemetry
 
 struct S3: AsyncParsableCommand {
@@ -25,16 +27,6 @@ struct S3: AsyncParsableCommand {
                              credentials: { try await chain.resolve().credentials })
     }
 
-    static func parseSize(_ text: String) throws -> Int {
-        let upper = text.uppercased()
-        let units: [(String, Int)] = [("KB", 1024), ("MB", 1024 * 1024), ("B", 1)]
-        for (suffix, factor) in units where upper.hasSuffix(suffix) {
-            if let value = Int(upper.dropLast(suffix.count)), value >= 0 { return value * factor }
-        }
-        guard let bytes = Int(upper), bytes >= 0 else { throw ValidationError("--size \"\(text)\": expected bytes, KB or MB, e.g. 1KB") }
-        return bytes
-    }
-
     struct LoadData: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "load-data",
@@ -47,12 +39,17 @@ struct S3: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
-            _ = try S3.parseSize(size)
+            _ = try Self.bytes(size)
+        }
+
+        private static func bytes(_ text: String) throws -> Int {
+            guard let bytes = S3SampleObjects.size(parsing: text) else { throw ValidationError("--size \"\(text)\": expected bytes, KB or MB, e.g. 1KB") }
+            return bytes
         }
 
         func run() async throws {
             let store = S3.store(bucket: bucket)
-            let bytes = try S3.parseSize(size)
+            let bytes = try Self.bytes(size)
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
             do {
                 for (key, object) in try await S3SampleObjects(store: store).put(count: count, size: bytes) {

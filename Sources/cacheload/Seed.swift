@@ -1,6 +1,7 @@
 import ArgumentParser
 import Origins
 import Postgres
+import Server
 
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

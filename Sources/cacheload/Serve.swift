@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import CacheAside
 import Foundation
@@ -85,7 +86,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(logging.logLevel)
+        logging.bootstrap()
         let address = try ListenAddress.parse(listen, option: "--listen")
         try address.checkAvailable()
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
@@ -113,14 +114,5 @@ struct Serve: AsyncParsableCommand {
         if let pusher { services.append(pusher) }
         try await ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
-    }
-}
-
-func bootstrapLogging(_ level: String) {
-    let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = parsed
-        return handler
     }
 }

@@ -1,65 +1,71 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Telemetry
+
+// The command-line face of the CloudWatch client and pusher, shared by `serve`, `export` and
+// `alarm`: the flags live beside what they configure.
 
 /// Where CloudWatch is and whose metrics are meant: shared by the pushers and `alarm`.
-struct CloudWatchTarget: ParsableArguments {
+package struct CloudWatchTarget: ParsableArguments {
+    package init() {}
+
     @Option(help: ArgumentHelp("CloudWatch endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL, then the region's).", valueName: "url"))
-    var cloudwatchEndpoint: String?
+    package var cloudwatchEndpoint: String?
 
     @Option(help: "CloudWatch namespace.")
-    var namespace: String = "CacheLoad"
+    package var namespace: String = "CacheLoad"
 
     @Option(help: "Value of the Service dimension.")
-    var service: String = "cacheload"
+    package var service: String = "cacheload"
 
     @Option(help: "Value of the Environment dimension.")
-    var environment: String = "dev"
+    package var environment: String = "dev"
 
-    func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
+    package func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
         let retried = registry?.counter("cloudwatch_requests_retried", help: "PutMetricData requests retried after throttling, 5xx or a network error.")
         return CloudWatchClient.fromEnvironment(endpoint: cloudwatchEndpoint, onRetry: { retried?.increment() })
     }
 }
 
 /// `--cloudwatch` and how the datums are pushed: serve and export.
-struct CloudWatchOptions: ParsableArguments {
-    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
-    var cloudwatch = false
+package struct CloudWatchOptions: ParsableArguments {
+    package init() {}
 
-    @OptionGroup var target: CloudWatchTarget
+    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
+    package var cloudwatch = false
+
+    @OptionGroup package var target: CloudWatchTarget
 
     @Option(help: ArgumentHelp("Extra dimension on every datum, repeatable.", valueName: "Name=Value"))
-    var dimension: [String] = []
+    package var dimension: [String] = []
 
     @Option(help: "Seconds aggregated into one datum per metric (60, or 1 with --resolution 1).")
-    var flushInterval: Int = 60
+    package var flushInterval: Int = 60
 
     @Option(help: ArgumentHelp("Storage resolution: 60 (standard) or 1 (high resolution).", valueName: "seconds"))
-    var resolution: Int = 60
+    package var resolution: Int = 60
 
     @Option(help: ArgumentHelp("Where undeliverable datums wait for CloudWatch.", valueName: "file"))
-    var spool: String = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/spool.jsonl").path
+    package var spool: String = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/spool.jsonl").path
 
-    func validate() throws {
+    package func validate() throws {
         guard [1, 60].contains(resolution) else { throw ValidationError("--resolution must be 1 or 60") }
         guard flushInterval >= 1 else { throw ValidationError("--flush-interval must be at least 1 second") }
         _ = try extraDimensions()
     }
 
-    func extraDimensions() throws -> [Telemetry.Dimension] {
+    package func extraDimensions() throws -> [Dimension] {
         try dimension.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ValidationError("--dimension \"\(text)\": expected Name=Value")
             }
-            return Telemetry.Dimension(String(parts[0]), String(parts[1]))
+            return Dimension(String(parts[0]), String(parts[1]))
         }
     }
 
     /// The pusher, when `--cloudwatch` is on.
-    func pusher(registry: MetricsRegistry?, logger: Logger) -> CloudWatchPusher? {
+    package func pusher(registry: MetricsRegistry?, logger: Logger) -> CloudWatchPusher? {
         guard cloudwatch else { return nil }
         return CloudWatchPusher(
             configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment,

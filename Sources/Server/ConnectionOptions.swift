@@ -3,69 +3,78 @@ import Foundation
 import Logging
 import Postgres
 import Redis
-import Server
+
+// The command-line options every subcommand that connects to the stores shares, and where their
+// settings come from. Here, beside ServerConfiguration and the INI reader, because resolving a
+// connection (flag, file, environment, default) is the server's concern, not the executable's.
 
 /// `--redis`, `--postgres` and `--config`, for the subcommands that talk to both stores.
 ///
 /// Precedence: the flag, then the `--config` INI file, then the environment (`REDIS_URL`,
 /// `DATABASE_URL`, libpq's `PG*`), then the local default.
-struct ConnectionOptions: ParsableArguments {
+package struct ConnectionOptions: ParsableArguments {
+    package init() {}
+
     @Option(help: RedisOptions.help)
-    var redis: String?
+    package var redis: String?
 
     @Option(help: PostgresOptions.help)
-    var postgres: String?
+    package var postgres: String?
 
     @Option(help: configHelp)
-    var config: String?
+    package var config: String?
 
-    @OptionGroup var topology: RedisTopologyOptions
+    @OptionGroup package var topology: RedisTopologyOptions
 
-    @OptionGroup var misspelled: MisspelledConnectionOptions
+    @OptionGroup package var misspelled: MisspelledConnectionOptions
 
-    func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
+    package func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
         try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
     }
 
-    func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
+    package func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
         try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
     }
 }
 
 /// `--redis` and `--config`, for the subcommands that talk to Redis alone.
-struct RedisOptions: ParsableArguments {
-    static let help = ArgumentHelp(
+package struct RedisOptions: ParsableArguments {
+    package init() {}
+
+    package static let help = ArgumentHelp(
         "Redis URL: redis://[[user]:password@]host[:port][/db], or rediss://… for TLS (?ssl_ca_certs=FILE). Default: REDIS_URL, else redis://127.0.0.1:6379/0.",
         valueName: "url")
 
     @Option(help: help)
-    var redis: String?
+    package var redis: String?
 
     @Option(help: configHelp)
-    var config: String?
+    package var config: String?
 
-    @OptionGroup var topology: RedisTopologyOptions
+    @OptionGroup package var topology: RedisTopologyOptions
 
-    @OptionGroup var misspelled: MisspelledConnectionOptions
+    @OptionGroup package var misspelled: MisspelledConnectionOptions
 
-    func configuration(poolSize: Int = 4) throws -> RedisConfiguration {
+    package func configuration(poolSize: Int = 4) throws -> RedisConfiguration {
         try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
     }
 }
 
 /// `--redis-mode` and `--redis-read-from`: one node or a cluster, and where cluster reads go.
-struct RedisTopologyOptions: ParsableArguments {
+package struct RedisTopologyOptions: ParsableArguments {
+    package init() {}
+
     @Option(help: ArgumentHelp(
         "auto (ask the node: INFO cluster), standalone, or cluster (Redis Cluster, ElastiCache cluster mode or Serverless: keys routed by hash slot, MOVED/ASK followed).",
         valueName: "mode"))
-    var redisMode: String = "auto"
+    package var redisMode: String = "auto"
 
     @Option(help: ArgumentHelp(
         "In a cluster: primary (every command to the slot's primary) or replica (GETs to its replicas: more read capacity, replication lag).",
         valueName: "where"))
-    var redisReadFrom: String = "primary"
+    package var redisReadFrom: String = "primary"
 
-    func validate() throws {
+    package func validate() throws {
         guard RedisMode(rawValue: redisMode) != nil else {
             throw ValidationError("--redis-mode \"\(redisMode)\": expected auto, standalone or cluster")
         }
@@ -74,7 +83,7 @@ struct RedisTopologyOptions: ParsableArguments {
         }
     }
 
-    func applied(to configuration: RedisConfiguration) throws -> RedisConfiguration {
+    package func applied(to configuration: RedisConfiguration) throws -> RedisConfiguration {
         var configuration = configuration
         configuration.mode = RedisMode(rawValue: redisMode) ?? .auto
         configuration.readFrom = RedisReadFrom(rawValue: redisReadFrom) ?? .primary
@@ -86,32 +95,36 @@ struct RedisTopologyOptions: ParsableArguments {
 }
 
 /// `--postgres` and `--config`, for the subcommands that talk to PostgreSQL alone.
-struct PostgresOptions: ParsableArguments {
-    static let help = ArgumentHelp(
+package struct PostgresOptions: ParsableArguments {
+    package init() {}
+
+    package static let help = ArgumentHelp(
         "PostgreSQL URL (postgresql://user@host:5432/db?sslmode=require) or libpq keyword string. Default: DATABASE_URL or PG* variables, else postgresql://postgres@127.0.0.1:5432/postgres.",
         valueName: "url")
 
     @Option(help: help)
-    var postgres: String?
+    package var postgres: String?
 
     @Option(help: configHelp)
-    var config: String?
+    package var config: String?
 
-    @OptionGroup var misspelled: MisspelledConnectionOptions
+    @OptionGroup package var misspelled: MisspelledConnectionOptions
 
-    func configuration(poolSize: Int = 8) throws -> PostgresConfiguration {
+    package func configuration(poolSize: Int = 8) throws -> PostgresConfiguration {
         try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
     }
 }
 
 /// The names other tools give these options, hidden: given one, the error names ours
 /// (ArgumentParser's own suggestion goes by spelling: `--redis-url` would get `--redis-pool`).
-struct MisspelledConnectionOptions: ParsableArguments {
+package struct MisspelledConnectionOptions: ParsableArguments {
+    package init() {}
+
     @Option(name: .customLong("redis-url"), help: .hidden) var redisURL: String?
     @Option(name: .customLong("database-url"), help: .hidden) var databaseURL: String?
     @Option(name: .customLong("postgres-url"), help: .hidden) var postgresURL: String?
 
-    func validate() throws {
+    package func validate() throws {
         if redisURL != nil { throw ValidationError("unknown option --redis-url: the Redis URL is given with --redis URL (or REDIS_URL)") }
         if databaseURL != nil || postgresURL != nil {
             throw ValidationError("unknown option --\(databaseURL != nil ? "database-url" : "postgres-url"): the PostgreSQL URL is given with --postgres URL (or DATABASE_URL)")
@@ -170,20 +183,25 @@ private struct ConnectionSources {
 }
 
 /// `--log-level`, shared by the long-running subcommands.
-struct LoggingOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+package struct LoggingOptions: ParsableArguments {
+    package init() {}
 
-    func validate() throws {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    package var logLevel: String = "info"
+
+    package func validate() throws {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
             throw ValidationError("--log-level \"\(logLevel)\": expected trace, debug, info, notice, warning, error or critical")
         }
     }
-}
 
-/// Prints a line and flushes at once: stdout is block-buffered when piped, and progress that
-/// arrives at the end is no progress.
-func say(_ line: String) {
-    print(line)
-    fflush(nil)
+    /// Sends the process's logs to standard error at the chosen level (once per process).
+    package func bootstrap() {
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
 }

@@ -125,7 +125,7 @@ let package = Package(
             name: "LoadGen",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "Telemetry",
+                "Telemetry", "AWS", "HTTPCurl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

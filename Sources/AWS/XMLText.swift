@@ -19,4 +19,12 @@ package enum XMLText {
         }
         return results
     }
+
+    /// Text with XML's five predefined entities replaced (`&amp;` → `&`, …).
+    package static func unescaped(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        return text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
 }

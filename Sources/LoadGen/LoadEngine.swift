@@ -28,11 +28,24 @@ package final class LoadEngine: Sendable {
             let p99 = String(format: "%7.2f", lastSecond?.p99 ?? 0)
             return "[\(elapsed)s\(eta)] \(rate) req/s  p99 \(p99)ms  hit \(hit)  errors \(counts.errors)  sent \(counts.sent)"
         }
+
+        /// The line on standard error: rewritten in place on a terminal, one per second otherwise.
+        package func write(total: Duration?, interactive: Bool) {
+            let line = line(total: total)
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        }
+
+        /// Erases the last progress line of a terminal.
+        package static func clearLine() {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
     }
 
     /// Runs the plan to its end — duration, request count, or cancellation of the calling task
     /// (Ctrl-C) — drains in-flight requests briefly, and returns the merged result.
     package func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
+        if let start = plan.startAt { await StartTime.wait(until: start) }
+        let startedAt = Date()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let budget = RequestBudget(plan.requests)
         let requests = plan.keys.count <= 200_000 ? PreformattedRequests(template: plan.template, keys: plan.keys) : nil
@@ -75,7 +88,9 @@ package final class LoadEngine: Sendable {
         }
         try? await group.shutdownGracefully()
         let measured = max(.milliseconds(1), stoppedSending - measuring)
-        return LoadResult(plan: plan, recorder: recorder, duration: measured, interrupted: cancelled)
+        var result = LoadResult(plan: plan, recorder: recorder, duration: measured, interrupted: cancelled)
+        result.startedAt = startedAt.timeIntervalSince1970
+        return result
     }
 
     private func inFlight(_ workers: [LoopWorker]) async throws -> Int {

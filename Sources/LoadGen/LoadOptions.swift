@@ -58,6 +58,12 @@ package struct LoadOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Event loop threads; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "n"))
     package var threads: Int?
 
+    @Option(help: ArgumentHelp("Run only part I of N of the plan, for a run split over N machines (see README, \"Load from many machines\").", valueName: "I/N"))
+    package var segment: String?
+
+    @Option(help: ArgumentHelp("Start at this UTC time (2026-11-24T10:00:00Z) or after this long (+30s), at most an hour ahead: the machines of a split run start together.", valueName: "time"))
+    package var startAt: String?
+
     package init() {}
 
     package func validate() throws {
@@ -99,7 +105,43 @@ package struct LoadOptions: ParsableArguments, Sendable {
             plan.duration = schedule.duration
         }
         plan.tls = try tls(for: template)
+        plan.planID = planID()
+        plan.startAt = try startAt.map { text throws(LoadOptionError) in try StartTime.parse(text) }
+        if let segment {
+            try split(&plan, into: try LoadSegment(parsing: segment))
+        }
         return plan
+    }
+
+    /// This segment's share of the connections and of `--requests`, and its own key sequence
+    /// (seeded by segment, so a rerun of a segment repeats its keys).
+    private func split(_ plan: inout LoadPlan, into segment: LoadSegment) throws(LoadOptionError) {
+        let connections = segment.share(of: plan.connections)
+        guard connections > 0 else {
+            throw LoadOptionError("--segment \(segment): --connections \(plan.connections) is fewer than \(segment.count) segments; give each at least one")
+        }
+        if let requests = plan.requests {
+            let share = segment.share(of: requests)
+            guard share > 0 else { throw LoadOptionError("--segment \(segment): --requests \(requests) is fewer than \(segment.count) segments") }
+            plan.requests = share
+        }
+        plan.connections = connections
+        plan.threads = min(plan.threads, connections)
+        plan.seed = seed &+ UInt64(segment.index) &* 0x9E37_79B9_7F4A_7C15
+        plan.segment = segment
+    }
+
+    /// A fingerprint of everything that defines the whole run (not the segment, not where the
+    /// results go): equal on every machine of one split run, different for another plan.
+    private func planID() -> String {
+        let parts: [String] = [url, method, header.joined(separator: "\n"), body ?? "", mix ?? "", keys, distribution, "\(seed)",
+                               "\(connections)", rate.map { "\($0)" } ?? "", stages ?? "", duration ?? "", requests.map { "\($0)" } ?? "",
+                               warmup, startAt ?? ""]
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in parts.joined(separator: "\u{1F}").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16)
     }
 
     private func tls(for template: RequestTemplate) throws(LoadOptionError) -> LoadTLS? {

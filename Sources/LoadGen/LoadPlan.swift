@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// What to send, how fast and for how long.
@@ -32,6 +33,14 @@ package struct LoadPlan: Sendable {
     package var threads: Int
     /// TLS for `https://` targets; `nil` for `http://`.
     package var tls: LoadTLS?
+    /// This machine's part of a split run; `nil` runs the whole plan. ``connections`` and
+    /// ``requests`` are then already this segment's share.
+    package var segment: LoadSegment?
+    /// When the run begins on the wall clock (`--start-at`); `nil` starts at once.
+    package var startAt: Date?
+    /// Identifies the whole plan (target, keys, rate, duration, … — not the segment), so results of
+    /// different plans are never merged as one run.
+    package var planID: String?
 
     package init(template: RequestTemplate, keys: ClosedRange<Int> = 1...1, distribution: KeyDistribution = .uniform,
                 seed: UInt64 = 1, connections: Int = 10, rate: Double? = nil, duration: Duration? = .seconds(10),
@@ -56,5 +65,21 @@ extension Duration {
     /// Whole nanoseconds (saturating, as NIO's `TimeAmount` converts).
     var nanosecondCount: Int64 {
         TimeAmount(self).nanoseconds
+    }
+}
+
+extension LoadPlan {
+    /// What a split or scheduled run says before it starts: its segment, its plan, when it
+    /// starts and how far this machine's clock can be trusted; `nil` for a plain run.
+    package var startBanner: String? {
+        guard segment != nil || startAt != nil else { return nil }
+        var parts: [String] = []
+        if let segment { parts.append("segment \(segment) of plan \(planID ?? "?"): \(connections) connection\(connections == 1 ? "" : "s")\(requests.map { ", \($0) requests" } ?? "")") }
+        if let startAt {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            parts.append(String(format: "starting at %@ (in %.1f s)", formatter.string(from: startAt), startAt.timeIntervalSinceNow))
+        }
+        return "cacheload load: " + parts.joined(separator: "; ") + "\n" + StartTime.clockReport()
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// What a run leaves behind — `--json`, `--html`, `--threshold` — and the verdict they give.
 package struct LoadReportOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Write the full result (HDR histograms included) as JSON.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the full result (HDR histograms included) as JSON, to a file or to s3://bucket/key.", valueName: "file"))
     package var json: String?
 
     @Option(help: ArgumentHelp("Write a self-contained HTML report (latency, rate and hit ratio over time, percentile curve).", valueName: "file"))
@@ -22,12 +22,28 @@ package struct LoadReportOptions: ParsableArguments {
         case thresholdFailed
         /// Exit 1: nothing answered, or transport failures; the text says which.
         case targetFailed(String)
+
+        /// Ends the process as the README's exit-code table says, unless the run passed.
+        package func exitUnlessPassed(command: String) throws {
+            switch self {
+            case .passed: return
+            case .thresholdFailed: throw ExitCode(99)
+            case .targetFailed(let reason):
+                FileHandle.standardError.write(Data("cacheload \(command): \(reason)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
     }
 
     package func validate() throws {
-        for (flag, path) in [("--json", json), ("--html", html)] {
-            if let path { try OutputFile.checkWritable(path, flag: flag) }
+        if let json, case .s3(let bucket, let key) = LoadResultLocation(json) {
+            guard !bucket.isEmpty, !key.isEmpty, !key.hasSuffix("/") else {
+                throw ValidationError("--json \(json): expected s3://bucket/key.json")
+            }
+        } else if let json {
+            try OutputFile.checkWritable(json, flag: "--json")
         }
+        if let html { try OutputFile.checkWritable(html, flag: "--html") }
         _ = try thresholds()
     }
 
@@ -40,11 +56,11 @@ package struct LoadReportOptions: ParsableArguments {
     }
 
     /// Prints the summary, writes the files, judges the thresholds.
-    package func conclude(_ result: LoadResult, say: (String) -> Void) throws -> Verdict {
+    package func conclude(_ result: LoadResult, store: LoadResultStore, say: (String) -> Void) async throws -> Verdict {
         let thresholds = try thresholds()
         say(result.summary)
         if let json {
-            try result.jsonData(thresholds: thresholds).write(to: URL(fileURLWithPath: json))
+            try await store.write(try result.jsonData(thresholds: thresholds), to: LoadResultLocation(json))
             say("wrote \(json)")
         }
         if let html {
@@ -87,21 +103,61 @@ package enum OutputFile {
     }
 }
 
-extension LoadResult {
-    /// The results in `files` (written by `cacheload load --json`) merged into one: counts add
-    /// up, HDR histograms merge exactly.
-    /// - Throws: `ValidationError` naming a file that is not such a result.
-    package static func merged(files: [String]) throws -> LoadResult? {
-        var merged: LoadResult?
-        for file in files {
-            let result: LoadResult
+/// Results of one split run read back for `report merge`: merged exactly, checked for being one
+/// plan, and told apart from an incomplete run.
+package struct LoadMerge {
+    package var result: LoadResult
+    /// Segments of the run that no result was found for (a dead or late machine).
+    package var missing: [Int]
+    /// The merged segments' plan, when they carried one.
+    package var planID: String?
+    /// How many results were merged.
+    package var sources: Int
+
+    /// Merges `documents` (`cacheload load --json` results).
+    /// - Throws: `ValidationError` for a document that is no result, results of different plans,
+    ///   a segment given twice, or whole runs mixed with segments.
+    package init(_ documents: [(source: String, data: Data)]) throws {
+        var results: [(source: String, result: LoadResult)] = []
+        for (source, data) in documents {
             do {
-                result = try LoadResult.fromJSON(Data(contentsOf: URL(fileURLWithPath: file)))
+                results.append((source, try LoadResult.fromJSON(data)))
             } catch {
-                throw ValidationError("\(file): not a cacheload load --json result (\(error.localizedDescription))")
+                throw ValidationError("\(source): not a cacheload load --json result (\(error.localizedDescription))")
             }
-            if merged == nil { merged = result } else { merged!.merge(result) }
         }
-        return merged
+        guard var merged = results.first?.result else { throw ValidationError("no results to merge") }
+        let plans = Dictionary(grouping: results, by: { $0.result.planID ?? "" })
+        guard plans.count == 1 else {
+            let examples = plans.map { "\($0.value[0].source) (plan \($0.key.isEmpty ? "unknown" : $0.key))" }.sorted()
+            throw ValidationError("results of different plans: \(examples.joined(separator: ", ")); merge the segments of one run only")
+        }
+        let segments = results.compactMap(\.result.segment)
+        guard segments.isEmpty || segments.count == results.count, Set(segments.map(\.count)).count <= 1 else {
+            throw ValidationError("whole runs and segments (or segments of different splits) cannot be merged as one run")
+        }
+        for (index, group) in Dictionary(grouping: results, by: { $0.result.segment?.index ?? 0 }) where index > 0 && group.count > 1 {
+            throw ValidationError("segment \(index) appears twice (\(group.map(\.source).joined(separator: ", "))); give each segment once")
+        }
+        for other in results.dropFirst() { merged.merge(other.result) }
+        let starts = results.compactMap(\.result.startedAt)
+        merged.startedAt = starts.min()
+        merged.startSkewSeconds = starts.isEmpty ? nil : starts.max()! - starts.min()!
+        merged.mergedSegments = segments.isEmpty ? nil : segments.sorted { $0.index < $1.index }
+        merged.segment = nil
+        let count = segments.first?.count ?? 0
+        missing = count == 0 ? [] : Array(Set(1...count).subtracting(segments.map(\.index))).sorted()
+        planID = results[0].result.planID
+        sources = results.count
+        result = merged
+    }
+
+    /// `merged segments 1, 2, 3 of 3 (plan 1a2b…), started within 2.1 ms of each other`.
+    package var description: String {
+        guard let segments = result.mergedSegments, let count = segments.first?.count else { return "merged \(sources) results" }
+        var text = "merged segments \(segments.map { "\($0.index)" }.joined(separator: ", ")) of \(count)"
+        if let planID { text += " (plan \(planID))" }
+        if let skew = result.startSkewSeconds { text += String(format: ", started within %.1f ms of each other", skew * 1000) }
+        return text
     }
 }

@@ -23,13 +23,24 @@ package struct LoadResult: Sendable, Codable {
     /// Constant rate and stages: latency from the actual send (uncorrected); `nil` in closed loop,
     /// where it equals ``latency``, and in results written before it was recorded.
     package var uncorrectedLatency: Histogram<UInt64>?
+    /// Which part of a split run this is (`2/3`); `nil` for a whole run (or a merge).
+    package var segment: LoadSegment?
+    /// The whole plan's identity: results of one split run share it.
+    package var planID: String?
+    /// When sending began, Unix seconds; after a merge, the earliest segment's.
+    package var startedAt: Double?
+    /// After a merge: the segments merged, and how far apart they started (seconds).
+    package var mergedSegments: [LoadSegment]?
+    package var startSkewSeconds: Double?
 
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
         url = "\(plan.template.isTLS ? "https" : "http")://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
         connections = plan.connections
         let measured = duration / .seconds(1)
         // Stages: the average rate their schedule asked for over the measured time.
-        targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) }
+        // A segment's target is its share of the schedule.
+        let share = Double(plan.segment?.count ?? 1)
+        targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) / share }
         staged = plan.schedule?.duration != nil
         distribution = plan.distribution.description
         keys = "\(plan.keys.lowerBound)-\(plan.keys.upperBound)"
@@ -41,6 +52,8 @@ package struct LoadResult: Sendable, Codable {
         hitLatency = recorder.hitLatency
         missLatency = recorder.missLatency
         uncorrectedLatency = plan.schedule == nil ? nil : recorder.uncorrectedLatency
+        segment = plan.segment
+        planID = plan.planID
     }
 
     /// Responses per second over the measured time.

@@ -296,7 +296,11 @@ final class LoopWorker: @unchecked Sendable {
     /// Moves the slot to its next request of the schedule.
     private func advanceSchedule(_ slot: Slot) {
         guard let schedule = plan.schedule else { return }
-        if let due = schedule.time(ofRequest: slot.sequence) {
+        // A segment sends its own requests of the whole schedule, at their times in it.
+        // Requests due after the run's end are not the run's: an open-loop run sends exactly the
+        // schedule's requests within its duration, so split runs add up to the whole one.
+        let ends = plan.duration.map { ($0 + plan.warmup) / .seconds(1) } ?? .infinity
+        if let due = schedule.time(ofRequest: plan.segment.map { $0.globalIndex(slot.sequence) } ?? slot.sequence), due < ends {
             slot.nextDue = startAt + UInt64(due * 1e9)
             slot.sequence += plan.connections
         } else {

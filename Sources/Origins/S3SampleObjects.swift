@@ -1,3 +1,5 @@
+import AWS
+
 /// The sample objects `cacheload s3 load-data` creates and the demo serves: `object-1` …
 /// `object-N`, each `size` bytes of a pattern that differs per object.
 package struct S3SampleObjects: Sendable {

@@ -39,3 +39,16 @@ package struct MetricsEndpoint: Service {
         }
     }
 }
+
+extension MetricsEndpoint {
+    /// An endpoint at `listen` (`host:port`, checked free first: a busy port is an error, not a
+    /// silent miss) served by a task of its own; cancel the task to stop it.
+    package static func startInBackground(listen: String, option: String, registry: MetricsRegistry) throws -> Task<Void, any Error> {
+        let address = try ListenAddress.parse(listen, option: option)
+        try address.checkAvailable()
+        var logger = Logger(label: "cacheload.metrics")
+        logger.logLevel = .warning
+        let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
+        return Task { try await endpoint.run() }
+    }
+}

@@ -1,3 +1,4 @@
+import AWS
 import CacheAside
 import Foundation
 import HTTPTypes

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import LoadGen
-import Logging
 import Server
 import Telemetry
 
@@ -43,16 +41,19 @@ struct Load: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try options.plan()
+        let store = LoadResultStore()
+        if let json = reports.json { try await store.checkReachable(LoadResultLocation(json)) }
+        if let banner = plan.startBanner { say(banner) }
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = self.quiet
         let registry = MetricsRegistry()
         let metrics = metricsListen == nil ? nil : LoadMetrics(registry: registry, targetRate: plan.rate)
-        let endpoint = try startMetricsEndpoint(registry)
+        let endpoint = try metricsListen.map { try MetricsEndpoint.startInBackground(listen: $0, option: "--metrics-listen", registry: registry) }
         let task = Task {
             try await LoadEngine(plan: plan).run { progress in
                 metrics?.update(progress)
                 guard !quiet else { return }
-                Self.printProgress(progress, total: plan.duration, interactive: interactive)
+                progress.write(total: plan.duration, interactive: interactive)
             }
         }
         // Ctrl-C / SIGTERM: stop sending, drain, and still report.
@@ -60,30 +61,10 @@ struct Load: AsyncParsableCommand {
         let result = try await task.value
         interrupts.cancel()
         endpoint?.cancel()
-        if interactive && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        switch try reports.conclude(result, say: say) {
-        case .passed: return
-        case .thresholdFailed: throw ExitCode(99)
-        case .targetFailed(let reason):
-            FileHandle.standardError.write(Data("cacheload load: \(reason)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
-
-    /// `--metrics-listen`: checked before the run (a busy port is an error, not a silent miss).
-    private func startMetricsEndpoint(_ registry: MetricsRegistry) throws -> Task<Void, any Error>? {
-        guard let metricsListen else { return nil }
-        let address = try ListenAddress.parse(metricsListen, option: "--metrics-listen")
-        try address.checkAvailable()
-        var logger = Logger(label: "cacheload.load")
-        logger.logLevel = .warning
-        let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
-        return Task { try await endpoint.run() }
-    }
-
-    static func printProgress(_ progress: LoadEngine.Progress, total: Duration?, interactive: Bool) {
-        let line = progress.line(total: total)
-        FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        if interactive && !quiet { LoadEngine.Progress.clearLine() }
+        let verdict = try await reports.conclude(result, store: store, say: say)
+        await store.shutdown()
+        try verdict.exitUnlessPassed(command: "load")
     }
 }
 
@@ -94,26 +75,40 @@ struct Report: AsyncParsableCommand {
 
     struct Merge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Merge --json results of runs against one target (from several machines) into one.",
-            discussion: "Counts add up and HDR histograms merge exactly.\n\nExample:\n  cacheload report merge a.json b.json --json all.json")
+            abstract: "Merge --json results of one run split over machines (or of runs against one target) into one, and judge it.",
+            discussion: """
+                Counts add up and HDR histograms merge exactly. Segments of a split run (load --segment) must share one plan; a missing segment is named and the run judged incomplete (exit 1). --threshold judges the merged run (exit 99).
 
-        @Argument(help: "Result files written by cacheload load --json.")
+                Examples:
+                  cacheload report merge a.json b.json --json all.json
+                  cacheload report merge s3://my-results/run-42/ --threshold 'p99<50ms'
+                """)
+
+        @Argument(help: "Result files written by cacheload load --json, or s3://bucket/prefix/ holding them.")
         var files: [String]
 
-        @Option(help: ArgumentHelp("Write the merged result here.", valueName: "file"))
-        var json: String?
+        @OptionGroup var reports: LoadReportOptions
 
         func validate() throws {
             guard !files.isEmpty else { throw ValidationError("give at least one result file") }
         }
 
         func run() async throws {
-            guard let merged = try LoadResult.merged(files: files) else { return }
-            say(merged.summary)
-            if let json {
-                try merged.jsonData().write(to: URL(fileURLWithPath: json))
-                say("wrote \(json)")
+            let store = LoadResultStore()
+            var documents: [(source: String, data: Data)] = []
+            for file in files {
+                let found = try await store.read(LoadResultLocation(file))
+                if found.isEmpty { throw CommandFailure("\(file): no .json results there") }
+                documents += found
             }
+            let merge = try LoadMerge(documents)
+            say(merge.description)
+            let verdict = try await reports.conclude(merge.result, store: store, say: say)
+            await store.shutdown()
+            if !merge.missing.isEmpty {
+                throw CommandFailure("incomplete run: no result for segment \(merge.missing.map(String.init).joined(separator: ", ")) of \(merge.result.mergedSegments?.first?.count ?? 0) (a machine that died or is late); nothing judged as the whole run")
+            }
+            try verdict.exitUnlessPassed(command: "report merge")
         }
     }
 }

@@ -1,4 +1,3 @@
-import AWS
 import Foundation
 import HTTPCurl
 
@@ -112,6 +111,30 @@ package final class S3ObjectStore: Sendable {
         if response.status != 404 { try check(response) }
     }
 
+    /// The keys under `prefix` (ListObjectsV2, every page), in S3's order.
+    package func list(prefix: String) async throws -> [String] {
+        var keys: [String] = []
+        var token: String?
+        repeat {
+            // Query parameters sorted and encoded as SigV4's canonical request has them.
+            var query = [("list-type", "2"), ("prefix", prefix)]
+            if let token { query.insert(("continuation-token", token), at: 0) }
+            let response = try await send(.GET, key: nil, query: query.map { "\($0)=\(Self.queryEncoded($1))" }.joined(separator: "&"))
+            try check(response)
+            let text = response.text
+            keys += XMLText.elements("Key", in: text).map(XMLText.unescaped)
+            token = XMLText.element("IsTruncated", in: text) == "true" ? XMLText.element("NextContinuationToken", in: text).map(XMLText.unescaped) : nil
+        } while token != nil
+        return keys
+    }
+
+    /// AWS's query encoding: everything but unreserved characters percent-encoded.
+    private static func queryEncoded(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
     /// Whether the bucket exists and these credentials may use it (HeadBucket).
     /// - Throws: ``S3Error`` for any answer but 200 or 404 (403: no permission or bad credentials).
     package func bucketExists() async throws -> Bool {
@@ -130,6 +153,12 @@ package final class S3ObjectStore: Sendable {
         try check(response)
     }
 
+    private func url(_ key: String?, query: String?) -> String {
+        let base = url(key)
+        guard let query else { return base }
+        return base + (base.hasSuffix("/") || key != nil ? "" : "/") + "?" + query
+    }
+
     private func url(_ key: String?) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~/")
@@ -140,11 +169,12 @@ package final class S3ObjectStore: Sendable {
         return "https://\(configuration.bucket).s3.\(configuration.region).amazonaws.com\(path.isEmpty ? "/" : path)"
     }
 
-    private func send(_ method: CurlRequest.Method, key: String?, body: [UInt8]? = nil, contentType: String? = nil) async throws -> CurlResponse {
+    private func send(_ method: CurlRequest.Method, key: String?, query: String? = nil, body: [UInt8]? = nil,
+                      contentType: String? = nil) async throws -> CurlResponse {
         var headers: [(name: String, value: String)] = [("x-amz-content-sha256", SHA256.hex(body ?? []))]
         if let contentType { headers.append(("Content-Type", contentType)) }
         return try await http.execute(CurlRequest(
-            method: method, url: url(key), headers: headers, body: body, timeout: .seconds(30), connectTimeout: .seconds(3),
+            method: method, url: url(key, query: query), headers: headers, body: body, timeout: .seconds(30), connectTimeout: .seconds(3),
             signing: AWSSigning(region: configuration.region, service: "s3", credentials: try await credentials())))
     }
 

@@ -1,0 +1,103 @@
+import Foundation
+import Histogram
+import LoadGen
+import Testing
+import TestSupport
+
+/// A run split over machines (`--segment I/N`, `--start-at`) is the one-machine run, cut exactly.
+@Suite("Execution segments and synchronised starts")
+struct SegmentTests {
+    @Test("segments are disjoint and cover the plan: scheduled requests, connections and --requests, for many splits")
+    func segmentsPartitionThePlan() throws {
+        for count in 1...7 {
+            let segments = (1...count).map { LoadSegment(index: $0, count: count) }
+            for total in [0, 1, 2, 5, 99, 1000, 1001] {
+                #expect(segments.map { $0.share(of: total) }.reduce(0, +) == total, "\(count) segments of \(total)")
+                var seen = Set<Int>()
+                for segment in segments {
+                    for m in 0..<segment.share(of: total) {
+                        let k = segment.globalIndex(m)
+                        #expect(k < total && segment.owns(k))
+                        #expect(seen.insert(k).inserted, "item \(k) given twice")
+                    }
+                }
+                #expect(seen.count == total)
+            }
+        }
+        // The schedule: segment s sends request k of the whole schedule at the whole schedule's time.
+        let schedule = try RateSchedule(parsing: "2s:100,3s:3000,1s:0")
+        let whole = (0..<20_000).compactMap { schedule.time(ofRequest: $0) }
+        var split: [Double] = []
+        let segments = (1...3).map { LoadSegment(index: $0, count: 3) }
+        for segment in segments {
+            var m = 0
+            while let due = schedule.time(ofRequest: segment.globalIndex(m)) { split.append(due); m += 1 }
+        }
+        #expect(split.sorted() == whole, "the union of the segments' schedules is the schedule")
+    }
+
+    @Test("bad --segment and --start-at are one-line usage errors (exit 64)")
+    func badSegmentsAndStarts() throws {
+        let url = "http://127.0.0.1:9/product/{key}"
+        let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
+        let cases: [([String], String)] = [
+            (["--segment", "4/3"], "I must be between 1 and 3"),
+            (["--segment", "0/3"], "I must be between 1 and 3"),
+            (["--segment", "two"], "expected I/N"),
+            (["--segment", "3/3", "-c", "2"], "fewer than 3 segments"),
+            (["--start-at", past], "is in the past"),
+            (["--start-at", "+2h"], "more than an hour ahead"),
+            (["--start-at", "tomorrow"], "expected a UTC time"),
+        ]
+        for (arguments, message) in cases {
+            let (status, output) = try runCacheload(["load", url] + arguments)
+            #expect(status == 64, "\(arguments): \(output)")
+            #expect(output.contains(message), "\(arguments): \(output)")
+            #expect(output.split(separator: "\n").first?.contains(message) == true, "one line first: \(output)")
+        }
+    }
+
+    @Test("three segments started together at 3000 req/s: the whole schedule exactly once, rate within 2%, percentiles of the added histograms")
+    func threeSegmentsAddUp() async throws {
+        let server = try await TestServer.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("segments-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let start = formatter.string(from: Date().addingTimeInterval(2))
+        let pids = try (1...3).map { index in
+            try spawn(TestServices.cacheloadBinary, [
+                "load", server.baseURL + "/product/{key}", "--rate", "3000", "-c", "30", "-d", "3s", "--segment", "\(index)/3",
+                "--start-at", start, "--json", directory.appendingPathComponent("segment-\(index).json").path, "--quiet",
+            ], outputPath: directory.appendingPathComponent("segment-\(index).log").path)
+        }
+        defer { pids.forEach(stopIfRunning) }
+        for (index, pid) in pids.enumerated() {
+            let log = { (try? String(contentsOf: directory.appendingPathComponent("segment-\(index + 1).log"), encoding: .utf8)) ?? "" }
+            #expect(waitForExit(pid, within: 30) == 0, "\(log())")
+        }
+        let segments = try (1...3).map { try LoadResult.fromJSON(Data(contentsOf: directory.appendingPathComponent("segment-\($0).json"))) }
+        #expect(segments.map(\.counts.sent) == [3000, 3000, 3000], "each segment sends its third of the schedule")
+        #expect(segments.map(\.connections) == [10, 10, 10])
+        #expect(Set(segments.compactMap(\.planID)).count == 1)
+
+        let merged = try runCacheload(["report", "merge"] + (1...3).map { directory.appendingPathComponent("segment-\($0).json").path }
+                                      + ["--json", directory.appendingPathComponent("merged.json").path])
+        #expect(merged.status == 0, "\(merged.output)")
+        #expect(merged.output.contains("merged segments 1, 2, 3 of 3"), "\(merged.output)")
+        let result = try LoadResult.fromJSON(Data(contentsOf: directory.appendingPathComponent("merged.json")))
+        let schedule = RateSchedule(constant: 3000)
+        #expect(result.counts.sent == Int(schedule.expectedCount(within: 3).rounded()), "the whole schedule, once")
+        #expect(abs(result.achievedRate - 3000) / 3000 < 0.02, "achieved \(result.achievedRate)")
+        var added = segments[0].latency
+        added.add(segments[1].latency)
+        added.add(segments[2].latency)
+        for percentile in [50.0, 99.0, 99.9] {
+            #expect(result.latency.valueAtPercentile(percentile) == added.valueAtPercentile(percentile))
+        }
+        let skew = try #require(result.startSkewSeconds)
+        #expect(skew < 0.05, "started \(skew * 1000) ms apart")
+        await server.stop()
+    }
+}

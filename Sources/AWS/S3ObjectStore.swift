@@ -115,14 +115,19 @@ package final class S3ObjectStore: Sendable {
     package func list(prefix: String) async throws -> [String] {
         var keys: [String] = []
         var token: String?
+        // libcurl 7.88 signs the query as written, and signers disagree on an encoded `/` in
+        // it: S3 is asked for the prefix's leading unreserved characters (`run-42` of
+        // `run-42/`), which need no encoding, and the rest is filtered here.
+        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let asked = String(prefix.unicodeScalars.prefix { $0.isASCII && unreserved.contains($0) })
         repeat {
-            // Query parameters sorted and encoded as SigV4's canonical request has them.
-            var query = [("list-type", "2"), ("prefix", prefix)]
+            // Query parameters sorted by name, as SigV4's canonical request has them.
+            var query = [("list-type", "2"), ("prefix", asked)]
             if let token { query.insert(("continuation-token", token), at: 0) }
             let response = try await send(.GET, key: nil, query: query.map { "\($0)=\(Self.queryEncoded($1))" }.joined(separator: "&"))
             try check(response)
             let text = response.text
-            keys += XMLText.elements("Key", in: text).map(XMLText.unescaped)
+            keys += XMLText.elements("Key", in: text).map(XMLText.unescaped).filter { $0.hasPrefix(prefix) }
             token = XMLText.element("IsTruncated", in: text) == "true" ? XMLText.element("NextContinuationToken", in: text).map(XMLText.unescaped) : nil
         } while token != nil
         return keys

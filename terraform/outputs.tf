@@ -44,6 +44,16 @@ output "secret_arns" {
   }
 }
 
+output "loadgen_results_bucket" {
+  description = "Where split runs write their results (s3://BUCKET/runs/RUN-ID/segment-I.json); null when loadgen_count = 0."
+  value       = module.loadgen.results_bucket
+}
+
+output "loadgen_fleet_tag" {
+  description = "The tag scripts/fleet-run targets (--tag)."
+  value       = module.loadgen.fleet_tag
+}
+
 output "loadgen_instance_ids" {
   description = "Load-generator instances (empty when loadgen_count = 0)."
   value       = module.loadgen.instance_ids

@@ -114,10 +114,25 @@ package struct LoadMerge {
     /// How many results were merged.
     package var sources: Int
 
+    /// A split run with segments missing: what to tell (exit 1, as for any run not done).
+    package struct Incomplete: Error, CustomStringConvertible {
+        package let missing: [Int]
+        package let count: Int
+        package var description: String {
+            "incomplete run: no result for segment \(missing.map(String.init).joined(separator: ", ")) of \(count) "
+                + "(a machine that died or is late); nothing judged as the whole run"
+        }
+    }
+
     /// Merges `documents` (`cacheload load --json` results).
+    /// - Parameter expectedSegments: the run's segment count when known (`--segments`), so
+    ///   segments are named missing even when none arrived.
     /// - Throws: `ValidationError` for a document that is no result, results of different plans,
-    ///   a segment given twice, or whole runs mixed with segments.
-    package init(_ documents: [(source: String, data: Data)]) throws {
+    ///   a segment given twice, or whole runs mixed with segments; ``Incomplete`` when nothing arrived.
+    package init(_ documents: [(source: String, data: Data)], expectedSegments: Int? = nil) throws {
+        if documents.isEmpty, let expectedSegments, expectedSegments > 0 {
+            throw Incomplete(missing: Array(1...expectedSegments), count: expectedSegments)
+        }
         var results: [(source: String, result: LoadResult)] = []
         for (source, data) in documents {
             do {
@@ -145,11 +160,19 @@ package struct LoadMerge {
         merged.startSkewSeconds = starts.isEmpty ? nil : starts.max()! - starts.min()!
         merged.mergedSegments = segments.isEmpty ? nil : segments.sorted { $0.index < $1.index }
         merged.segment = nil
-        let count = segments.first?.count ?? 0
+        let count = segments.first?.count ?? expectedSegments ?? 0
+        if let expectedSegments, let split = segments.first?.count, split != expectedSegments {
+            throw ValidationError("the results are segments of a \(split)-way split, not of \(expectedSegments) (--segments)")
+        }
         missing = count == 0 ? [] : Array(Set(1...count).subtracting(segments.map(\.index))).sorted()
         planID = results[0].result.planID
         sources = results.count
         result = merged
+    }
+
+    /// The run's missing segments as an error to end with; `nil` when none is missing.
+    package var incomplete: Incomplete? {
+        missing.isEmpty ? nil : Incomplete(missing: missing, count: result.mergedSegments?.first?.count ?? missing.count)
     }
 
     /// `merged segments 1, 2, 3 of 3 (plan 1a2b…), started within 2.1 ms of each other`.

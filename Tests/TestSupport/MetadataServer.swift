@@ -14,15 +14,18 @@ package final class MetadataServer: Sendable {
     private let log = NIOLockedValueBox<[String]>([])
 
     package static let imdsToken = "imds-token-1"
+    /// What `/latest/meta-data/instance-id` answers (IMDSv2 token required).
+    package let instanceID: String
     package static let ecsAuthorization = "ecs-secret"
 
-    package init() async throws {
+    package init(instanceID: String = "i-0123456789abcdef0") async throws {
+        self.instanceID = instanceID
         let log = self.log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(log: log))
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, instanceID: instanceID))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -39,9 +42,11 @@ package final class MetadataServer: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         private var head: HTTPRequestHead?
         private let log: NIOLockedValueBox<[String]>
+        private let instanceID: String
 
-        init(log: NIOLockedValueBox<[String]>) {
+        init(log: NIOLockedValueBox<[String]>, instanceID: String) {
             self.log = log
+            self.instanceID = instanceID
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -69,6 +74,8 @@ package final class MetadataServer: Sendable {
                 return token == MetadataServer.imdsToken ? (200, "cacheload-role") : (401, "")
             case (.GET, "/latest/meta-data/iam/security-credentials/cacheload-role"):
                 return token == MetadataServer.imdsToken ? (200, MetadataServer.credentials("IMDS")) : (401, "")
+            case (.GET, "/latest/meta-data/instance-id"):
+                return token == MetadataServer.imdsToken ? (200, instanceID) : (401, "")
             case (.GET, "/ecs/credentials"):
                 return head.headers.first(name: "Authorization") == MetadataServer.ecsAuthorization ? (200, MetadataServer.credentials("ECS")) : (403, "")
             default:

@@ -159,6 +159,25 @@ run "loadgen_security_groups_are_valid" {
     condition     = alltrue([for instance in aws_instance.this : instance.metadata_options[0].http_tokens == "required" && instance.root_block_device[0].encrypted])
     error_message = "IMDSv2 and encrypted volumes on every load generator."
   }
+  assert {
+    condition     = alltrue([for instance in aws_instance.this : instance.tags["CacheloadFleet"] == "cacheload-dev"]) && output.fleet_tag == "CacheloadFleet=cacheload-dev"
+    error_message = "Every load generator carries the tag scripts/fleet-run targets."
+  }
+  assert {
+    condition = (one([for rule in aws_s3_bucket_server_side_encryption_configuration.results[0].rule : one(rule.apply_server_side_encryption_by_default).kms_master_key_id]) == var.kms_key_arn
+      && aws_s3_bucket_public_access_block.results[0].block_public_policy && aws_s3_bucket_public_access_block.results[0].restrict_public_buckets
+    && aws_s3_bucket_versioning.results[0].versioning_configuration[0].status == "Enabled")
+    error_message = "The results bucket is encrypted with the deployment's key, private and versioned."
+  }
+  assert {
+    condition     = one([for rule in aws_s3_bucket_lifecycle_configuration.results[0].rule : rule.expiration[0].days if rule.id == "expire-runs"]) == 30
+    error_message = "Results expire after results_retention_days."
+  }
+  assert {
+    condition = (one([for statement in data.aws_iam_policy_document.loadgen.statement : statement.resources if statement.sid == "WriteAndReadResults"]) == toset(["${aws_s3_bucket.results[0].arn}/runs/*"])
+    && one([for statement in data.aws_iam_policy_document.loadgen.statement : statement.actions if statement.sid == "WriteAndReadResults"]) == toset(["s3:PutObject", "s3:GetObject"]))
+    error_message = "The instances may write and read results under runs/ only."
+  }
 }
 
 run "network_flow_log_role_has_the_documented_minimum" {

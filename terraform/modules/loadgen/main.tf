@@ -1,5 +1,7 @@
 # Load generators: `cacheload load` installed and nothing running. Operators start runs through SSM
-# (see terraform/README.md); the instances reach the server's port and HTTPS, nothing else.
+# (scripts/fleet-run: one segment per instance, found by the Fleet tag set here); each writes its
+# result to the results bucket below, and the merge reads them back. The instances reach the
+# server's port and HTTPS, nothing else.
 
 data "aws_partition" "current" {}
 
@@ -35,6 +37,144 @@ data "aws_iam_policy_document" "loadgen" {
     actions   = ["s3:GetObject"]
     resources = ["arn:${data.aws_partition.current.partition}:s3:::${local.artifact_path}"]
   }
+
+  # Results: written and read under runs/ only; listed only there.
+  dynamic "statement" {
+    for_each = var.instance_count > 0 ? [1] : []
+    content {
+      sid       = "WriteAndReadResults"
+      actions   = ["s3:PutObject", "s3:GetObject"]
+      resources = ["${aws_s3_bucket.results[0].arn}/${local.results_prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.instance_count > 0 ? [1] : []
+    content {
+      sid       = "ListResults"
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.results[0].arn]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.results_prefix}*", "runs"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.instance_count > 0 ? [1] : []
+    content {
+      sid       = "ResultsEncryption"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+    }
+  }
+}
+
+# --- Results bucket ---------------------------------------------------------------------------
+
+locals {
+  results_prefix = "runs/"
+}
+
+resource "aws_s3_bucket" "results" {
+  #checkov:skip=CKV_AWS_18:Access logs of a results bucket written by our own instances would need a second bucket per deployment; CloudTrail data events cover audits when wanted.
+  #checkov:skip=CKV_AWS_144:Results are reproducible measurements kept 30 days; a replica in another region is not worth its cost.
+  #checkov:skip=CKV2_AWS_62:Nothing reacts to a new result: scripts/fleet-run waits for the SSM invocations, then merges.
+  count         = var.instance_count > 0 ? 1 : 0
+  bucket_prefix = "${var.name}-results-"
+  force_destroy = true
+}
+
+resource "aws_s3_bucket_public_access_block" "results" {
+  count                   = var.instance_count > 0 ? 1 : 0
+  bucket                  = aws_s3_bucket.results[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "results" {
+  count  = var.instance_count > 0 ? 1 : 0
+  bucket = aws_s3_bucket.results[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "results" {
+  count  = var.instance_count > 0 ? 1 : 0
+  bucket = aws_s3_bucket.results[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "results" {
+  count  = var.instance_count > 0 ? 1 : 0
+  bucket = aws_s3_bucket.results[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "results" {
+  count  = var.instance_count > 0 ? 1 : 0
+  bucket = aws_s3_bucket.results[0].id
+
+  rule {
+    id     = "expire-runs"
+    status = "Enabled"
+    filter {
+      prefix = local.results_prefix
+    }
+    expiration {
+      days = var.results_retention_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+data "aws_iam_policy_document" "results_tls_only" {
+  count = var.instance_count > 0 ? 1 : 0
+  statement {
+    sid       = "DenyPlainHTTP"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.results[0].arn, "${aws_s3_bucket.results[0].arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "results" {
+  count  = var.instance_count > 0 ? 1 : 0
+  bucket = aws_s3_bucket.results[0].id
+  policy = data.aws_iam_policy_document.results_tls_only[0].json
 }
 
 resource "aws_iam_role_policy" "loadgen" {
@@ -119,5 +259,6 @@ resource "aws_instance" "this" {
   EOT
   user_data_replace_on_change = true
 
-  tags = { Name = "${var.name}-loadgen-${count.index + 1}" }
+  # scripts/fleet-run finds the fleet by this tag and gives each instance its segment.
+  tags = { Name = "${var.name}-loadgen-${count.index + 1}", CacheloadFleet = var.name }
 }

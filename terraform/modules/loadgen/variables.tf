@@ -47,3 +47,9 @@ variable "target_url" {
   description = "Base URL of the cacheload server, written to /etc/cacheload/target for operators."
   type        = string
 }
+
+variable "results_retention_days" {
+  description = "Days a run's results stay in the results bucket."
+  type        = number
+  default     = 30
+}

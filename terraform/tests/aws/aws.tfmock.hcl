@@ -62,3 +62,6 @@ mock_resource "aws_elasticache_serverless_cache" {
     reader_endpoint = [{ address = "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com", port = 6380 }]
   }
 }
+mock_resource "aws_s3_bucket" {
+  defaults = { arn = "arn:aws:s3:::cacheload-dev-results-20261124", id = "cacheload-dev-results-20261124" }
+}

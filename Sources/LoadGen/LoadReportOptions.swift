@@ -142,14 +142,15 @@ package struct LoadMerge {
             }
         }
         guard var merged = results.first?.result else { throw ValidationError("no results to merge") }
-        let plans = Dictionary(grouping: results, by: { $0.result.planID ?? "" })
-        guard plans.count == 1 else {
-            let examples = plans.map { "\($0.value[0].source) (plan \($0.key.isEmpty ? "unknown" : $0.key))" }.sorted()
-            throw ValidationError("results of different plans: \(examples.joined(separator: ", ")); merge the segments of one run only")
-        }
         let segments = results.compactMap(\.result.segment)
         guard segments.isEmpty || segments.count == results.count, Set(segments.map(\.count)).count <= 1 else {
             throw ValidationError("whole runs and segments (or segments of different splits) cannot be merged as one run")
+        }
+        // Segments are parts of one plan; whole runs (by hand, against one target) may differ.
+        let plans = Dictionary(grouping: results, by: { $0.result.planID ?? "" })
+        guard segments.isEmpty || plans.count == 1 else {
+            let examples = plans.map { "\($0.value[0].source) (plan \($0.key.isEmpty ? "unknown" : $0.key))" }.sorted()
+            throw ValidationError("results of different plans: \(examples.joined(separator: ", ")); merge the segments of one run only")
         }
         for (index, group) in Dictionary(grouping: results, by: { $0.result.segment?.index ?? 0 }) where index > 0 && group.count > 1 {
             throw ValidationError("segment \(index) appears twice (\(group.map(\.source).joined(separator: ", "))); give each segment once")

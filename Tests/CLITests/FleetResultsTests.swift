@@ -13,7 +13,7 @@ struct FleetResultsTests {
     }
 
     /// Runs segments `indices` of a 3-way split at `rate`, writing to s3://bucket/prefix/segment-I.json.
-    private func runSegments(_ indices: [Int], of url: String, rate: Int, bucket: String, prefix: String) throws {
+    private func runSegments(_ indices: [Int], of url: String, rate: Int, bucket: String, prefix: String) async throws {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let start = formatter.string(from: Date().addingTimeInterval(1.5))
@@ -23,7 +23,7 @@ struct FleetResultsTests {
                                              "--json", "s3://\(bucket)/\(prefix)/segment-\(index).json"])
         }
         defer { pids.forEach(stopIfRunning) }
-        for pid in pids { #expect(waitForExit(pid, within: 30) == 0) }
+        for pid in pids { #expect(await exitStatus(of: pid, within: 30) == 0) }
     }
 
     @Test("three segments to S3, merged from the prefix; a missing segment named (exit 1); another plan refused (64); thresholds on the whole (99)")
@@ -31,7 +31,7 @@ struct FleetResultsTests {
         let server = try await TestServer.start()
         let bucket = try await TestBuckets.create("cacheload-results")
         let url = server.baseURL + "/product/{key}"
-        try runSegments([1, 2, 3], of: url, rate: 600, bucket: bucket, prefix: "run-1")
+        try await runSegments([1, 2, 3], of: url, rate: 600, bucket: bucket, prefix: "run-1")
 
         let whole = try runCacheload(["report", "merge", "s3://\(bucket)/run-1/", "--json", "s3://\(bucket)/run-1-merged.json"], environment: aws)
         #expect(whole.status == 0, "\(whole.output)")
@@ -39,13 +39,13 @@ struct FleetResultsTests {
         #expect(whole.output.contains("wrote s3://\(bucket)/run-1-merged.json"))
 
         // Segment 2 died: its result never arrived.
-        try runSegments([1, 3], of: url, rate: 600, bucket: bucket, prefix: "run-2")
+        try await runSegments([1, 3], of: url, rate: 600, bucket: bucket, prefix: "run-2")
         let incomplete = try runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
         #expect(incomplete.status == 1, "\(incomplete.output)")
         #expect(incomplete.output.contains("no result for segment 2 of 3"), "\(incomplete.output)")
 
         // A segment of another plan (another rate) under the same prefix.
-        try runSegments([2], of: url, rate: 300, bucket: bucket, prefix: "run-2")
+        try await runSegments([2], of: url, rate: 300, bucket: bucket, prefix: "run-2")
         let mixed = try runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
         #expect(mixed.status == 64, "\(mixed.output)")
         #expect(mixed.output.contains("results of different plans"), "\(mixed.output)")

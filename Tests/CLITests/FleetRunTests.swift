@@ -38,7 +38,7 @@ struct FleetRunTests {
                                                    "http://10.42.1.10:8080/product/{key}", "--rate", "3000", "-c", "300", "-d", "2s"],
                             outputPath: log)
         defer { stopIfRunning(pid) }
-        let status = waitForExit(pid, within: 60)
+        let status = await exitStatus(of: pid, within: 60)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(status == 1, "\(output)")
         #expect(output.contains("no result for segment 1, 2, 3 of 3"), "\(output)")

@@ -75,7 +75,7 @@ struct SegmentTests {
         defer { pids.forEach(stopIfRunning) }
         for (index, pid) in pids.enumerated() {
             let log = { (try? String(contentsOf: directory.appendingPathComponent("segment-\(index + 1).log"), encoding: .utf8)) ?? "" }
-            #expect(waitForExit(pid, within: 30) == 0, "\(log())")
+            #expect(await exitStatus(of: pid, within: 30) == 0, "\(log())")
         }
         let segments = try (1...3).map { try LoadResult.fromJSON(Data(contentsOf: directory.appendingPathComponent("segment-\($0).json"))) }
         #expect(segments.map(\.counts.sent) == [3000, 3000, 3000], "each segment sends its third of the schedule")

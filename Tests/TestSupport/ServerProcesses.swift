@@ -78,6 +78,25 @@ package func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
     return nil
 }
 
+/// ``waitForExit(_:within:)`` for async tests: polls with `Task.sleep`, so a test waiting for a
+/// child never holds a thread of the cooperative pool that an in-process server needs.
+package func exitStatus(of pid: pid_t, within seconds: Double) async -> Int32? {
+    let deadline = Date().addingTimeInterval(seconds)
+    var status: Int32 = 0
+    while Date() < deadline {
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid {
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+        if result == -1 && errno != EINTR { return nil }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    kill(pid, SIGKILL)
+    waitForExit(pid)
+    return nil
+}
+
 /// Runs this build's `cacheload` with `arguments` (and `environment` additions, `NAME=value`) to
 /// its end, at most `seconds`; its exit status (`nil` when it had to be killed) and its output.
 package func runCacheload(_ arguments: [String], environment: [String] = [], within seconds: Double = 60) throws

@@ -66,6 +66,7 @@ bench: bootstrap
 	scripts/bench/server.sh
 	scripts/bench/loadgen.sh
 	scripts/bench/cluster.sh
+	scripts/bench/fleet.sh
 
 # The long versions of the fault and soak tests: 1000 connections and a CloudWatch outage for
 # SOAK_SECONDS each (60 by default), then every fault under load again.

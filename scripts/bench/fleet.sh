@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A split run against one run: three local segments (--segment I/3, one --start-at) against one
+# process at the same total rate, same target (nginx serving a small file), same machine. The
+# merged p99 must match the single run's (within 5%), and the segments start together.
+#
+#   scripts/bench/fleet.sh [--duration 20] [--rate 3000]
+#
+# The one-process run is made twice: how far its p99 moves between two identical runs is the
+# noise floor any comparison here lives with, printed beside the merged/single ratio.
+#
+# Needs: scripts/bootstrap --bench (nginx-light). Builds the release binary.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+DURATION=20
+RATE=3000
+while (($#)); do
+    case "$1" in
+        --duration) DURATION=$2; shift 2 ;;
+        --rate) RATE=$2; shift 2 ;;
+        *) echo "usage: $0 [--duration S] [--rate R]" >&2; exit 2 ;;
+    esac
+done
+
+scripts/bootstrap --bench
+WORK=$(mktemp -d /tmp/cacheload-bench-fleet.XXXXXX)
+chmod 755 "$WORK"
+NGINX_PID=
+cleanup() {
+    [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building the release binary…" >&2
+swift build -c release --product cacheload >/dev/null
+BIN=$(swift build -c release --show-bin-path)/cacheload
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$WORK/www"
+printf '{"product":{"id":1,"name":"Product 1","price":19.99},"cache_status":"HIT"}' >"$WORK/www/index.json"
+cat >"$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log;
+daemon off;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
+    server {
+        listen 127.0.0.1:$PORT backlog=4096;
+        root $WORK/www;
+        location / { default_type application/json; try_files /index.json =404; }
+    }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
+
+URL="http://127.0.0.1:$PORT/"
+PLAN=(--rate "$RATE" -c 300 -d "${DURATION}s" -q)
+# Like with like: the one process gets as many event-loop threads as the three segments together.
+"$BIN" load "$URL" "${PLAN[@]}" --threads 3 --json "$WORK/single.json" >/dev/null
+"$BIN" load "$URL" "${PLAN[@]}" --threads 3 --json "$WORK/again.json" >/dev/null
+
+START=$(python3 -c 'import datetime; t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2); print(t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z")')
+SEGMENTS=()
+for index in 1 2 3; do
+    "$BIN" load "$URL" "${PLAN[@]}" --threads 1 --segment "$index/3" --start-at "$START" --json "$WORK/segment-$index.json" >/dev/null &
+    SEGMENTS+=($!)
+done
+wait "${SEGMENTS[@]}"  # not a bare wait: nginx runs in the background too
+MERGE=$("$BIN" report merge "$WORK"/segment-{1,2,3}.json --json "$WORK/merged.json")
+
+python3 - "$WORK/single.json" "$WORK/merged.json" "$WORK/again.json" "$RATE" "$DURATION" "$MERGE" <<'PY'
+import json, sys
+single, merged, again = (json.load(open(path))["summary"] for path in sys.argv[1:4])
+rate, duration, merge_line = float(sys.argv[4]), float(sys.argv[5]), sys.argv[6].splitlines()[0]
+print()
+print(f"nginx static file, {rate:.0f} req/s for {duration:.0f} s over 300 connections, 2 cores shared by everything")
+print(f"{'run':<26}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}")
+for name, s in (("one process", single), ("one process, again", again), ("3 segments, merged", merged)):
+    latency = s["latency_ms"]
+    print(f"{name:<26}{s['requests']:>10}{s['rate']['achieved']:>10.0f}{latency['p50']:>9.3f}{latency['p99']:>9.3f}{latency['p99_9']:>10.3f}")
+print(merge_line)
+ratio = merged["latency_ms"]["p99"] / single["latency_ms"]["p99"]
+print(f"merged p99 / single p99 : {ratio:.3f}   (target within 5%: 0.95–1.05)")
+print(f"single p99, run to run  : {again['latency_ms']['p99'] / single['latency_ms']['p99']:.3f}   (the noise floor of this machine)")
+print(f"requests: merged {merged['requests']} vs single {single['requests']} (the schedule: {rate * duration:.0f})")
+PY

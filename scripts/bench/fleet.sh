@@ -37,28 +37,8 @@ echo "building the release binary…" >&2
 swift build -c release --product cacheload >/dev/null
 BIN=$(swift build -c release --show-bin-path)/cacheload
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$WORK/www"
-printf '{"product":{"id":1,"name":"Product 1","price":19.99},"cache_status":"HIT"}' >"$WORK/www/index.json"
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-daemon off;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-    server {
-        listen 127.0.0.1:$PORT backlog=4096;
-        root $WORK/www;
-        location / { default_type application/json; try_files /index.json =404; }
-    }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK" &
-NGINX_PID=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
+. "$ROOT/scripts/bench/static-nginx.sh"
+start_static_nginx 1
 
 URL="http://127.0.0.1:$PORT/"
 PLAN=(--rate "$RATE" -c 300 -d "${DURATION}s" -q)

@@ -64,5 +64,13 @@ for connections in 100 1000; do
     read -r ab_rps ab_rss ab_cpu < <(measure ab -q -k -c "$connections" -n "$ab_requests" "http://127.0.0.1:$PORT/")
     row "$connections" 1 ab "$ab_rps" "$ab_rss" "$ab_cpu" "$(python3 -c "print(f'{${ab_rps:-0} / $wrk_rps:.2f}× of -t2')")"
 done
+# HTTPS: the same file over TLS 1.3 (keep-alive: handshakes at the start only), wrk and
+# cacheload verifying the self-signed certificate against its own CA (--cacert).
+for connections in 100 1000; do
+    read -r wrk_rps wrk_rss wrk_cpu < <(measure wrk -t2 -c"$connections" -d"${DURATION}s" "https://127.0.0.1:$TLS_PORT/")
+    read -r cl_rps cl_rss cl_cpu < <(measure "$BIN" load "https://127.0.0.1:$TLS_PORT/" --cacert "$TLS_CA" -c "$connections" -d "${DURATION}s" -q)
+    row "$connections" 2 "wrk https" "$wrk_rps" "$wrk_rss" "$wrk_cpu" ""
+    row "$connections" 2 "cl https" "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
+done
 echo
 echo "targets: cacheload ≥ 0.8× wrk's rate; RSS ≤ 100 MB at 1000 connections"

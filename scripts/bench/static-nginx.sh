@@ -1,8 +1,13 @@
-# Sourced by the benchmarks: nginx serving one small JSON file on a free loopback port.
-#   start_static_nginx WORKERS   (uses $WORK; sets PORT and NGINX_PID)
+# Sourced by the benchmarks: nginx serving one small JSON file on a free loopback port, and over
+# TLS (a self-signed certificate for 127.0.0.1) on another.
+#   start_static_nginx WORKERS   (uses $WORK; sets PORT, TLS_PORT, TLS_CA and NGINX_PID)
 start_static_nginx() {
     local workers=$1
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    TLS_CA=$WORK/tls.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+        -keyout "$WORK/tls.key" -out "$TLS_CA" 2>/dev/null
     mkdir -p "$WORK/www"
     printf '{"product":{"id":1,"name":"Product 1","price":19.99},"cache_status":"HIT"}' >"$WORK/www/index.json"
     cat >"$WORK/nginx.conf" <<NGINX
@@ -16,6 +21,13 @@ http {
     client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
     server {
         listen 127.0.0.1:$PORT backlog=4096;
+        root $WORK/www;
+        location / { default_type application/json; try_files /index.json =404; }
+    }
+    server {
+        listen 127.0.0.1:$TLS_PORT ssl backlog=4096;
+        ssl_certificate $WORK/tls.pem;
+        ssl_certificate_key $WORK/tls.key;
         root $WORK/www;
         location / { default_type application/json; try_files /index.json =404; }
     }

@@ -61,25 +61,17 @@ package struct ClusterTopology: Hashable, Sendable {
 
     /// The map after a `MOVED slot node`: the slot now belongs to the shard whose primary is
     /// `node` (a new shard when no known shard has that primary), until the next refresh.
+    /// One entry changes (a resharding sends a MOVED per slot; each must stay cheap); the
+    /// shards' slot ranges are left as read and are replaced by the refresh the MOVED asks for.
     package func moving(slot: Int, to node: ClusterNode) -> ClusterTopology {
-        var shards = shards
-        for index in shards.indices {
-            shards[index].slots = shards[index].slots.flatMap { Self.removing(slot, from: $0) }
-        }
+        var moved = self
         if let index = shards.firstIndex(where: { $0.primary == node }) {
-            shards[index].slots.append(slot...slot)
+            moved.owners[slot] = UInt16(index)
         } else {
-            shards.append(ClusterShard(primary: node, replicas: [], slots: [slot...slot]))
+            moved.shards.append(ClusterShard(primary: node, replicas: [], slots: [slot...slot]))
+            moved.owners[slot] = UInt16(moved.shards.count - 1)
         }
-        return ClusterTopology(shards: shards)
-    }
-
-    private static func removing(_ slot: Int, from range: ClosedRange<Int>) -> [ClosedRange<Int>] {
-        guard range.contains(slot) else { return [range] }
-        var parts: [ClosedRange<Int>] = []
-        if range.lowerBound < slot { parts.append(range.lowerBound...(slot - 1)) }
-        if slot < range.upperBound { parts.append((slot + 1)...range.upperBound) }
-        return parts
+        return moved
     }
 }
 

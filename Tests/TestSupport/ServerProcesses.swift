@@ -55,46 +55,58 @@ package func spawn(_ executable: String, _ arguments: [String], outputPath: Stri
 package func waitForExit(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let signal = status & 0x7f
-    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    return exitCode(fromWaitStatus: status)
 }
 
 /// Waits up to `seconds` for a child to exit; `nil` when it is still running then (it is then
 /// killed with SIGKILL and reaped, so a hung child never outlives the test).
 package func waitForExit(_ pid: pid_t, within seconds: Double) -> Int32? {
     let deadline = Date().addingTimeInterval(seconds)
-    var status: Int32 = 0
     while Date() < deadline {
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == pid {
-            let signal = status & 0x7f
-            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        switch poll(pid) {
+        case .exited(let code): return code
+        case .gone: return nil
+        case .running: usleep(10_000)
         }
-        if result == -1 && errno != EINTR { return nil }
-        usleep(10_000)
     }
-    kill(pid, SIGKILL)
-    waitForExit(pid)
-    return nil
+    return killAndReap(pid)
 }
 
 /// ``waitForExit(_:within:)`` for async tests: polls with `Task.sleep`, so a test waiting for a
 /// child never holds a thread of the cooperative pool that an in-process server needs.
 package func exitStatus(of pid: pid_t, within seconds: Double) async -> Int32? {
     let deadline = Date().addingTimeInterval(seconds)
-    var status: Int32 = 0
     while Date() < deadline {
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == pid {
-            let signal = status & 0x7f
-            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        switch poll(pid) {
+        case .exited(let code): return code
+        case .gone: return nil
+        case .running: try? await Task.sleep(for: .milliseconds(10))
         }
-        if result == -1 && errno != EINTR { return nil }
-        try? await Task.sleep(for: .milliseconds(10))
     }
+    return killAndReap(pid)
+}
+
+private enum ChildState { case exited(Int32), running, gone }
+
+/// One non-blocking look at a child.
+private func poll(_ pid: pid_t) -> ChildState {
+    var status: Int32 = 0
+    let result = waitpid(pid, &status, WNOHANG)
+    if result == pid { return .exited(exitCode(fromWaitStatus: status)) }
+    return result == -1 && errno != EINTR ? .gone : .running
+}
+
+/// A child past its time: killed (SIGKILL) and reaped; `nil` for "did not exit by itself".
+private func killAndReap(_ pid: pid_t) -> Int32? {
     kill(pid, SIGKILL)
     waitForExit(pid)
     return nil
+}
+
+/// The exit status, or 128 + the signal that ended the child.
+private func exitCode(fromWaitStatus status: Int32) -> Int32 {
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }
 
 /// Runs this build's `cacheload` with `arguments` (and `environment` additions, `NAME=value`) to

@@ -49,9 +49,11 @@ final class RedisCluster: Sendable {
         let deadline = NIODeadline.now() + TimeAmount(seed.commandTimeout)
         var askTarget: ClusterNode?
         var redirections = 0, pauses = 0
+        // Once per command (the name is text made from bytes), and only when replicas may answer.
+        let replicaRead = seed.readFrom == .replica && command.isRead
         while true {
-            let node = if let askTarget { askTarget } else { try await route(slot: slot, read: command.isRead) }
-            let reply = try await sendNoting(command, to: node, asking: askTarget != nil)
+            let node = if let askTarget { askTarget } else { try await route(slot: slot, replicaRead: replicaRead) }
+            let reply = try await sendNoting(command, to: node, asking: askTarget != nil, replicaRead: replicaRead)
             askTarget = nil
             guard case .error(let message) = reply, let redirection = ClusterRedirection(errorReply: message) else { return reply }
             switch redirection {
@@ -102,8 +104,8 @@ final class RedisCluster: Sendable {
 
     /// Sends `command` to one node; a connection failure there asks for a topology refresh
     /// (the node may have failed over) and is rethrown: the caller degrades for this request.
-    func sendNoting(_ command: RedisCommand, to node: ClusterNode, asking: Bool) async throws -> RedisReply {
-        let pool = pool(for: node, replica: command.isRead && seed.readFrom == .replica && !isPrimary(node))
+    func sendNoting(_ command: RedisCommand, to node: ClusterNode, asking: Bool, replicaRead: Bool = false) async throws -> RedisReply {
+        let pool = pool(for: node, replica: replicaRead && !isPrimary(node))
         do {
             return asking ? try await pool.sendAsking(command) : try await pool.send(command)
         } catch let error as RedisError where error.code != .clientClosed {
@@ -125,12 +127,12 @@ final class RedisCluster: Sendable {
 
     /// The node a command for `slot` goes to: the primary, or for reads with
     /// `--redis-read-from replica` one of its replicas in turn.
-    private func route(slot: Int, read: Bool) async throws -> ClusterNode {
+    private func route(slot: Int, replicaRead: Bool) async throws -> ClusterNode {
         guard let shard = try await currentTopology().shard(for: slot) else {
             requestRefresh()
             throw RedisError(.connectionFailed, "no cluster node serves slot \(slot) right now (a primary failed and no replica has taken over yet)")
         }
-        guard read, seed.readFrom == .replica, !shard.replicas.isEmpty else { return shard.primary }
+        guard replicaRead, !shard.replicas.isEmpty else { return shard.primary }
         let turn = state.withLockedValue { state -> Int in
             defer { state.replicaTurn &+= 1 }
             return state.replicaTurn

@@ -174,8 +174,8 @@ run "loadgen_security_groups_are_valid" {
     error_message = "Results expire after results_retention_days."
   }
   assert {
-    condition = (one([for statement in data.aws_iam_policy_document.loadgen.statement : statement.resources if statement.sid == "WriteAndReadResults"]) == toset(["${aws_s3_bucket.results[0].arn}/runs/*"])
-    && one([for statement in data.aws_iam_policy_document.loadgen.statement : statement.actions if statement.sid == "WriteAndReadResults"]) == toset(["s3:PutObject", "s3:GetObject"]))
+    condition = (one([for statement in data.aws_iam_policy_document.loadgen[0].statement : statement.resources if statement.sid == "WriteAndReadResults"]) == toset(["${aws_s3_bucket.results[0].arn}/runs/*"])
+    && one([for statement in data.aws_iam_policy_document.loadgen[0].statement : statement.actions if statement.sid == "WriteAndReadResults"]) == toset(["s3:PutObject", "s3:GetObject"]))
     error_message = "The instances may write and read results under runs/ only."
   }
 }

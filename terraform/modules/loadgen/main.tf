@@ -32,6 +32,8 @@ resource "aws_iam_role_policy_attachment" "ssm" {
 }
 
 data "aws_iam_policy_document" "loadgen" {
+  count = var.instance_count > 0 ? 1 : 0
+
   statement {
     sid       = "FetchRelease"
     actions   = ["s3:GetObject"]
@@ -39,36 +41,27 @@ data "aws_iam_policy_document" "loadgen" {
   }
 
   # Results: written and read under runs/ only; listed only there.
-  dynamic "statement" {
-    for_each = var.instance_count > 0 ? [1] : []
-    content {
-      sid       = "WriteAndReadResults"
-      actions   = ["s3:PutObject", "s3:GetObject"]
-      resources = ["${aws_s3_bucket.results[0].arn}/${local.results_prefix}*"]
+  statement {
+    sid       = "WriteAndReadResults"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${aws_s3_bucket.results[0].arn}/${local.results_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListResults"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.results[0].arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.results_prefix}*", "runs"]
     }
   }
 
-  dynamic "statement" {
-    for_each = var.instance_count > 0 ? [1] : []
-    content {
-      sid       = "ListResults"
-      actions   = ["s3:ListBucket"]
-      resources = [aws_s3_bucket.results[0].arn]
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${local.results_prefix}*", "runs"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.instance_count > 0 ? [1] : []
-    content {
-      sid       = "ResultsEncryption"
-      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-      resources = [var.kms_key_arn]
-    }
+  statement {
+    sid       = "ResultsEncryption"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 }
 
@@ -181,7 +174,7 @@ resource "aws_iam_role_policy" "loadgen" {
   count  = var.instance_count > 0 ? 1 : 0
   name   = "cacheload-loadgen"
   role   = aws_iam_role.this[0].id
-  policy = data.aws_iam_policy_document.loadgen.json
+  policy = data.aws_iam_policy_document.loadgen[0].json
 }
 
 resource "aws_iam_instance_profile" "this" {

@@ -38,6 +38,10 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "CCurl",
             linkerSettings: [.linkedLibrary("curl")]
@@ -90,8 +94,9 @@ let package = Package(
             name: "Telemetry",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "HTTPCurl", "AWS",
+                "HTTPCurl", "AWS", "CZlib",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -210,6 +215,7 @@ let package = Package(
             name: "TelemetryTests",
             dependencies: [
                 "Telemetry", "HTTPCurl", "AWS", "TestSupport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -155,17 +155,18 @@ module "loadgen" {
 }
 
 module "monitoring" {
-  source               = "./modules/monitoring"
-  name                 = local.name
-  region               = var.region
-  environment          = var.environment
-  service              = local.service
-  namespace            = var.cloudwatch_namespace
-  threshold            = var.hit_ratio_threshold
-  alarm_email          = var.alarm_email
-  kms_key_arn          = aws_kms_key.cacheload.arn
-  replication_group_id = module.data.redis_replication_group_id
-  cache_cluster_ids    = module.data.redis_member_cluster_ids
-  cache_dimension      = module.data.redis_metric_dimension
-  db_instance_id       = module.data.postgres_instance_id
+  source                   = "./modules/monitoring"
+  name                     = local.name
+  region                   = var.region
+  environment              = var.environment
+  service                  = local.service
+  namespace                = var.cloudwatch_namespace
+  threshold                = var.hit_ratio_threshold
+  latency_p99_threshold_ms = var.latency_p99_threshold_ms
+  alarm_email              = var.alarm_email
+  kms_key_arn              = aws_kms_key.cacheload.arn
+  replication_group_id     = module.data.redis_replication_group_id
+  cache_cluster_ids        = module.data.redis_member_cluster_ids
+  cache_dimension          = module.data.redis_metric_dimension
+  db_instance_id           = module.data.postgres_instance_id
 }

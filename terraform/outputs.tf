@@ -64,6 +64,11 @@ output "hit_ratio_alarm_name" {
   value       = module.monitoring.hit_ratio_alarm_name
 }
 
+output "latency_alarm_name" {
+  description = "The CloudWatch alarm that fires when p99 request latency stays above latency_p99_threshold_ms."
+  value       = module.monitoring.latency_alarm_name
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic the alarms notify."
   value       = module.monitoring.alarm_topic_arn

@@ -251,6 +251,17 @@ variable "hit_ratio_threshold" {
   }
 }
 
+variable "latency_p99_threshold_ms" {
+  description = "The latency alarm fires when CloudWatch's p99 of RequestLatency stays above this many milliseconds."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.latency_p99_threshold_ms > 0
+    error_message = "latency_p99_threshold_ms must be a positive number of milliseconds."
+  }
+}
+
 variable "alarm_email" {
   description = "Email subscribed to the alarm topic (confirm the subscription mail); empty for none."
   type        = string

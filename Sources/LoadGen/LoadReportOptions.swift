@@ -9,8 +9,13 @@ package struct LoadReportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write a self-contained HTML report (latency, rate and hit ratio over time, percentile curve).", valueName: "file"))
     package var html: String?
 
+    @Option(help: ArgumentHelp("Write the per-second latency histograms as an HdrHistogram interval log (HistogramLogProcessor, the HdrHistogram plotter, Python's hdrhistogram).", valueName: "file"))
+    package var hdrLog: String?
+
     @Option(help: ArgumentHelp("Pass/fail criterion, repeatable: p99<50ms, hit_ratio>0.8, errors<0.1%, rate>1000.", valueName: "expr"))
     package var threshold: [String] = []
+
+    @OptionGroup package var cloudWatch: LoadCloudWatch
 
     package init() {}
 
@@ -44,6 +49,7 @@ package struct LoadReportOptions: ParsableArguments {
             try OutputFile.checkWritable(json, flag: "--json")
         }
         if let html { try OutputFile.checkWritable(html, flag: "--html") }
+        if let hdrLog { try OutputFile.checkWritable(hdrLog, flag: "--hdr-log") }
         _ = try thresholds()
     }
 
@@ -67,6 +73,11 @@ package struct LoadReportOptions: ParsableArguments {
             try result.html.write(toFile: html, atomically: true, encoding: .utf8)
             say("wrote \(html)")
         }
+        if let hdrLog {
+            try HdrIntervalLog.text(of: result).write(toFile: hdrLog, atomically: true, encoding: .utf8)
+            say("wrote \(hdrLog)")
+        }
+        let cloudWatchFailure = await cloudWatch.push(result, say: say)
         if !thresholds.isEmpty { say("\nThresholds") }
         var failed = false
         for threshold in thresholds {
@@ -75,6 +86,7 @@ package struct LoadReportOptions: ParsableArguments {
             say("  \(passed ? "✓" : "✗") \(threshold)   (measured \(threshold.measuredText(in: result)))")
         }
         if failed { return .thresholdFailed }
+        if let cloudWatchFailure { return .targetFailed(cloudWatchFailure) }
         let counts = result.counts
         // Transport failures are the target failing, not numbers to average over.
         guard counts.completed == 0 || counts.errors > 0 else { return .passed }

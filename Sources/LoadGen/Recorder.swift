@@ -153,7 +153,8 @@ package struct SecondSample: Sendable, Codable {
     package var bypasses = 0
     /// Cached "not found" answers (`X-Cache: HIT` with a 4xx status), not counted in ``hits``.
     package var negativeHits = 0
-    var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+    /// This second's latency (µs, from the intended start), 2 significant digits.
+    package var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
 
     init(second: Int) { self.second = second }
 

@@ -17,7 +17,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
                 route: context.endpointPath ?? "unmatched", status: response.status.code,
                 cache: response.headers[JSONResponse.xCache]?.lowercased() ?? "none", duration: duration)
             if let cloudWatch, response.headers[JSONResponse.xCache] != nil {
-                cloudWatch.observe(CloudWatchPusher.Name.latency, duration / .milliseconds(1))
+                cloudWatch.observe(CloudWatchPusher.Name.latency, milliseconds: duration / .milliseconds(1))
             }
             return response
         } catch {

@@ -56,7 +56,7 @@ struct ClusterCLITests {
         var nodesWithObjects = Set<String>()
         for (node, fields) in try await redis.infoByNode("keyspace") where fields["db0"] != nil { nodesWithObjects.insert(node) }
         #expect(nodesWithObjects.count == 3)
-        let (status, output) = try runCacheload(["s3", "flush", "--redis", url])
+        let (status, output) = try await runCacheload(["s3", "flush", "--redis", url])
         #expect(status == 0, "\(output)")
         #expect(output.contains("flushed 60 cached objects"), "\(output)")
         #expect(try await redis.mget(keys).allSatisfy { $0 == nil })
@@ -66,12 +66,12 @@ struct ClusterCLITests {
     }
 
     @Test("serve --redis-mode cluster on a standalone Redis: one line naming the URL, exit 1, nothing served")
-    func clusterModeOnStandalone() throws {
-        let (status, output) = try runCacheload(["serve", "--listen", "127.0.0.1:\(freeLoopbackPort())", "--redis", TestServices.redisURL,
+    func clusterModeOnStandalone() async throws {
+        let (status, output) = try await runCacheload(["serve", "--listen", "127.0.0.1:\(freeLoopbackPort())", "--redis", TestServices.redisURL,
                                                  "--redis-mode", "cluster", "--log-level", "error"], within: 20)
         #expect(status == 1, "\(output)")
         #expect(output.contains("cluster_enabled:0") && output.contains("--redis-mode cluster"), "\(output)")
-        let (usage, usageOutput) = try runCacheload(["warm", "--redis-mode", "sharded"])
+        let (usage, usageOutput) = try await runCacheload(["warm", "--redis-mode", "sharded"])
         #expect(usage == 64)
         #expect(usageOutput.contains("expected auto, standalone or cluster"), "\(usageOutput)")
     }

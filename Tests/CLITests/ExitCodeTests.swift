@@ -30,7 +30,7 @@ struct ExitCodeTests {
             (["alarm", "describe", "--name", "no-such-alarm-\(UUID().uuidString.prefix(6))"], "does not exist"),
         ]
         for (arguments, reason) in cases {
-            let (status, output) = try runCacheload(arguments, environment: aws)
+            let (status, output) = try await runCacheload(arguments, environment: aws)
             #expect(status == 1, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
             #expect(output.contains("Error: ") && output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
         }
@@ -42,19 +42,19 @@ struct ExitCodeTests {
     func deleteDataTellsTheTruth() async throws {
         let bucket = "cacheload-delete-\(UUID().uuidString.prefix(8).lowercased())"
         let redis = try RedisServerProcess()
-        let load = try runCacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
+        let load = try await runCacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
         #expect(load.status == 0, "\(load.output)")
         let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
         #expect(try await client.get("object:object-1") != nil)
 
-        let first = try runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        let first = try await runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
         #expect(first.status == 0)
         #expect(first.output.contains("deleted 3 objects"), "\(first.output)")
         #expect(try await client.get("object:object-1") == nil, "the cached copy outlived the object")
-        let second = try runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
+        let second = try await runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
         #expect(second.output.contains("deleted 0 objects"), "\(second.output)")
 
-        let missing = try runCacheload(["s3", "delete-data", "--bucket", "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())",
+        let missing = try await runCacheload(["s3", "delete-data", "--bucket", "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())",
                                      "--redis", redis.url], environment: aws)
         #expect(missing.status == 1)
         #expect(missing.output.contains("does not exist"), "\(missing.output)")
@@ -62,7 +62,7 @@ struct ExitCodeTests {
     }
 
     @Test("usage mistakes exit 64 before any request: output directory, log level, --port, --redis-url, postgressql://")
-    func usageMistakes() throws {
+    func usageMistakes() async throws {
         let target = "http://127.0.0.1:\(freeLoopbackPort())/product/{key}"
         let cases: [([String], String)] = [
             (["load", target, "--json", "/nonexistent-\(UUID())/run.json"], "does not exist"),
@@ -71,19 +71,33 @@ struct ExitCodeTests {
             (["serve", "--port", "8080"], "--listen HOST:PORT"),
             (["serve", "--redis-url", "redis://x"], "--redis URL"),
             (["seed", "--postgres", "postgressql://postgres@127.0.0.1/postgres"], "unknown scheme \"postgressql://\""),
+            (["alarm", "create", "--latency-p99", "fast"], "--latency-p99 \"fast\": expected a positive duration"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {
             let start = clock.now
-            let (status, output) = try runCacheload(arguments)
+            let (status, output) = try await runCacheload(arguments)
             #expect(status == 64, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
             #expect(output.contains(reason), "\(arguments.joined(separator: " ")): \(output)")
             #expect(clock.now - start < .seconds(5), "\(arguments.first!) did work before refusing")
         }
     }
 
+    @Test("alarm create --latency-p99 50ms: both alarms exist; describe shows the p99 one on its extended statistic")
+    func latencyAlarmFromTheCommandLine() async throws {
+        let suffix = UUID().uuidString.prefix(6)
+        let names = ["--name", "cl-ratio-\(suffix)", "--latency-name", "cl-p99-\(suffix)"]
+        let created = try await runCacheload(["alarm", "create", "--latency-p99", "50ms"] + names, environment: aws)
+        #expect(created.status == 0, "\(created.output)")
+        #expect(created.output.contains("alarm cl-p99-\(suffix): fires when p99 RequestLatency > 50.0 ms for 3 of 5 periods"), "\(created.output)")
+        let described = try await runCacheload(["alarm", "describe"] + names, environment: aws)
+        #expect(described.status == 0, "\(described.output)")
+        #expect(described.output.contains("cl-p99-\(suffix): ") && described.output.contains("RequestLatency p99 GreaterThanThreshold 50.0 ms"),
+                "\(described.output)")
+    }
+
     @Test("a listener that cannot bind fails at start with the address named: serve, export, load --metrics-listen")
-    func busyPorts() throws {
+    func busyPorts() async throws {
         let busy = freeLoopbackPort()
         let holder = try BusyPort(busy)
         let cases: [[String]] = [
@@ -92,7 +106,7 @@ struct ExitCodeTests {
             ["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "1", "--metrics-listen", "127.0.0.1:\(busy)"],
         ]
         for arguments in cases {
-            let (status, output) = try runCacheload(arguments)
+            let (status, output) = try await runCacheload(arguments)
             #expect(status == 1, "\(arguments[0]): exit \(String(describing: status)): \(output)")
             #expect(output.contains("cannot listen on 127.0.0.1:\(busy): address already in use"), "\(arguments[0]): \(output)")
             #expect(!output.contains("metrics at http"), "export announced a URL it could not serve: \(output)")
@@ -101,8 +115,8 @@ struct ExitCodeTests {
     }
 
     @Test("thresholds: a run with no answers fails every latency threshold ('no data'); values carry units")
-    func thresholdsOnNoData() throws {
-        let (status, output) = try runCacheload(["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "3", "-c", "1",
+    func thresholdsOnNoData() async throws {
+        let (status, output) = try await runCacheload(["load", "http://127.0.0.1:\(freeLoopbackPort())/", "--requests", "3", "-c", "1",
                                               "--threshold", "p99<1s", "--threshold", "errors<100"])
         #expect(status == 99, "\(output)")
         #expect(output.contains("✗ p99<1s   (measured no data)"), "\(output)")
@@ -114,7 +128,7 @@ struct ExitCodeTests {
         let server = try await TestServer.start()
         // Fill the negative cache first, as a second run against a wrong range would find it.
         for id in 5000...5010 { _ = try await server.request(.GET, "/product/\(id)") }
-        let (_, output) = try runCacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "5000-5010", "--requests", "200",
+        let (_, output) = try await runCacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "5000-5010", "--requests", "200",
                                          "-c", "2", "--distribution", "sequential", "--quiet"])
         #expect(output.contains("hits 0 "), "\(output)")
         #expect(output.contains("negative hits 200"), "\(output)")
@@ -125,7 +139,7 @@ struct ExitCodeTests {
     @Test("--stages runs say staged rate, not constant rate")
     func stagesAreNamed() async throws {
         let server = try await TestServer.start()
-        let (status, output) = try runCacheload(["load", "\(server.baseURL)/product/{key}", "--stages", "1s:50", "-c", "2", "--quiet"])
+        let (status, output) = try await runCacheload(["load", "\(server.baseURL)/product/{key}", "--stages", "1s:50", "-c", "2", "--quiet"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("staged rate, average"), "\(output)")
         #expect(!output.contains("constant rate"), "\(output)")
@@ -135,12 +149,12 @@ struct ExitCodeTests {
 
 extension ExitCodeTests {
     @Test("--help of every subcommand at 80 columns: no example broken across lines, no option that does nothing there")
-    func helpTexts() throws {
+    func helpTexts() async throws {
         let subcommands = [[], ["serve"], ["seed"], ["warm"], ["load"], ["report", "merge"], ["export"], ["alarm"],
                            ["alarm", "create"], ["alarm", "describe"], ["s3"], ["s3", "load-data"], ["s3", "flush"],
                            ["s3", "delete-data"], ["demo"]]
         for subcommand in subcommands {
-            let (status, output) = try runCacheload(subcommand + ["--help"], environment: ["COLUMNS=80"])
+            let (status, output) = try await runCacheload(subcommand + ["--help"], environment: ["COLUMNS=80"])
             #expect(status == 0)
             let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             for (previous, line) in zip(lines, lines.dropFirst()) {

@@ -33,28 +33,28 @@ struct FleetResultsTests {
         let url = server.baseURL + "/product/{key}"
         try await runSegments([1, 2, 3], of: url, rate: 600, bucket: bucket, prefix: "run-1")
 
-        let whole = try runCacheload(["report", "merge", "s3://\(bucket)/run-1/", "--json", "s3://\(bucket)/run-1-merged.json"], environment: aws)
+        let whole = try await runCacheload(["report", "merge", "s3://\(bucket)/run-1/", "--json", "s3://\(bucket)/run-1-merged.json"], environment: aws)
         #expect(whole.status == 0, "\(whole.output)")
         #expect(whole.output.contains("merged segments 1, 2, 3 of 3"), "\(whole.output)")
         #expect(whole.output.contains("wrote s3://\(bucket)/run-1-merged.json"))
 
         // Segment 2 died: its result never arrived.
         try await runSegments([1, 3], of: url, rate: 600, bucket: bucket, prefix: "run-2")
-        let incomplete = try runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
+        let incomplete = try await runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
         #expect(incomplete.status == 1, "\(incomplete.output)")
         #expect(incomplete.output.contains("no result for segment 2 of 3"), "\(incomplete.output)")
 
         // A segment of another plan (another rate) under the same prefix.
         try await runSegments([2], of: url, rate: 300, bucket: bucket, prefix: "run-2")
-        let mixed = try runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
+        let mixed = try await runCacheload(["report", "merge", "s3://\(bucket)/run-2/"], environment: aws)
         #expect(mixed.status == 64, "\(mixed.output)")
         #expect(mixed.output.contains("results of different plans"), "\(mixed.output)")
 
-        let judged = try runCacheload(["report", "merge", "s3://\(bucket)/run-1/", "--threshold", "p99<0.001ms"], environment: aws)
+        let judged = try await runCacheload(["report", "merge", "s3://\(bucket)/run-1/", "--threshold", "p99<0.001ms"], environment: aws)
         #expect(judged.status == 99, "\(judged.output)")
         #expect(judged.output.contains("✗ p99<0.001ms"), "\(judged.output)")
 
-        let nowhere = try runCacheload(["load", url, "-d", "1s", "-q", "--json", "s3://no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())/x.json"],
+        let nowhere = try await runCacheload(["load", url, "-d", "1s", "-q", "--json", "s3://no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())/x.json"],
                                        environment: aws)
         #expect(nowhere.status == 1, "\(nowhere.output)")
         #expect(nowhere.output.contains("does not exist"), "\(nowhere.output)")

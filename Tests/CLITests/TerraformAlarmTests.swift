@@ -27,6 +27,21 @@ struct TerraformAlarmTests {
         var treat_missing_data: String
         var metric_queries: [Query]
         var export_args: [String]
+        var latency: Latency
+
+        struct Latency: Decodable {
+            var namespace: String
+            var metric_name: String
+            var dimensions: [String: String]
+            var extended_statistic: String
+            var unit: String
+            var period: Int
+            var comparison_operator: String
+            var threshold: Double
+            var evaluation_periods: Int
+            var datapoints_to_alarm: Int
+            var treat_missing_data: String
+        }
     }
 
     /// terraform/ read with python-hcl2, variables resolved to their defaults.
@@ -63,6 +78,23 @@ struct TerraformAlarmTests {
             #expect(metric.stat == "Sum")
             #expect(metric.period == reference.periodSeconds)
         }
+    }
+
+    @Test("the p99 alarm is `cacheload alarm create --latency-p99 50ms` on the RequestLatency the server pushes")
+    func latencyAlarmDefinition() throws {
+        let deployed = try definition().latency
+        let reference = LatencyAlarm(thresholdMilliseconds: 50)
+        let pusher = CloudWatchPusher.Configuration()
+        #expect(deployed.metric_name == CloudWatchPusher.Name.latency)
+        #expect(deployed.namespace == pusher.namespace)
+        #expect(deployed.dimensions == Dictionary(uniqueKeysWithValues: pusher.dimensions.map { ($0.name, $0.value) }))
+        #expect(deployed.extended_statistic == reference.percentile)
+        #expect(reference.putForm.contains("&Unit=\(deployed.unit)&"))
+        #expect(reference.putForm.contains("&ComparisonOperator=\(deployed.comparison_operator)&"))
+        #expect(deployed.threshold == reference.thresholdMilliseconds)
+        #expect(deployed.period == reference.periodSeconds)
+        #expect(deployed.evaluation_periods == reference.evaluationPeriods && deployed.datapoints_to_alarm == reference.datapointsToAlarm)
+        #expect(deployed.treat_missing_data == "notBreaching")
     }
 
     @Test("the export unit's command line delivers datums the alarm's queries find in CloudWatch")

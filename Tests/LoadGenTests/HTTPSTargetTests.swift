@@ -11,7 +11,7 @@ struct HTTPSTargetTests {
     func verifiedWithCACert() async throws {
         let certificates = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let (status, output) = try runCacheload(["load", "https://localhost:\(server.port)/product/{key}", "--cacert", certificates.caFile,
+        let (status, output) = try await runCacheload(["load", "https://localhost:\(server.port)/product/{key}", "--cacert", certificates.caFile,
                                          "--requests", "300", "-c", "4", "--quiet"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("300 responses"), "\(output)")
@@ -25,7 +25,7 @@ struct HTTPSTargetTests {
         let certificates = try TestCertificates()
         let stranger = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let (status, output) = try runCacheload(["load", "https://localhost:\(server.port)/", "--cacert", stranger.caFile,
+        let (status, output) = try await runCacheload(["load", "https://localhost:\(server.port)/", "--cacert", stranger.caFile,
                                          "--requests", "6", "-c", "2", "--quiet"])
         #expect(status == 1, "\(output)")
         #expect(output.contains("0 responses"), "\(output)")
@@ -37,7 +37,7 @@ struct HTTPSTargetTests {
     func insecureAndBadInput() async throws {
         let certificates = try TestCertificates()
         let server = try await TLSHTTPServer(certificates: certificates)
-        let insecure = try runCacheload(["load", "https://127.0.0.1:\(server.port)/", "--insecure", "--requests", "20", "-c", "2", "--quiet"])
+        let insecure = try await runCacheload(["load", "https://127.0.0.1:\(server.port)/", "--insecure", "--requests", "20", "-c", "2", "--quiet"])
         #expect(insecure.status == 0, "\(insecure.output)")
         #expect(insecure.output.contains("20 responses"), "\(insecure.output)")
 
@@ -49,7 +49,7 @@ struct HTTPSTargetTests {
             (["https://127.0.0.1:\(server.port)/", "--cacert", notACertificate], "--cacert \(notACertificate)"),
         ]
         for (arguments, reason) in cases {
-            let (status, output) = try runCacheload(["load"] + arguments + ["--requests", "1"])
+            let (status, output) = try await runCacheload(["load"] + arguments + ["--requests", "1"])
             #expect(status == 64, "\(arguments): \(output)")
             #expect(output.contains(reason), "\(arguments): \(output)")
         }

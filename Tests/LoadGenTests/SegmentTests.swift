@@ -37,7 +37,7 @@ struct SegmentTests {
     }
 
     @Test("bad --segment and --start-at are one-line usage errors (exit 64)")
-    func badSegmentsAndStarts() throws {
+    func badSegmentsAndStarts() async throws {
         let url = "http://127.0.0.1:9/product/{key}"
         let past = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-60))
         let cases: [([String], String)] = [
@@ -50,7 +50,7 @@ struct SegmentTests {
             (["--start-at", "tomorrow"], "expected a UTC time"),
         ]
         for (arguments, message) in cases {
-            let (status, output) = try runCacheload(["load", url] + arguments)
+            let (status, output) = try await runCacheload(["load", url] + arguments)
             #expect(status == 64, "\(arguments): \(output)")
             #expect(output.contains(message), "\(arguments): \(output)")
             #expect(output.split(separator: "\n").first?.contains(message) == true, "one line first: \(output)")
@@ -82,7 +82,7 @@ struct SegmentTests {
         #expect(segments.map(\.connections) == [10, 10, 10])
         #expect(Set(segments.compactMap(\.planID)).count == 1)
 
-        let merged = try runCacheload(["report", "merge"] + (1...3).map { directory.appendingPathComponent("segment-\($0).json").path }
+        let merged = try await runCacheload(["report", "merge"] + (1...3).map { directory.appendingPathComponent("segment-\($0).json").path }
                                       + ["--json", directory.appendingPathComponent("merged.json").path])
         #expect(merged.status == 0, "\(merged.output)")
         #expect(merged.output.contains("merged segments 1, 2, 3 of 3"), "\(merged.output)")

@@ -8,13 +8,16 @@ import Synchronization
 final class StallingServer: Sendable {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
-    private let firstRequest = Mutex<NIODeadline?>(nil)
+    private let box: Box
+    /// Whether any request has arrived.
+    var receivedAny: Bool { box.first.withLock { $0 != nil } }
 
     /// - Parameters:
     ///   - stallAfter: start of the stall, counted from the first request received.
     ///   - stallFor: how long every answer is held.
     init(stallAfter: TimeAmount?, stallFor: TimeAmount) async throws {
         let box = Box()
+        self.box = box
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -33,11 +33,11 @@ struct SummaryTests {
             ("mix", ["--requests", "100", "-c", "2", "--mix", "get:80,put:20", "--body", "{}"]),
         ]
         for (name, arguments) in runs {
-            let (status, output) = try runCacheload(["load", target, "--quiet", "--json", "\(directory)/\(name).json"] + arguments)
+            let (status, output) = try await runCacheload(["load", target, "--quiet", "--json", "\(directory)/\(name).json"] + arguments)
             #expect(status == 0 || status == 99, "\(name): \(output)")
             #expect(try validate("\(directory)/\(name).json") == "valid\n", "\(name)")
         }
-        let merged = try runCacheload(["report", "merge", "\(directory)/closed.json", "\(directory)/rate.json", "--json", "\(directory)/merged.json"])
+        let merged = try await runCacheload(["report", "merge", "\(directory)/closed.json", "\(directory)/rate.json", "--json", "\(directory)/merged.json"])
         #expect(merged.status == 0, "\(merged.output)")
         #expect(try validate("\(directory)/merged.json") == "valid\n")
         #expect(try summary("\(directory)/merged.json")["requests"] as? Int == (try summary("\(directory)/closed.json")["requests"] as? Int ?? 0)
@@ -57,7 +57,7 @@ struct SummaryTests {
     func correctedAboveUncorrected() async throws {
         let server = try await StallingServer(stallAfter: .milliseconds(500), stallFor: .milliseconds(300))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("stall-\(UUID()).json").path
-        let (status, output) = try runCacheload(["load", "http://127.0.0.1:\(server.port)/", "--rate", "400", "-c", "2", "-d", "2s",
+        let (status, output) = try await runCacheload(["load", "http://127.0.0.1:\(server.port)/", "--rate", "400", "-c", "2", "-d", "2s",
                                         "--quiet", "--json", file])
         #expect(status == 0, "\(output)")
         #expect(output.contains("uncorrected"), "the text summary shows both: \(output)")

@@ -8,67 +8,93 @@ import Synchronization
 @testable import Telemetry
 import Testing
 
-/// CloudWatch throttling cannot be produced with moto_server, so this one fault is played by a
-/// local HTTP server: it answers `400 Throttling` a set number of times, then `200`.
-final class ThrottlingEndpoint: Sendable {
-    let channel: any Channel
-    let requests = Mutex(0)
-    var port: Int { channel.localAddress!.port! }
+/// Faults moto_server cannot produce — throttling, an endpoint that refuses gzip bodies — played
+/// by a local HTTP server whose answer to each request is scripted.
+final class ScriptedEndpoint: Sendable {
+    /// One request as received.
+    struct Seen: Sendable {
+        var number: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+    }
+    typealias Script = @Sendable (Seen) -> (status: HTTPResponseStatus, body: String)
 
-    init(throttleFirst count: Int) async throws {
-        let box = Counter(limit: count)
+    let channel: any Channel
+    private let log: Log
+    var port: Int { channel.localAddress!.port! }
+    var requests: [Seen] { log.seen.withLock { $0 } }
+    var seen: Int { requests.count }
+
+    init(_ script: @escaping Script) async throws {
+        let log = Log()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(box: box))
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, script: script))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        self.box = box
+        self.log = log
     }
 
-    private let box: Counter
-    var seen: Int { box.seen.withLock { $0 } }
+    /// Answers `400 Throttling` to the first `count` requests, then `200`.
+    convenience init(throttleFirst count: Int) async throws {
+        try await self.init { request in
+            request.number <= count
+                ? (.badRequest, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>")
+                : (.ok, Self.accepted)
+        }
+    }
+
+    static let accepted = "<PutMetricDataResponse><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PutMetricDataResponse>"
 
     func close() async throws { try await channel.close() }
 
-    final class Counter: Sendable {
-        let seen = Mutex(0)
-        let limit: Int
-        init(limit: Int) { self.limit = limit }
+    final class Log: Sendable {
+        let seen = Mutex<[Seen]>([])
     }
 
     private final class Handler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
-        let box: Counter
-        init(box: Counter) { self.box = box }
+        let log: Log
+        let script: Script
+        var headers = HTTPHeaders()
+        var body: [UInt8] = []
+        init(log: Log, script: @escaping Script) {
+            self.log = log
+            self.script = script
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .end = unwrapInboundIn(data) else { return }
-            let number = box.seen.withLock { value -> Int in
-                value += 1
-                return value
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                headers = head.headers
+                body = []
+            case .body(let buffer):
+                body += Array(buffer.readableBytesView)
+            case .end:
+                let request = log.seen.withLock { seen -> Seen in
+                    seen.append(Seen(number: seen.count + 1, headers: headers, body: body))
+                    return seen[seen.count - 1]
+                }
+                let (status, text) = script(request)
+                let head = HTTPResponseHead(version: .http1_1, status: status,
+                                            headers: ["Content-Length": "\(text.utf8.count)", "Content-Type": "text/xml"])
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             }
-            let throttled = number <= box.limit
-            let body = throttled
-                ? "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"
-                : "<PutMetricDataResponse><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PutMetricDataResponse>"
-            let head = HTTPResponseHead(version: .http1_1, status: throttled ? .badRequest : .ok,
-                                        headers: ["Content-Length": "\(body.utf8.count)", "Content-Type": "text/xml"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 }
 
-@Suite("CloudWatch throttling")
+@Suite("CloudWatch faults moto cannot play: throttling, no gzip")
 struct ThrottlingTests {
     @Test("Throttling is retried with backoff until accepted; nothing spooled or lost")
     func retriedUntilAccepted() async throws {
-        let endpoint = try await ThrottlingEndpoint(throttleFirst: 2)
+        let endpoint = try await ScriptedEndpoint(throttleFirst: 2)
         let retries = Mutex(0)
         let chain = AWSCredentialChain(environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"])
         let client = CloudWatchClient(endpoint: "http://127.0.0.1:\(endpoint.port)", region: "us-east-1", credentials: chain,
@@ -84,7 +110,7 @@ struct ThrottlingTests {
         #expect(retries.withLock { $0 } == 2)
 
         // Throttled on every attempt: the datums go to the spool, not away.
-        let stubborn = try await ThrottlingEndpoint(throttleFirst: 100)
+        let stubborn = try await ScriptedEndpoint(throttleFirst: 100)
         let throttled = CloudWatchClient(endpoint: "http://127.0.0.1:\(stubborn.port)", region: "us-east-1", credentials: chain,
                                          retry: .init(attempts: 3, base: .milliseconds(5), cap: .milliseconds(20)))
         let spooling = CloudWatchPusher(configuration: .init(flushInterval: .seconds(3600)), client: throttled, spool: spool)
@@ -94,5 +120,32 @@ struct ThrottlingTests {
         #expect(stubborn.seen == 3)
         try await endpoint.close()
         try await stubborn.close()
+    }
+
+    @Test("an endpoint that refuses gzip bodies gets the same body plain, and plain bodies from then on")
+    func gzipRefused() async throws {
+        let endpoint = try await ScriptedEndpoint { request in
+            request.headers["Content-Encoding"].first == "gzip"
+                ? (.unsupportedMediaType, "<ErrorResponse><Error><Code>UnsupportedMediaType</Code><Message>no gzip here</Message></Error></ErrorResponse>")
+                : (.ok, ScriptedEndpoint.accepted)
+        }
+        let chain = AWSCredentialChain(environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"])
+        let client = CloudWatchClient(endpoint: "http://127.0.0.1:\(endpoint.port)", region: "us-east-1", credentials: chain,
+                                      retry: .init(attempts: 1), compressionThreshold: 0)
+        let spool = MetricSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("gzip-\(UUID())/s.jsonl").path)
+        let pusher = CloudWatchPusher(configuration: .init(flushInterval: .seconds(3600)), client: client, spool: spool)
+        #expect(client.compressesRequests)
+        pusher.count(CloudWatchPusher.Name.hits, 7)
+        let first = await pusher.flush()
+        #expect(first.delivered == 2 && first.rejected == 0 && first.spooled == 0)
+        #expect(!client.compressesRequests)
+        pusher.count(CloudWatchPusher.Name.hits, 1)
+        #expect(await pusher.flush().delivered == 2)
+        let requests = endpoint.requests
+        #expect(requests.map { $0.headers["Content-Encoding"].first ?? "identity" } == ["gzip", "identity", "identity"])
+        // The refused body was gzip of the very form that was then accepted plain.
+        #expect(try Zlib.decompress(requests[0].body, format: .gzip) == requests[1].body)
+        #expect(String(decoding: requests[1].body, as: UTF8.self).contains("MetricData.member.1.MetricName=CacheHits"))
+        try await endpoint.close()
     }
 }

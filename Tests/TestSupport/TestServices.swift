@@ -1,5 +1,6 @@
 import AWS
 import Foundation
+import HTTPCurl
 import Synchronization
 import Telemetry
 
@@ -27,6 +28,18 @@ package enum TestServices {
         CloudWatchClient(endpoint: awsEndpoint, region: awsRegion, credentials: AWSCredentialChain(environment: [
             "AWS_ACCESS_KEY_ID": awsAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsSecretAccessKey,
         ]))
+    }
+
+    /// The raw values moto_server stored for a metric (Values/Counts expanded), from its model
+    /// dump: CloudWatch has no read API that returns them, and moto computes no percentiles.
+    package static func storedMetricValues(_ name: String, namespace: String) async throws -> [Double] {
+        let http = CurlClient(concurrency: 1)
+        let response = try await http.execute(CurlRequest(url: awsEndpoint + "/moto-api/data.json", timeout: .seconds(60)))
+        await http.shutdown()
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let datums = (json?["cloudwatch"] as? [String: Any])?["MetricDatum"] as? [[String: Any]] ?? []
+        return datums.filter { $0["namespace"] as? String == namespace && $0["name"] as? String == name }
+            .compactMap { ($0["value"] as? NSNumber)?.doubleValue }
     }
 
     /// PostgreSQL's server binaries (`initdb`, `pg_ctl`).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the hit-ratio alarm as Terraform would create it with the default variables, as JSON.
+"""Prints the hit-ratio and latency alarms as Terraform would create them with the default variables, as JSON.
 
 Reads terraform/ with python-hcl2 and resolves var.* and local.* through the module call in
 terraform/main.tf down to the root variables' defaults, so the test suite can compare the
@@ -84,6 +84,7 @@ def main() -> None:
     root = Scope(terraform, None, None)
     monitoring = Scope(terraform / "modules/monitoring", module_call(root, "monitoring"), root)
     alarm = resource(monitoring, "aws_cloudwatch_metric_alarm", "hit_ratio")
+    latency = resource(monitoring, "aws_cloudwatch_metric_alarm", "latency_p99")
     queries = []
     for query in alarm["metric_query"]:
         entry = {"id": monitoring.resolve(query["id"])}
@@ -113,6 +114,9 @@ def main() -> None:
         "treat_missing_data": monitoring.resolve(alarm["treat_missing_data"]),
         "metric_queries": queries,
         "export_args": export_args,
+        "latency": {key: monitoring.resolve(latency[key]) for key in
+                    ("namespace", "metric_name", "dimensions", "extended_statistic", "unit", "period", "comparison_operator",
+                     "threshold", "evaluation_periods", "datapoints_to_alarm", "treat_missing_data")},
     }, indent=2))
 
 

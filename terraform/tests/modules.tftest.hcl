@@ -52,6 +52,18 @@ run "monitoring_alarm_equals_cacheload_alarm_create" {
     condition     = length(aws_cloudwatch_metric_alarm.elasticache_hit_rate) == 3
     error_message = "Three cache nodes, three ElastiCache CacheHitRate alarms."
   }
+  # `cacheload alarm create --latency-p99 50ms` (LatencyAlarm): CloudWatch's p99 of RequestLatency > 50 ms.
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.latency_p99.extended_statistic == "p99" && aws_cloudwatch_metric_alarm.latency_p99.statistic == null &&
+      aws_cloudwatch_metric_alarm.latency_p99.metric_name == "RequestLatency" && aws_cloudwatch_metric_alarm.latency_p99.namespace == "CacheLoad" &&
+      aws_cloudwatch_metric_alarm.latency_p99.dimensions["Service"] == "cacheload" && aws_cloudwatch_metric_alarm.latency_p99.dimensions["Environment"] == "dev" &&
+    length(aws_cloudwatch_metric_alarm.latency_p99.dimensions) == 2)
+    error_message = "The latency alarm watches CloudWatch's own p99 of the RequestLatency cacheload sends."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.latency_p99.threshold == 50 && aws_cloudwatch_metric_alarm.latency_p99.comparison_operator == "GreaterThanThreshold" && aws_cloudwatch_metric_alarm.latency_p99.treat_missing_data == "notBreaching"
+    error_message = "The latency alarm fires above 50 ms, missing data not breaching."
+  }
 }
 
 run "dashboard_takes_the_alarm_variables" {

@@ -90,8 +90,9 @@ run "bad_sizes_are_refused" {
     cache_nodes                 = 1
     secret_recovery_window_days = 3
     hit_ratio_threshold         = 120
+    latency_p99_threshold_ms    = 0
   }
-  expect_failures = [var.loadgen_count, var.cache_nodes, var.secret_recovery_window_days, var.hit_ratio_threshold]
+  expect_failures = [var.loadgen_count, var.cache_nodes, var.secret_recovery_window_days, var.hit_ratio_threshold, var.latency_p99_threshold_ms]
 }
 
 run "artifact_must_be_an_s3_tarball" {

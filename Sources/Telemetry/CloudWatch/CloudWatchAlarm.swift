@@ -2,58 +2,79 @@ import AWS
 import Foundation
 import HTTPCurl
 
-/// The hit-ratio alarm: metric math `100*hits/(hits+misses)` below a threshold for M of N
-/// periods, missing data not breaching — the definition Terraform deploys, created with
-/// PutMetricAlarm and read back with DescribeAlarms.
-package struct HitRatioAlarm: Sendable, Equatable {
+/// What the alarms here share: the metrics' namespace and dimensions, M of N periods (missing
+/// data not breaching: no traffic is neither a low hit ratio nor a slow one), whom they notify.
+package struct AlarmSchedule: Sendable, Equatable {
     package var name: String
     package var namespace: String
     package var dimensions: [Dimension]
-    /// Percent; the alarm fires below it.
-    package var threshold: Double
     package var periodSeconds: Int
     package var evaluationPeriods: Int
     package var datapointsToAlarm: Int
     /// SNS topic ARNs notified when the alarm fires.
     package var actions: [String]
 
-    package static let expression = "100*hits/(hits+misses)"
-
-    package init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
-                environment: String = "dev", threshold: Double = 80, periodSeconds: Int = 60, evaluationPeriods: Int = 5,
-                datapointsToAlarm: Int = 3, actions: [String] = []) {
+    package init(name: String, namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
+                periodSeconds: Int = 60, evaluationPeriods: Int = 5, datapointsToAlarm: Int = 3, actions: [String] = []) {
         self.name = name
         self.namespace = namespace
         self.dimensions = [Dimension("Service", service), Dimension("Environment", environment)]
-        self.threshold = threshold
         self.periodSeconds = periodSeconds
         self.evaluationPeriods = evaluationPeriods
         self.datapointsToAlarm = datapointsToAlarm
         self.actions = actions
     }
 
-    /// The PutMetricAlarm form.
-    package var putForm: String {
+    /// The PutMetricAlarm fields every alarm has; the metric and threshold follow.
+    func form(description: String) -> String {
         let e = PutMetricData.escape
-        var form = "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=\(e(name))"
-        form += "&AlarmDescription=\(e("Cache hit ratio below \(Int(threshold))% (\(Self.expression))"))"
-        form += "&ComparisonOperator=LessThanThreshold&Threshold=\(threshold)"
+        var form = "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=\(e(name))&AlarmDescription=\(e(description))"
         form += "&EvaluationPeriods=\(evaluationPeriods)&DatapointsToAlarm=\(datapointsToAlarm)&TreatMissingData=notBreaching"
-        for (index, (id, metric)) in [("hits", CloudWatchPusher.Name.hits), ("misses", CloudWatchPusher.Name.misses)].enumerated() {
-            let prefix = "&Metrics.member.\(index + 1)."
-            form += "\(prefix)Id=\(id)\(prefix)ReturnData=false"
-            form += "\(prefix)MetricStat.Metric.Namespace=\(e(namespace))\(prefix)MetricStat.Metric.MetricName=\(metric)"
-            for (position, dimension) in dimensions.enumerated() {
-                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Name=\(e(dimension.name))"
-                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Value=\(e(dimension.value))"
-            }
-            form += "\(prefix)MetricStat.Period=\(periodSeconds)\(prefix)MetricStat.Stat=Sum"
-        }
-        form += "&Metrics.member.3.Id=ratio&Metrics.member.3.Expression=\(e(Self.expression))"
-        form += "&Metrics.member.3.Label=\(e("Cache hit ratio (%)"))&Metrics.member.3.ReturnData=true"
         for (index, action) in actions.enumerated() {
             form += "&AlarmActions.member.\(index + 1)=\(e(action))"
         }
+        return form
+    }
+}
+
+/// The hit-ratio alarm: metric math `100*hits/(hits+misses)` below a threshold for M of N
+/// periods, missing data not breaching — the definition Terraform deploys, created with
+/// PutMetricAlarm and read back with DescribeAlarms.
+@dynamicMemberLookup
+package struct HitRatioAlarm: Sendable, Equatable {
+    package var schedule: AlarmSchedule
+    /// Percent; the alarm fires below it.
+    package var threshold: Double
+
+    package static let expression = "100*hits/(hits+misses)"
+
+    package init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
+                environment: String = "dev", threshold: Double = 80, periodSeconds: Int = 60, evaluationPeriods: Int = 5,
+                datapointsToAlarm: Int = 3, actions: [String] = []) {
+        schedule = AlarmSchedule(name: name, namespace: namespace, service: service, environment: environment, periodSeconds: periodSeconds,
+                                 evaluationPeriods: evaluationPeriods, datapointsToAlarm: datapointsToAlarm, actions: actions)
+        self.threshold = threshold
+    }
+
+    package subscript<Value>(dynamicMember keyPath: KeyPath<AlarmSchedule, Value>) -> Value { schedule[keyPath: keyPath] }
+
+    /// The PutMetricAlarm form.
+    package var putForm: String {
+        let e = PutMetricData.escape
+        var form = schedule.form(description: "Cache hit ratio below \(Int(threshold))% (\(Self.expression))")
+        form += "&ComparisonOperator=LessThanThreshold&Threshold=\(threshold)"
+        for (index, (id, metric)) in [("hits", CloudWatchPusher.Name.hits), ("misses", CloudWatchPusher.Name.misses)].enumerated() {
+            let prefix = "&Metrics.member.\(index + 1)."
+            form += "\(prefix)Id=\(id)\(prefix)ReturnData=false"
+            form += "\(prefix)MetricStat.Metric.Namespace=\(e(self.namespace))\(prefix)MetricStat.Metric.MetricName=\(metric)"
+            for (position, dimension) in self.dimensions.enumerated() {
+                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Name=\(e(dimension.name))"
+                form += "\(prefix)MetricStat.Metric.Dimensions.member.\(position + 1).Value=\(e(dimension.value))"
+            }
+            form += "\(prefix)MetricStat.Period=\(self.periodSeconds)\(prefix)MetricStat.Stat=Sum"
+        }
+        form += "&Metrics.member.3.Id=ratio&Metrics.member.3.Expression=\(e(Self.expression))"
+        form += "&Metrics.member.3.Label=\(e("Cache hit ratio (%)"))&Metrics.member.3.ReturnData=true"
         return form
     }
 
@@ -61,7 +82,49 @@ package struct HitRatioAlarm: Sendable, Equatable {
     package func create(with client: CloudWatchClient) async throws {
         try await client.call(putForm)
     }
+}
 
+/// The latency alarm: CloudWatch's `p99` of `RequestLatency` (sent as Values/Counts, so the
+/// percentile is CloudWatch's own) above a threshold for M of N periods; missing data not
+/// breaching. Terraform's monitoring module deploys the same definition.
+@dynamicMemberLookup
+package struct LatencyAlarm: Sendable, Equatable {
+    package var schedule: AlarmSchedule
+    /// `p99`, `p99.9`, `p50`: an extended statistic.
+    package var percentile: String
+    /// Milliseconds; the alarm fires above it.
+    package var thresholdMilliseconds: Double
+
+    package init(name: String = "cacheload-latency-p99-high", namespace: String = "CacheLoad", service: String = "cacheload",
+                environment: String = "dev", percentile: String = "p99", thresholdMilliseconds: Double,
+                periodSeconds: Int = 60, evaluationPeriods: Int = 5, datapointsToAlarm: Int = 3, actions: [String] = []) {
+        schedule = AlarmSchedule(name: name, namespace: namespace, service: service, environment: environment, periodSeconds: periodSeconds,
+                                 evaluationPeriods: evaluationPeriods, datapointsToAlarm: datapointsToAlarm, actions: actions)
+        self.percentile = percentile
+        self.thresholdMilliseconds = thresholdMilliseconds
+    }
+
+    package subscript<Value>(dynamicMember keyPath: KeyPath<AlarmSchedule, Value>) -> Value { schedule[keyPath: keyPath] }
+
+    /// The PutMetricAlarm form.
+    package var putForm: String {
+        let e = PutMetricData.escape
+        var form = schedule.form(description: "\(percentile) request latency above \(thresholdMilliseconds) ms")
+        form += "&Namespace=\(e(self.namespace))&MetricName=\(CloudWatchPusher.Name.latency)&ExtendedStatistic=\(e(percentile))"
+        for (position, dimension) in self.dimensions.enumerated() {
+            form += "&Dimensions.member.\(position + 1).Name=\(e(dimension.name))&Dimensions.member.\(position + 1).Value=\(e(dimension.value))"
+        }
+        form += "&Period=\(self.periodSeconds)&Unit=Milliseconds&ComparisonOperator=GreaterThanThreshold&Threshold=\(thresholdMilliseconds)"
+        return form
+    }
+
+    /// Creates or updates the alarm.
+    package func create(with client: CloudWatchClient) async throws {
+        try await client.call(putForm)
+    }
+}
+
+extension HitRatioAlarm {
     /// What DescribeAlarms says about an alarm.
     package struct State: Sendable, Equatable {
         package var name: String
@@ -70,6 +133,8 @@ package struct HitRatioAlarm: Sendable, Equatable {
         package var threshold: String
         package var comparison: String
         package var expressions: [String]
+        /// The metric and extended statistic of a single-metric alarm (`RequestLatency p99`).
+        package var metric: String?
     }
 
     /// Reads the alarm back; `nil` when it does not exist.
@@ -82,6 +147,7 @@ package struct HitRatioAlarm: Sendable, Equatable {
             reason: XMLText.element("StateReason", in: alarm) ?? "",
             threshold: XMLText.element("Threshold", in: alarm) ?? "",
             comparison: XMLText.element("ComparisonOperator", in: alarm) ?? "",
-            expressions: XMLText.elements("Expression", in: alarm))
+            expressions: XMLText.elements("Expression", in: alarm),
+            metric: XMLText.element("ExtendedStatistic", in: alarm).map { "\(XMLText.element("MetricName", in: alarm) ?? "?") \($0)" })
     }
 }

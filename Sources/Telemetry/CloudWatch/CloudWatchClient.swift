@@ -1,6 +1,8 @@
 import AWS
 import Foundation
 import HTTPCurl
+import Logging
+import Synchronization
 
 /// Talks to CloudWatch (or a local endpoint such as moto_server) over the Query protocol,
 /// signing every request with SigV4 through libcurl.
@@ -24,19 +26,32 @@ package final class CloudWatchClient: Sendable {
     private let http: CurlClient
     private let retry: RetryPolicy
     private let onRetry: @Sendable () -> Void
+    /// PutMetricData bodies of at least this many bytes go gzip-compressed (the AWS SDKs' default
+    /// `request_min_compression_size_bytes`); `nil` never compresses.
+    private let compressionThreshold: Int?
+    /// Cleared when the endpoint refuses a compressed body and accepts it plain.
+    private let endpointTakesGzip = Atomic(true)
+    private let logger: Logger
 
     /// - Parameters:
     ///   - endpoint: `https://monitoring.REGION.amazonaws.com` unless overridden.
     ///   - onRetry: called for every retried request (for the exporter's own metrics).
+    ///   - compressionThreshold: gzip PutMetricData bodies from this size on; `nil` never.
     package init(endpoint: String, region: String, credentials: AWSCredentialChain, http: CurlClient = CurlClient(concurrency: 2),
-                retry: RetryPolicy = RetryPolicy(), onRetry: @escaping @Sendable () -> Void = {}) {
+                retry: RetryPolicy = RetryPolicy(), compressionThreshold: Int? = 10_240,
+                logger: Logger = Logger(label: "cacheload.cloudwatch"), onRetry: @escaping @Sendable () -> Void = {}) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
         self.credentials = credentials
         self.http = http
         self.retry = retry
+        self.compressionThreshold = compressionThreshold
+        self.logger = logger
         self.onRetry = onRetry
     }
+
+    /// Whether large PutMetricData bodies are still sent gzip-compressed.
+    package var compressesRequests: Bool { compressionThreshold != nil && endpointTakesGzip.load(ordering: .relaxed) }
 
     /// A client the way the AWS SDKs would make one: region, endpoint and credentials from the
     /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH`/`AWS_ENDPOINT_URL`, the credential chain).
@@ -57,8 +72,28 @@ package final class CloudWatchClient: Sendable {
     /// Sends one Query-protocol action (`Action=…&Version=2010-08-01&…`), retrying what can be
     /// retried, and returns the response body.
     /// - Throws: ``CloudWatchError`` — `retryable` when every attempt failed for a transient reason.
+    ///
+    /// A large PutMetricData body goes gzip-compressed (`Content-Encoding: gzip`, as the AWS SDKs
+    /// send it); an endpoint that rejects it and takes the plain body gets plain bodies from then on.
     @discardableResult
     package func call(_ form: String) async throws -> String {
+        guard let threshold = compressionThreshold, form.utf8.count >= threshold, form.hasPrefix("Action=PutMetricData&"),
+              endpointTakesGzip.load(ordering: .relaxed) else {
+            return try await attempts(form, gzip: false)
+        }
+        do {
+            return try await attempts(form, gzip: true)
+        } catch let error as CloudWatchError where error.reason == .rejected {
+            let answer = try await attempts(form, gzip: false)
+            if endpointTakesGzip.exchange(false, ordering: .relaxed) {
+                logger.notice("the CloudWatch endpoint refused a gzip-compressed body and took it plain: sending plain bodies from now on",
+                              metadata: ["endpoint": "\(endpoint)", "refusal": "\(error)"])
+            }
+            return answer
+        }
+    }
+
+    private func attempts(_ form: String, gzip: Bool) async throws -> String {
         var lastError = CloudWatchError(.unreachable, "no attempt made")
         for attempt in 0..<retry.attempts {
             if attempt > 0 {
@@ -68,7 +103,7 @@ package final class CloudWatchClient: Sendable {
                 try await Task.sleep(for: .nanoseconds(Int64.random(in: 0...nanos)))
             }
             do {
-                return try await once(form)
+                return try await once(form, gzip: gzip)
             } catch let error as CloudWatchError where error.isRetryable {
                 lastError = error
             }
@@ -76,14 +111,15 @@ package final class CloudWatchClient: Sendable {
         throw lastError
     }
 
-    private func once(_ form: String) async throws -> String {
+    private func once(_ form: String, gzip: Bool) async throws -> String {
         let (credentials, _) = try await resolveCredentials()
         let response: CurlResponse
+        var headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
+        if gzip { headers.append(("Content-Encoding", "gzip")) }
         do {
             response = try await http.execute(CurlRequest(
-                method: .POST, url: endpoint + "/",
-                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                body: Array(form.utf8), timeout: .seconds(10), connectTimeout: .seconds(3),
+                method: .POST, url: endpoint + "/", headers: headers,
+                body: gzip ? Zlib.compress(Array(form.utf8), format: .gzip) : Array(form.utf8), timeout: .seconds(10), connectTimeout: .seconds(3),
                 signing: AWSSigning(region: region, service: "monitoring", credentials: credentials)))
         } catch {
             throw CloudWatchError(.unreachable, "CloudWatch at \(endpoint) unreachable: \(error)")

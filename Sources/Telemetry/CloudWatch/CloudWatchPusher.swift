@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -8,7 +9,8 @@ import Synchronization
 /// and delivered later with the original timestamps. A `Service`: flushes once more on shutdown.
 ///
 /// Metrics: `CacheHits`, `CacheMisses`, `Errors` (Count), `CacheHitRatio` (Percent, from the
-/// period's hits and misses), `RequestLatency` (Milliseconds, a statistic set).
+/// period's hits and misses), `RequestLatency` (Milliseconds, Values/Counts from an HDR
+/// histogram, so that CloudWatch can compute percentiles and a p99 alarm can watch them).
 package final class CloudWatchPusher: Service, Sendable {
     package struct Configuration: Sendable {
         package var namespace: String
@@ -47,7 +49,7 @@ package final class CloudWatchPusher: Service, Sendable {
     private struct Period {
         var start = Date()
         var counts: [String: Double] = [:]
-        var statistics: [String: (MetricDatum.Unit, MetricDatum.StatisticSet)] = [:]
+        var distributions: [String: Histogram<UInt64>] = [:]
     }
 
     package let configuration: Configuration
@@ -80,15 +82,23 @@ package final class CloudWatchPusher: Service, Sendable {
         period.withLock { $0.counts[name, default: 0] += amount }
     }
 
-    /// Adds one sample to a statistic-set metric of the current period.
-    package func observe(_ name: String, _ value: Double, unit: MetricDatum.Unit = .milliseconds) {
+    /// Adds one sample to a latency metric of the current period (sent as Values/Counts).
+    package func observe(_ name: String, milliseconds: Double) {
+        let microseconds = UInt64(max(1, min(3_600_000_000, (milliseconds * 1000).rounded())))
         period.withLock { period in
-            if var existing = period.statistics[name] {
-                existing.1.add(value)
-                period.statistics[name] = existing
-            } else {
-                period.statistics[name] = (unit, MetricDatum.StatisticSet(value))
+            _ = period.distributions[name, default: CloudWatchDistribution.makeHistogram()].record(microseconds)
+        }
+    }
+
+    /// Adds a whole histogram of microseconds (a load run's latency) to a latency metric of the current period.
+    package func observe(_ name: String, microseconds histogram: Histogram<UInt64>) {
+        guard histogram.totalCount > 0 else { return }
+        period.withLock { period in
+            var merged = period.distributions[name] ?? CloudWatchDistribution.makeHistogram()
+            for step in histogram.recordedValues() {
+                _ = merged.record(histogram.medianEquivalentForValue(step.value), count: step.count)
             }
+            period.distributions[name] = merged
         }
     }
 
@@ -119,7 +129,12 @@ package final class CloudWatchPusher: Service, Sendable {
             defer { period = Period() }
             return period
         }
-        let datums = spool.takeAll() + makeDatums(closed)
+        return await deliver(makeDatums(closed))
+    }
+
+    /// Delivers `datums` (stamped by the caller) and any spooled ones; what cannot be delivered now is spooled.
+    package func deliver(_ datums: [MetricDatum]) async -> FlushOutcome {
+        let datums = spool.takeAll() + datums
         var outcome = FlushOutcome()
         guard !datums.isEmpty else { return outcome }
         for (body, batch) in PutMetricData.bodies(namespace: configuration.namespace, datums: datums) {
@@ -167,9 +182,11 @@ package final class CloudWatchPusher: Service, Sendable {
             datums.append(MetricDatum(name: Name.hitRatio, unit: .percent, dimensions: configuration.dimensions, timestamp: period.start,
                                       value: .single(100 * hits / (hits + misses)), storageResolution: resolution))
         }
-        for (name, (unit, set)) in period.statistics.sorted(by: { $0.key < $1.key }) {
-            datums.append(MetricDatum(name: name, unit: unit, dimensions: configuration.dimensions, timestamp: period.start,
-                                      value: .statistics(set), storageResolution: resolution))
+        for (name, histogram) in period.distributions.sorted(by: { $0.key < $1.key }) {
+            let distribution = CloudWatchDistribution.values(of: histogram)
+            datums.append(MetricDatum(name: name, unit: .milliseconds, dimensions: configuration.dimensions, timestamp: period.start,
+                                      value: .distribution(values: distribution.values, counts: distribution.counts),
+                                      storageResolution: resolution))
         }
         return datums
     }

@@ -65,6 +65,27 @@ resource "aws_cloudwatch_metric_alarm" "hit_ratio" {
   }
 }
 
+# p99 of RequestLatency: cacheload sends latency as values/counts (not a statistic set), so
+# CloudWatch computes the percentile itself — the definition `cacheload alarm create --latency-p99`
+# creates. An average would hide the tail this alarm exists for.
+resource "aws_cloudwatch_metric_alarm" "latency_p99" {
+  alarm_name          = "${var.name}-latency-p99-high"
+  alarm_description   = "p99 request latency above ${var.latency_p99_threshold_ms} ms in ${var.datapoints_to_alarm} of ${var.evaluation_periods} minutes"
+  namespace           = var.namespace
+  metric_name         = "RequestLatency"
+  dimensions          = local.dimensions
+  extended_statistic  = "p99"
+  unit                = "Milliseconds"
+  period              = var.period_seconds
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.latency_p99_threshold_ms
+  evaluation_periods  = var.evaluation_periods
+  datapoints_to_alarm = var.datapoints_to_alarm
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
 # ElastiCache publishes CacheHitRate per node (CacheClusterId <group>-001, … or, in cluster mode,
 # <group>-0001-001, … per shard); the primaries take the reads, but after a failover a replica
 # does, so each node has its alarm. Serverless publishes one series per cache (clusterId).

@@ -8,6 +8,11 @@ output "hit_ratio_alarm_arn" {
   value       = aws_cloudwatch_metric_alarm.hit_ratio.arn
 }
 
+output "latency_alarm_name" {
+  description = "Name of the p99 latency alarm."
+  value       = aws_cloudwatch_metric_alarm.latency_p99.alarm_name
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic the alarms notify."
   value       = aws_sns_topic.alarms.arn

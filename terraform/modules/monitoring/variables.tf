@@ -31,6 +31,12 @@ variable "threshold" {
   default     = 80
 }
 
+variable "latency_p99_threshold_ms" {
+  description = "Milliseconds; the latency alarm fires when p99 RequestLatency is above it."
+  type        = number
+  default     = 50
+}
+
 variable "period_seconds" {
   description = "Alarm period."
   type        = number

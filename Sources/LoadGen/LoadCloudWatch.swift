@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Telemetry
+
+/// `--cloudwatch` on `load` and `report merge`: the run's numbers as CloudWatch custom metrics,
+/// one datum per metric per wall-clock minute of the run, so that a dashboard shows the load
+/// beside the server's own metrics and CloudWatch computes the run's percentiles itself.
+///
+/// Metrics: `LoadLatency` (Milliseconds, from each request's intended start, as Values/Counts),
+/// `LoadRequests` and `LoadErrors` (Count) — names apart from the server's, so a load never
+/// counts in the server's hit-ratio or latency alarms.
+package struct LoadCloudWatch: ParsableArguments {
+    @Flag(help: "Push the run's latency (LoadLatency, values/counts per minute, so CloudWatch computes p99), LoadRequests and LoadErrors to CloudWatch.")
+    package var cloudwatch = false
+
+    @OptionGroup package var target: CloudWatchTarget
+
+    package init() {}
+
+    package enum Name {
+        package static let latency = "LoadLatency"
+        package static let requests = "LoadRequests"
+        package static let errors = "LoadErrors"
+    }
+
+    /// The run's datums, one per metric per wall-clock minute, stamped with the minute's start (the run's start for its first).
+    package static func datums(of result: LoadResult, dimensions: [Telemetry.Dimension]) -> [MetricDatum] {
+        let start = result.startedAt ?? Date().timeIntervalSince1970 - result.durationSeconds
+        let minutes = Dictionary(grouping: result.seconds) { Int((start + Double($0.second)) / 60) }
+        var datums: [MetricDatum] = []
+        for (minute, samples) in minutes.sorted(by: { $0.key < $1.key }) {
+            let timestamp = Date(timeIntervalSince1970: max(start, Double(minute * 60)))
+            var latency = CloudWatchDistribution.makeHistogram()
+            for sample in samples {
+                for step in sample.histogram.recordedValues() {
+                    _ = latency.record(sample.histogram.medianEquivalentForValue(step.value), count: step.count)
+                }
+            }
+            func count(_ name: String, _ value: Int) -> MetricDatum {
+                MetricDatum(name: name, unit: .count, dimensions: dimensions, timestamp: timestamp, value: .single(Double(value)))
+            }
+            datums.append(count(Name.requests, samples.reduce(0) { $0 + $1.responses }))
+            datums.append(count(Name.errors, samples.reduce(0) { $0 + $1.errors }))
+            if latency.totalCount > 0 {
+                let values = CloudWatchDistribution.values(of: latency)
+                datums.append(MetricDatum(name: Name.latency, unit: .milliseconds, dimensions: dimensions, timestamp: timestamp,
+                                          value: .distribution(values: values.values, counts: values.counts)))
+            }
+        }
+        return datums
+    }
+
+    /// Delivers the run's datums (and any an earlier run spooled).
+    /// - Returns: what went wrong, for the command to end with; `nil` when all were delivered.
+    package func push(_ result: LoadResult, say: (String) -> Void) async -> String? {
+        guard cloudwatch else { return nil }
+        let spool = MetricSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/load-spool.jsonl").path)
+        let pusher = CloudWatchPusher(configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment),
+                                      client: target.client(), spool: spool)
+        let outcome = await pusher.deliver(Self.datums(of: result, dimensions: pusher.configuration.dimensions))
+        if outcome.rejected > 0 { return "CloudWatch rejected \(outcome.rejected) datums (the error is logged above)" }
+        if outcome.spooled > 0 {
+            return "CloudWatch unreachable: \(outcome.spooled) datums spooled to \(spool.path); the next load --cloudwatch delivers them"
+        }
+        say("pushed \(outcome.delivered) datums to CloudWatch namespace \(target.namespace)")
+        return nil
+    }
+}

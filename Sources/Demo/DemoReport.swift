@@ -81,7 +81,7 @@ struct DemoReport {
         let escaped = text.htmlEscaped
         return """
             <!doctype html><html><head><meta charset="utf-8"><title>CacheLoad demo</title>
-            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}</style>
+            <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1180px}table{border-collapse:collapse;max-width:100%}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}</style>
             </head><body><h1>CacheLoad demo</h1>
             <table><tr><th>phase</th><th>req/s</th><th>p99 ms</th><th>hit ratio</th><th>result</th></tr>
             \(rows)

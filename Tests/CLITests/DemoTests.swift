@@ -29,6 +29,14 @@ struct DemoTests {
         #expect((summary?["alarm"] as? String)?.contains("< 80% threshold") == true)
         #expect(log.contains("before / after"))
         #expect(log.contains("S3 objects: p50"))
+        // The pages as a browser lays them out: nothing out of its box, every phase chart drawn.
+        let index = try RenderedPage.render(directory.appendingPathComponent("index.html").path)
+        #expect(index.problems.isEmpty, "index.html: \(index.problems)")
+        for phase in ["cold-to-warm", "constant-rate", "alarm"] {
+            let page = try RenderedPage.render(directory.appendingPathComponent("\(phase).html").path)
+            #expect(page.problems.isEmpty, "\(phase).html: \(page.problems)")
+            #expect(page.charts.count == 4 && page.charts.allSatisfy { $0.paths >= 1 }, "\(phase).html: \(page.charts)")
+        }
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(atPath: output)
     }

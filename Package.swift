@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
-                "LoadGen", "TestSupport", "CacheAside", "HTTPCurl",
+                "LoadGen", "TestSupport", "CacheAside", "HTTPCurl", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

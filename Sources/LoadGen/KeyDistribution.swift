@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// Which key each request uses, drawn from a seeded generator so runs repeat exactly.
 package enum KeyDistribution: Sendable, Equatable, CustomStringConvertible {
@@ -109,8 +110,4 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// A command-line value the load generator cannot use; the message says what is expected.
-package struct LoadOptionError: Error, Sendable, Equatable, CustomStringConvertible {
-    package let message: String
-    package init(_ message: String) { self.message = message }
-    package var description: String { message }
-}
+package typealias LoadOptionError = OptionValueError

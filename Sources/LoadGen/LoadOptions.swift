@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Telemetry
 
 /// `cacheload load`'s options as the user typed them — the flags, their help, and their
 /// turning into a ``LoadPlan``: every check and every message about them in one place.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Telemetry
 
 /// What a run leaves behind — `--json`, `--html`, `--threshold` — and the verdict they give.
 package struct LoadReportOptions: ParsableArguments {

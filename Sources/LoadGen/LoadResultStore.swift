@@ -1,6 +1,7 @@
 import AWS
-import HTTPCurl
 import Foundation
+import HTTPCurl
+import Telemetry
 
 /// Where results of a split run go and are read back: a local path, or `s3://bucket/key` —
 /// a place every machine of the fleet can write and the merge can list (`--json s3://…`,

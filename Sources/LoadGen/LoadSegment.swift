@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// One machine's part of a run split across several (`--segment 2/3`), k6's execution-segment
 /// idea with striping: item *k* of the whole plan (a scheduled request, a connection, a request

@@ -1,4 +1,5 @@
 import NIOSSL
+import Telemetry
 
 /// How `https://` targets are spoken to: TLS 1.2 or newer, with SNI, verified against the
 /// system's trust store or a CA file — or, for self-signed test targets only, not verified.

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// When each request of an open-loop run is due: a constant rate, or k6-style stages that ramp
 /// the rate linearly between targets (`30s:100,1m:1000,30s:0`).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Telemetry
 
 /// A URL template such as `http://127.0.0.1:8080/product/{key}`, parsed once, and the HTTP/1.1
 /// requests it produces, formatted ahead of time so the hot path only slices a buffer.

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import Telemetry
 
 /// A pass/fail criterion checked at the end of a run, k6 style: `p99<50ms`, `hit_ratio>0.8`,
 /// `errors<0.1%`, `rate>=1000`.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import LoadGen
 import Telemetry
 
 struct Alarm: AsyncParsableCommand {
@@ -19,47 +18,18 @@ struct Alarm: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or update the hit-ratio alarm.")
         @OptionGroup var cloudWatch: CloudWatchTarget
-        @Option(help: "Alarm name.") var name: String = "cacheload-hit-ratio-low"
-        @Option(help: "Percent below which the alarm fires.") var threshold: Double = 80
-        @Option(help: "Period in seconds.") var period: Int = 60
-        @Option(help: "Evaluation periods (N).") var periods: Int = 5
-        @Option(help: "Breaching datapoints that fire the alarm (M of N).") var datapoints: Int = 3
-        @Option(help: "SNS topic ARN to notify, repeatable.") var snsTopic: [String] = []
-        @Option(help: ArgumentHelp("Also create the latency alarm: fires when p99 RequestLatency is above this (50ms, 0.2s).", valueName: "duration"))
-        var latencyP99: String?
-        @Option(help: "Name of the latency alarm.") var latencyName: String = "cacheload-latency-p99-high"
-
-        func validate() throws {
-            if let latencyP99 {
-                guard (try? DurationText.parse(latencyP99, option: "--latency-p99")) ?? .zero > .zero else {
-                    throw ValidationError("--latency-p99 \"\(latencyP99)\": expected a positive duration such as 50ms or 0.2s")
-                }
-            }
-            guard (0...100).contains(threshold) else { throw ValidationError("--threshold is a percent between 0 and 100") }
-            guard datapoints >= 1, periods >= datapoints else { throw ValidationError("need 1 ≤ --datapoints ≤ --periods") }
-            guard period >= 10 else { throw ValidationError("--period must be at least 10 seconds") }
-        }
+        @OptionGroup var alarm: AlarmOptions
 
         func run() async throws {
-            let alarm = HitRatioAlarm(name: name, namespace: cloudWatch.namespace, service: cloudWatch.service,
-                                      environment: cloudWatch.environment, threshold: threshold, periodSeconds: period,
-                                      evaluationPeriods: periods, datapointsToAlarm: datapoints, actions: snsTopic)
-            let latency = try latencyP99.map { text in
-                LatencyAlarm(name: latencyName, namespace: cloudWatch.namespace, service: cloudWatch.service, environment: cloudWatch.environment,
-                             thresholdMilliseconds: try DurationText.parse(text, option: "--latency-p99") / .milliseconds(1),
-                             periodSeconds: period, evaluationPeriods: periods, datapointsToAlarm: datapoints, actions: snsTopic)
-            }
+            let (hitRatio, latency) = try alarm.alarms(in: cloudWatch)
             let client = cloudWatch.client()
             do {
-                try await alarm.create(with: client)
+                try await hitRatio.create(with: client)
                 try await latency?.create(with: client)
             } catch {
                 throw CommandFailure("\(error)")
             }
-            say("alarm \(name): fires when \(HitRatioAlarm.expression) < \(threshold) for \(datapoints) of \(periods) periods of \(period) s")
-            if let latency {
-                say("alarm \(latency.name): fires when p99 \(CloudWatchPusher.Name.latency) > \(latency.thresholdMilliseconds) ms for \(datapoints) of \(periods) periods of \(period) s")
-            }
+            alarm.descriptions(latency: latency).forEach(say)
         }
     }
 

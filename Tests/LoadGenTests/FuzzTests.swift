@@ -1,5 +1,6 @@
 import Foundation
 @testable import LoadGen
+import Telemetry
 import Testing
 
 @Suite("Seeded fuzzing of the expressions users type")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 @testable import LoadGen
+import Telemetry
 import Testing
 import TestSupport
 

@@ -1,14 +1,14 @@
 /// Durations as the command line writes them: `500ms`, `30s`, `1m`, `1m30s`, `2h`; a bare
 /// number is seconds.
 package enum DurationText {
-    package static func parse(_ text: String, option: String) throws(LoadOptionError) -> Duration {
+    package static func parse(_ text: String, option: String) throws(OptionValueError) -> Duration {
         let expected = "\(option) \"\(text)\": expected a duration such as 500ms, 30s, 1m or 1m30s"
         if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
         var total = Duration.zero
         var number = ""
         var unit = ""
-        func flush() throws(LoadOptionError) {
-            guard let value = Double(number), value >= 0 else { throw LoadOptionError(expected) }
+        func flush() throws(OptionValueError) {
+            guard let value = Double(number), value >= 0 else { throw OptionValueError(expected) }
             let factor: Double
             switch unit {
             case "ms": factor = 0.001
@@ -16,7 +16,7 @@ package enum DurationText {
             case "m": factor = 60
             case "h": factor = 3600
             case "us", "µs": factor = 0.000001
-            default: throw LoadOptionError(expected)
+            default: throw OptionValueError(expected)
             }
             total += .microseconds(Int64(value * factor * 1_000_000))
             number = ""
@@ -27,12 +27,19 @@ package enum DurationText {
                 if !unit.isEmpty { try flush() }
                 number.append(character)
             } else {
-                guard !number.isEmpty else { throw LoadOptionError(expected) }
+                guard !number.isEmpty else { throw OptionValueError(expected) }
                 unit.append(character)
             }
         }
-        guard !number.isEmpty else { throw LoadOptionError(expected) }
+        guard !number.isEmpty else { throw OptionValueError(expected) }
         try flush()
         return total
     }
+}
+
+/// A command-line value that cannot be used; the message says what is expected.
+package struct OptionValueError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

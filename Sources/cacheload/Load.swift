@@ -11,7 +11,7 @@ struct Load: AsyncParsableCommand {
             Closed loop (each connection sends when its answer arrives) unless --rate is given; with --rate the schedule never slows down for a slow target and latency is measured from each request's intended start (no coordinated omission).
 
             Examples:
-              cacheload load 'http://127.0.0.1:8080/product/{key}' -c 1000 -d 30s
+              cacheload load 'http://127.0.0.1:8080/product/{key}' -c 1000 -d 30s --live
               cacheload load 'http://127.0.0.1:8080/product/{key}' --rate 10000 \\
                   -c 1000 --keys 1-1005 --distribution zipf:0.99 \\
                   --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
@@ -35,8 +35,12 @@ struct Load: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Print only the final summary.")
     var quiet = false
 
+    @Flag(help: "A full-screen live view (rate, p50/p99, hit ratio, errors, a sparkline each); progress lines when stdout is not a terminal.")
+    var live = false
+
     func validate() throws {
         if let metricsListen { _ = try ListenAddress.parse(metricsListen, option: "--metrics-listen") }
+        if live && quiet { throw ValidationError("--live and --quiet exclude each other: --live shows the run, --quiet hides it") }
     }
 
     func run() async throws {
@@ -49,9 +53,12 @@ struct Load: AsyncParsableCommand {
         let registry = MetricsRegistry()
         let metrics = metricsListen == nil ? nil : LoadMetrics(registry: registry, targetRate: plan.rate)
         let endpoint = try metricsListen.map { try MetricsEndpoint.startInBackground(listen: $0, option: "--metrics-listen", registry: registry) }
+        let view = live && LiveView.canDraw ? LiveView(plan: plan) : nil
+        defer { view?.finish() }  // the terminal gets its screen back even when the run fails
         let task = Task {
             try await LoadEngine(plan: plan).run { progress in
                 metrics?.update(progress)
+                if let view { return view.update(progress) }
                 guard !quiet else { return }
                 progress.write(total: plan.duration, interactive: interactive)
             }
@@ -61,7 +68,8 @@ struct Load: AsyncParsableCommand {
         let result = try await task.value
         interrupts.cancel()
         endpoint?.cancel()
-        if interactive && !quiet { LoadEngine.Progress.clearLine() }
+        view?.finish()
+        if interactive && !quiet && view == nil { LoadEngine.Progress.clearLine() }
         let verdict = try await reports.conclude(result, store: store, say: say)
         await store.shutdown()
         try verdict.exitUnlessPassed(command: "load")

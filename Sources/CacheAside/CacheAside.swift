@@ -4,9 +4,11 @@ import Redis
 import Synchronization
 
 /// The cache-aside pattern over Redis, independent of HTTP: look up, on a miss load from the
-/// origin once (single-flight) and fill with a jittered TTL; remember "not found" briefly;
-/// write through and invalidate on change; and when Redis is down or slow, answer from the
-/// origin (`BYPASS`) rather than fail.
+/// origin once (single-flight in the process, a lease in Redis across a fleet) and fill with a
+/// jittered TTL; remember "not found" briefly; write through and invalidate on change; serve a
+/// just-expired value while one refresh runs (stale-while-revalidate) or refresh hot keys before
+/// they expire (XFetch); and when Redis is down or slow, answer from the origin (`BYPASS`)
+/// rather than fail.
 package final class CacheAside: Sendable {
     /// Settings of the pattern.
     package struct Configuration: Sendable {
@@ -18,23 +20,42 @@ package final class CacheAside: Sendable {
         package var negativeTTLSeconds: Int
         /// Longest wait for another request's load of the same key.
         package var singleFlightTimeout: Duration
+        /// Fleet-wide single flight and no stale fills (``LeaseStore``); `nil` turns leases off.
+        package var leaseTime: Duration?
+        /// Seconds an entry past its TTL is still served (`STALE`) while one refresh runs.
+        package var staleWhileRevalidateSeconds: Int?
+        /// XFetch's β: a hit refreshes early with a probability that grows as expiry nears, faster
+        /// for keys whose load is slow (1 is the paper's default; larger refreshes earlier).
+        package var earlyRefreshBeta: Double?
 
         package init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
-                    negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5)) {
+                    negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5),
+                    leaseTime: Duration? = .seconds(2), staleWhileRevalidateSeconds: Int? = nil, earlyRefreshBeta: Double? = nil) {
             self.enabled = enabled
             self.ttl = ttl
             self.negativeTTLSeconds = max(1, negativeTTLSeconds)
             self.singleFlightTimeout = singleFlightTimeout
+            self.leaseTime = leaseTime
+            self.staleWhileRevalidateSeconds = staleWhileRevalidateSeconds
+            self.earlyRefreshBeta = earlyRefreshBeta
         }
-    }
 
-    /// What a cached "not found" looks like in Redis: one NUL byte, which no JSON value starts with.
-    static let notFoundMarker: [UInt8] = [0]
+        /// Whether values carry their freshness (for stale-while-revalidate or early refresh).
+        var tracksFreshness: Bool { staleWhileRevalidateSeconds != nil || earlyRefreshBeta != nil }
+
+        /// How long a miss waits for another instance's lease before loading by itself: past
+        /// the lease's own life, so a dead holder's lease has expired and been taken over.
+        var leaseWait: Duration { (leaseTime ?? .zero) * 2 + .milliseconds(500) }
+    }
 
     package let configuration: Configuration
     package let metrics: CacheMetrics
     private let redis: RedisClient
     private let singleFlight: SingleFlight<[UInt8]?>
+    /// Background refreshes (stale-while-revalidate, early refresh): at most one per key here,
+    /// and one fleet-wide through the lease.
+    private let refreshes: SingleFlight<Bool>
+    private let leases: LeaseStore?
     private let logger: Logger
     /// Whether the last Redis lookup worked: outages are logged when they start and end, once
     /// each, not once per request (an atomic, not a lock, on the hit path).
@@ -45,7 +66,12 @@ package final class CacheAside: Sendable {
         self.redis = redis
         self.configuration = configuration
         self.metrics = metrics
-        self.singleFlight = SingleFlight(timeout: configuration.singleFlightTimeout)
+        // Followers wait out a leader that waits for a lease and then loads.
+        let follow = configuration.leaseTime == nil ? configuration.singleFlightTimeout
+            : max(configuration.singleFlightTimeout, configuration.leaseWait + .seconds(5))
+        self.singleFlight = SingleFlight(timeout: follow)
+        self.refreshes = SingleFlight(timeout: follow)
+        self.leases = configuration.leaseTime.map { LeaseStore(redis: redis, duration: $0, logger: logger) }
         self.logger = logger
     }
 
@@ -77,19 +103,101 @@ package final class CacheAside: Sendable {
             let value = try await singleFlight.run(key, load).value
             return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
         }
-        if let cached {
-            let isNotFound = Self.isNotFoundMarker(cached)
-            metrics.hit(negative: isNotFound)
-            return CacheResult(value: isNotFound ? nil : cached, status: .hit)
-        }
+        if let cached { return answer(CacheEntry(cached), key: key, ttl: ttl, load: load) }
         metrics.miss()
         let (value, shared) = try await singleFlight.run(key, startedAt: lookedAt) { [self] in
-            let value = try await load()
-            await fill(key, value, ttl: ttl)
-            return value
+            try await loadAndFill(key, ttl: ttl, load: load)
         }
         if shared { metrics.singleFlightWait() }
         return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .miss)
+    }
+
+    /// A value found in Redis: a hit, or stale past its TTL (served while one refresh runs), or
+    /// a hit whose early refresh XFetch draws now.
+    private func answer(_ entry: CacheEntry, key: String, ttl: TTLPolicy?,
+                        load: @escaping @Sendable () async throws -> [UInt8]?) -> CacheResult {
+        guard case .value(let value, let freshness) = entry else {
+            metrics.hit(negative: true)
+            return CacheResult(value: nil, status: .hit)
+        }
+        if let freshness {
+            let now = CacheEntry.nowMilliseconds()
+            if now >= freshness.freshUntil {
+                // A hit (Redis counted one; the ratios reconcile), and counted apart as stale.
+                metrics.hit(negative: false)
+                metrics.stale()
+                refreshInBackground(key, ttl: ttl, load: load)
+                return CacheResult(value: value, status: .stale)
+            }
+            if let beta = configuration.earlyRefreshBeta, XFetch.refreshesEarly(now: now, freshness: freshness, beta: beta) {
+                metrics.earlyRefresh()
+                refreshInBackground(key, ttl: ttl, load: load)
+            }
+        }
+        metrics.hit(negative: false)
+        return CacheResult(value: value, status: .hit)
+    }
+
+    /// The origin load behind a miss: under the key's lease when leases are on — waiting for
+    /// another instance's fill when it holds the lease — else directly.
+    private func loadAndFill(_ key: String, ttl: TTLPolicy?, load: @escaping @Sendable () async throws -> [UInt8]?) async throws -> [UInt8]? {
+        guard let leases else { return try await loadAndStore(key, ttl: ttl, lease: nil, load: load) }
+        let deadline = ContinuousClock.now + configuration.leaseWait
+        var pause = Duration.milliseconds(2)
+        while true {
+            switch await leases.acquire(key) {
+            case .granted(let lease):
+                return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
+            case .unavailable:
+                return try await loadAndStore(key, ttl: ttl, lease: nil, load: load)
+            case .held:
+                metrics.leaseWait()
+                guard ContinuousClock.now + pause < deadline else {
+                    // The holder is slow or stuck: answer from the origin, and leave the fill to it.
+                    metrics.leaseTimeout()
+                    await leases.checkHolder(of: key)
+                    return try await load()
+                }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(50))
+                if let filled = try? await redis.get(key) {
+                    guard case .value(let value, _) = CacheEntry(filled) else { return nil }
+                    return Array(value.readableBytesView)
+                }
+            }
+        }
+    }
+
+    /// Loads from the origin and fills — under `lease`, a fill the lease no longer allows is dropped.
+    private func loadAndStore(_ key: String, ttl: TTLPolicy?, lease: LeaseStore.Lease?,
+                              load: @escaping @Sendable () async throws -> [UInt8]?) async throws -> [UInt8]? {
+        let started = ContinuousClock.now
+        let value: [UInt8]?
+        do {
+            value = try await load()
+        } catch {
+            if let lease { await leases?.release(lease) }
+            throw error
+        }
+        await fill(key, value, ttl: ttl, lease: lease, loadTime: ContinuousClock.now - started)
+        return value
+    }
+
+    /// Refreshes `key` from the origin without making anyone wait: one refresh per key in this
+    /// process, and with leases one in the fleet (a key whose lease is taken is being refreshed).
+    private func refreshInBackground(_ key: String, ttl: TTLPolicy?, load: @escaping @Sendable () async throws -> [UInt8]?) {
+        Task { [self] in
+            _ = try? await refreshes.run(key) { [self] in
+                let lease: LeaseStore.Lease?
+                switch await leases?.acquire(key) {
+                case .granted(let granted)?: lease = granted
+                case .held?: return false
+                case .unavailable?, nil: lease = nil
+                }
+                _ = try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
+                return true
+            }
+        }
     }
 
     /// Writes a new value through to the cache (after the origin accepted it).
@@ -97,7 +205,21 @@ package final class CacheAside: Sendable {
     @discardableResult
     package func store(_ key: String, _ value: [UInt8]) async -> Bool {
         guard configuration.enabled else { return false }
-        return await fill(key, value)
+        let ttlSeconds = configuration.ttl.next()
+        let bytes = CacheEntry.encode(value, freshness: freshness(ttlSeconds: ttlSeconds, loadTime: .zero))
+        do {
+            if let leases {
+                try await leases.writeThrough(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
+            } else {
+                try await redis.set(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
+            }
+            metrics.fill()
+            return true
+        } catch {
+            metrics.error()
+            logger.debug("cache write-through failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            return false
+        }
     }
 
     /// Removes `key` from the cache so the next lookup reloads it.
@@ -106,7 +228,9 @@ package final class CacheAside: Sendable {
     package func invalidate(_ key: String) async -> Bool {
         guard configuration.enabled else { return true }
         do {
-            try await redis.del(key)
+            // The lease goes with the value: a load that read the row before this change must
+            // not fill afterwards (one DEL: the lease key shares the value's slot).
+            try await redis.del(LeaseStore.keysToInvalidate(key))
             return true
         } catch {
             metrics.error()
@@ -149,17 +273,20 @@ package final class CacheAside: Sendable {
         }
     }
 
-    private static func isNotFoundMarker(_ buffer: ByteBuffer) -> Bool {
-        buffer.readableBytes == 1 && buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0
-    }
-
     @discardableResult
-    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil) async -> Bool {
+    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil, lease: LeaseStore.Lease? = nil,
+                      loadTime: Duration = .zero) async -> Bool {
+        let ttlSeconds = value == nil ? configuration.negativeTTLSeconds : (ttl ?? configuration.ttl).next()
+        let bytes = CacheEntry.encode(value, freshness: value == nil ? nil : freshness(ttlSeconds: ttlSeconds, loadTime: loadTime))
         do {
-            if let value {
-                try await redis.set(key, value, expireSeconds: (ttl ?? configuration.ttl).next())
+            if let lease, let leases {
+                guard try await leases.fill(lease, bytes, expireSeconds: storedSeconds(ttlSeconds)) else {
+                    // A write or invalidation ended the lease after this load read the origin.
+                    metrics.fillDropped()
+                    return false
+                }
             } else {
-                try await redis.set(key, Self.notFoundMarker, expireSeconds: configuration.negativeTTLSeconds)
+                try await redis.set(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
             }
             metrics.fill()
             return true
@@ -168,5 +295,17 @@ package final class CacheAside: Sendable {
             logger.debug("cache fill failed", metadata: ["key": "\(key)", "error": "\(error)"])
             return false
         }
+    }
+
+    /// The freshness header a value gets, when stale-while-revalidate or early refresh need it.
+    private func freshness(ttlSeconds: Int, loadTime: Duration) -> CacheEntry.Freshness? {
+        guard configuration.tracksFreshness else { return nil }
+        return CacheEntry.Freshness(freshUntil: CacheEntry.nowMilliseconds() + Int64(ttlSeconds) * 1000,
+                                    loadMilliseconds: Int((loadTime / .milliseconds(1)).rounded(.up)))
+    }
+
+    /// How long Redis keeps a value: its TTL, plus the stale-while-revalidate window.
+    private func storedSeconds(_ ttlSeconds: Int) -> Int {
+        ttlSeconds + (configuration.staleWhileRevalidateSeconds ?? 0)
     }
 }

@@ -16,6 +16,11 @@ package final class CacheMetrics: Sendable {
         package var negativeHits: Int
         package var singleFlightWaits: Int
         package var fills: Int
+        package var stale: Int = 0
+        package var earlyRefreshes: Int = 0
+        package var leaseWaits: Int = 0
+        package var leaseTimeouts: Int = 0
+        package var fillsDropped: Int = 0
 
         /// `hits / (hits + misses)`, or `nil` before any cached lookup.
         package var hitRatio: Double? {
@@ -30,9 +35,15 @@ package final class CacheMetrics: Sendable {
     private let negativeHits = Atomic<Int>(0)
     private let singleFlightWaits = Atomic<Int>(0)
     private let fills = Atomic<Int>(0)
+    private let stales = Atomic<Int>(0)
+    private let earlyRefreshes = Atomic<Int>(0)
+    private let leaseWaits = Atomic<Int>(0)
+    private let leaseTimeouts = Atomic<Int>(0)
+    private let fillsDropped = Atomic<Int>(0)
 
     private let hitCounter, missCounter, bypassCounter, errorCounter, negativeHitCounter: Counter
     private let waitCounter, fillCounter: Counter
+    private let staleCounter, earlyRefreshCounter, leaseWaitCounter, leaseTimeoutCounter, fillDroppedCounter: Counter
 
     /// Registers the cache families in `registry`.
     package init(registry: MetricsRegistry) {
@@ -44,6 +55,11 @@ package final class CacheMetrics: Sendable {
         negativeHitCounter = registry.counter("cache_lookups", help: help, labels: [("result", "negative_hit")])
         waitCounter = registry.counter("single_flight_waits", help: "Lookups that waited for another request's origin load of the same key instead of querying the origin.")
         fillCounter = registry.counter("cache_fills", help: "Values written to the cache after an origin load, write-through or warm-up.")
+        staleCounter = registry.counter("cache_lookups", help: help, labels: [("result", "stale")])
+        earlyRefreshCounter = registry.counter("cache_early_refreshes", help: "Hits that started a refresh before the value expired (--early-refresh, XFetch).")
+        leaseWaitCounter = registry.counter("cache_lease_waits", help: "Polls of a miss waiting for another instance's lease holder to fill the key.")
+        leaseTimeoutCounter = registry.counter("cache_lease_timeouts", help: "Misses that waited past the lease wait for another holder and loaded from the origin themselves.")
+        fillDroppedCounter = registry.counter("cache_fills_dropped", help: "Fills refused because a write or invalidation ended their lease after the origin was read (stale fills prevented).")
     }
 
     package var snapshot: Snapshot {
@@ -51,7 +67,10 @@ package final class CacheMetrics: Sendable {
             hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
             bypasses: bypasses.load(ordering: .relaxed), errors: errors.load(ordering: .relaxed),
             negativeHits: negativeHits.load(ordering: .relaxed),
-            singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed))
+            singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed),
+            stale: stales.load(ordering: .relaxed), earlyRefreshes: earlyRefreshes.load(ordering: .relaxed),
+            leaseWaits: leaseWaits.load(ordering: .relaxed), leaseTimeouts: leaseTimeouts.load(ordering: .relaxed),
+            fillsDropped: fillsDropped.load(ordering: .relaxed))
     }
 
     func hit(negative: Bool) {
@@ -86,5 +105,30 @@ package final class CacheMetrics: Sendable {
     func fill() {
         fills.add(1, ordering: .relaxed)
         fillCounter.increment()
+    }
+
+    func stale() {
+        stales.add(1, ordering: .relaxed)
+        staleCounter.increment()
+    }
+
+    func earlyRefresh() {
+        earlyRefreshes.add(1, ordering: .relaxed)
+        earlyRefreshCounter.increment()
+    }
+
+    func leaseWait() {
+        leaseWaits.add(1, ordering: .relaxed)
+        leaseWaitCounter.increment()
+    }
+
+    func leaseTimeout() {
+        leaseTimeouts.add(1, ordering: .relaxed)
+        leaseTimeoutCounter.increment()
+    }
+
+    func fillDropped() {
+        fillsDropped.add(1, ordering: .relaxed)
+        fillDroppedCounter.increment()
     }
 }

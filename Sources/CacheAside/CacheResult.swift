@@ -8,6 +8,8 @@ package enum CacheStatus: String, Sendable {
     case miss = "MISS"
     /// The cache was skipped — switched off, down or too slow — and the origin answered.
     case bypass = "BYPASS"
+    /// Found past its TTL but within `--stale-while-revalidate`: served while one refresh runs.
+    case stale = "STALE"
 }
 
 /// The outcome of a cache-aside lookup.

@@ -13,7 +13,7 @@ extension LoadResult {
         if counts.hits + counts.misses + counts.negativeHits > 0 {
             let hitP99 = counts.hits == 0 ? 0 : Double(hitLatency.valueAtPercentile(99)) / 1000
             let missP99 = counts.misses == 0 ? 0 : Double(missLatency.valueAtPercentile(99)) / 1000
-            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
+            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)\(counts.stale > 0 ? "   stale \(counts.stale)" : "")   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
         }
         lines.append("")
         lines += distributionLines()

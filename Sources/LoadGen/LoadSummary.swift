@@ -54,7 +54,7 @@ package struct LoadSummary: Codable, Sendable, Equatable {
         latency_uncorrected_ms = Latency(result.uncorrectedLatency ?? result.latency, empty: empty)
         hit_ratio = result.hitRatio
         cache = ["hits": counts.hits, "misses": counts.misses, "negative_hits": counts.negativeHits,
-                 "bypasses": counts.bypasses, "no_header": counts.noCacheHeader]
+                 "bypasses": counts.bypasses, "no_header": counts.noCacheHeader, "stale": counts.stale]
         status = ["1xx": counts.status1xx, "2xx": counts.status2xx, "3xx": counts.status3xx,
                   "4xx": counts.status4xx, "5xx": counts.status5xx]
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,

@@ -35,6 +35,8 @@ struct Recorder {
         // hit: a run against a wrong path would otherwise show a high hit ratio.
         case .hit where status >= 400: counts.negativeHits += 1; _ = otherLatency.record(value)
         case .hit: counts.hits += 1; _ = hitLatency.record(value)
+        // Served from the cache past its TTL while a refresh runs: a hit, and counted apart.
+        case .stale: counts.hits += 1; counts.stale += 1; _ = hitLatency.record(value)
         case .miss: counts.misses += 1; _ = missLatency.record(value)
         case .bypass: counts.bypasses += 1; _ = otherLatency.record(value)
         case .none: counts.noCacheHeader += 1; _ = otherLatency.record(value)
@@ -97,6 +99,8 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     package var hits = 0, misses = 0, bypasses = 0, noCacheHeader = 0
     /// `X-Cache: HIT` on a 4xx answer: a cached "not found", counted apart from ``hits``.
     package var negativeHits = 0
+    /// `X-Cache: STALE` (served past its TTL while a refresh runs); also counted in ``hits``.
+    package var stale = 0
     /// Requests that failed without a response (timeouts, resets, bad responses).
     package var failedRequests = 0
     package var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
@@ -134,7 +138,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         status1xx += other.status1xx; status2xx += other.status2xx; status3xx += other.status3xx
         status4xx += other.status4xx; status5xx += other.status5xx
         hits += other.hits; misses += other.misses; bypasses += other.bypasses; noCacheHeader += other.noCacheHeader
-        negativeHits += other.negativeHits
+        negativeHits += other.negativeHits; stale += other.stale
         failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
@@ -163,7 +167,7 @@ package struct SecondSample: Sendable, Codable {
         if status >= 500 { errors += 1 }
         switch cache {
         case .hit where status >= 400: negativeHits += 1
-        case .hit: hits += 1
+        case .hit, .stale: hits += 1
         case .miss: misses += 1
         case .bypass: bypasses += 1
         case .none: break

@@ -12,7 +12,7 @@ import Darwin
 /// Pure (no I/O), so it is tested and fuzzed on its own.
 struct ResponseScanner {
     /// The `X-Cache` header of a response.
-    enum CacheHeader: UInt8 { case none, hit, miss, bypass }
+    enum CacheHeader: UInt8 { case none, hit, miss, bypass, stale }
 
     /// What a complete response told us.
     struct Response: Equatable {
@@ -165,7 +165,7 @@ struct ResponseScanner {
             contentLength = length
         } else if Self.nameEquals(name, "x-cache") {
             current.cache = Self.valueEquals(value, "hit") ? .hit : Self.valueEquals(value, "miss") ? .miss
-                : Self.valueEquals(value, "bypass") ? .bypass : .none
+                : Self.valueEquals(value, "bypass") ? .bypass : Self.valueEquals(value, "stale") ? .stale : .none
         } else if Self.nameEquals(name, "transfer-encoding") {
             chunked = Self.valueEquals(value.suffix(7), "chunked")
         } else if Self.nameEquals(name, "connection") {

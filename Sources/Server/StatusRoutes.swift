@@ -22,7 +22,9 @@ struct StatusRoutes: Sendable {
         var server: [String: any Sendable] = [
             "hits": snapshot.hits, "misses": snapshot.misses, "bypasses": snapshot.bypasses,
             "errors": snapshot.errors, "negative_hits": snapshot.negativeHits,
-            "single_flight_waits": snapshot.singleFlightWaits, "fills": snapshot.fills,
+            "single_flight_waits": snapshot.singleFlightWaits, "fills": snapshot.fills, "stale": snapshot.stale,
+            "early_refreshes": snapshot.earlyRefreshes, "lease_waits": snapshot.leaseWaits,
+            "lease_timeouts": snapshot.leaseTimeouts, "fills_dropped": snapshot.fillsDropped,
             "origin_queries": catalog.queryCount, "cache_enabled": cache.configuration.enabled,
         ]
         server["hit_ratio"] = snapshot.hitRatio ?? NSNull()

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
               cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\
                   --postgres postgresql://postgres@127.0.0.1:5432/postgres
               cacheload serve --cache off     # every request from PostgreSQL
+              cacheload serve --stale-while-revalidate 30 --early-refresh 1
               CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config database.ini
             """)
 
@@ -30,20 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("port"), help: .hidden)
     var misspelledPort: String?
 
-    @Option(help: "Time to live of cached products, in seconds.")
-    var ttl: Int = 3600
-
-    @Option(help: "TTL jitter as a fraction of --ttl (0.1 = ±10%), so keys filled together expire apart.")
-    var ttlJitter: Double = 0.1
-
-    @Option(help: "Time to live of a cached 'not found', in seconds.")
-    var negativeTtl: Int = 30
-
-    @Option(help: "Time to live of the slow page GET /, in seconds.")
-    var slowPageTtl: Int = 10
-
-    @Option(help: ArgumentHelp("Cache on, or off to serve every request from PostgreSQL.", valueName: "on|off"))
-    var cache: String = "on"
+    @OptionGroup var caching: CacheOptions
 
     @Option(help: "Bearer token for the admin routes (or CACHELOAD_ADMIN_TOKEN). Without one they are disabled.")
     var adminToken: String?
@@ -76,10 +64,6 @@ struct Serve: AsyncParsableCommand {
         if let misspelledPort {
             throw ValidationError("unknown option --port: serve listens on --listen HOST:PORT, e.g. --listen 127.0.0.1:\(misspelledPort)")
         }
-        guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
-        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
-        guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
-        guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
         _ = try ListenAddress.parse(listen, option: "--listen")
@@ -94,9 +78,8 @@ struct Serve: AsyncParsableCommand {
             host: address.host, port: address.port,
             redis: try connections.redisConfiguration(poolSize: redisPool),
             postgres: try connections.postgresConfiguration(poolSize: postgresPool),
-            cache: CacheAside.Configuration(
-                enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl),
-            slowPageTTL: TTLPolicy(seconds: slowPageTtl, jitter: 0),
+            cache: try caching.configuration(),
+            slowPageTTL: caching.slowPageTTL,
             adminToken: token, idleTimeout: .seconds(idleTimeout))
         configuration.awsRegion = AWSCredentialChain.region()
         configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
@@ -107,7 +90,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "cacheload.serve")
         let registry = MetricsRegistry()
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
-        let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher) { [cache] port in
+        let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher) { [cache = caching.cache] port in
             say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
         }
         var services: [any Service] = [server]

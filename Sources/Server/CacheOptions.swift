@@ -1,0 +1,76 @@
+import ArgumentParser
+import CacheAside
+import Telemetry
+
+/// `serve`'s cache flags — TTLs, on/off, leases, stale-while-revalidate, early refresh — and the
+/// ``CacheAside/Configuration`` they make.
+package struct CacheOptions: ParsableArguments {
+    package init() {}
+
+    @Option(help: ArgumentHelp("Cache on, or off to serve every request from PostgreSQL.", valueName: "on|off"))
+    package var cache: String = "on"
+
+    @Option(help: "Time to live of cached products, in seconds.")
+    package var ttl: Int = 3600
+
+    @Option(help: "TTL jitter as a fraction of --ttl (0.1 = ±10%), so keys filled together expire apart.")
+    package var ttlJitter: Double = 0.1
+
+    @Option(help: "Time to live of a cached 'not found', in seconds.")
+    package var negativeTtl: Int = 30
+
+    @Option(help: "Time to live of the slow page GET /, in seconds.")
+    package var slowPageTtl: Int = 10
+
+    @Option(help: ArgumentHelp(
+        "Leases in Redis: one origin query per key across every instance sharing the cache, and no fill of a value read before a write.",
+        valueName: "on|off"))
+    package var leases: String = "on"
+
+    @Option(help: ArgumentHelp("How long a lease lives: longer than an origin load; a crashed holder delays the key's waiters this long.", valueName: "duration"))
+    package var leaseTime: String = "2s"
+
+    @Option(help: ArgumentHelp(
+        "Serve an entry up to this many seconds past its TTL (X-Cache: STALE) while one refresh runs: no stampede and no wait at expiry, at the price of answers that old. Off by default.",
+        valueName: "seconds"))
+    package var staleWhileRevalidate: Int?
+
+    @Option(help: ArgumentHelp(
+        "XFetch's beta: hits refresh a key before it expires, with a probability that grows near expiry and with the key's load time (1 is the paper's choice; 2 refreshes earlier). Off by default.",
+        valueName: "beta"))
+    package var earlyRefresh: Double?
+
+    package func validate() throws {
+        guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
+        guard ["on", "off"].contains(leases) else { throw ValidationError("--leases must be on or off, not \"\(leases)\"") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
+        guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
+        guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
+        _ = try leaseDuration()
+        if let staleWhileRevalidate, staleWhileRevalidate < 1 {
+            throw ValidationError("--stale-while-revalidate \(staleWhileRevalidate): expected seconds ≥ 1 (leave it out to turn it off)")
+        }
+        if let earlyRefresh, !(earlyRefresh > 0 && earlyRefresh <= 100) {
+            throw ValidationError("--early-refresh \(earlyRefresh): expected a beta above 0, such as 1 (leave it out to turn it off)")
+        }
+    }
+
+    private func leaseDuration() throws -> Duration {
+        guard let duration = try? DurationText.parse(leaseTime, option: "--lease-time"),
+              duration >= .milliseconds(50), duration <= .seconds(60) else {
+            throw ValidationError("--lease-time \"\(leaseTime)\": expected a duration from 50ms to 60s, such as 2s")
+        }
+        return duration
+    }
+
+    /// The cache's configuration.
+    package func configuration() throws -> CacheAside.Configuration {
+        CacheAside.Configuration(
+            enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl,
+            leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate,
+            earlyRefreshBeta: earlyRefresh)
+    }
+
+    /// The slow page's TTL (no jitter: one key).
+    package var slowPageTTL: TTLPolicy { TTLPolicy(seconds: slowPageTtl, jitter: 0) }
+}

@@ -191,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Server", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
+            dependencies: ["Server", "CacheAside", "LoadGen", "Redis", "Postgres", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
                            .product(name: "Histogram", package: "hdrhistogram-swift"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings

@@ -201,9 +201,14 @@ package final class CacheAside: Sendable {
     }
 
     /// Writes a new value through to the cache (after the origin accepted it).
+    ///
+    /// With leases on, `current` re-reads the origin once the value is stored: two writers of
+    /// one key on different instances may store in the opposite order of their commits, and the
+    /// last to store then finds the row changed and invalidates the key (its read follows every
+    /// commit whose store came before its own), so the cache never keeps a value the row lost.
     /// - Returns: whether Redis stored it (`false` when it is unreachable; the next lookup misses).
     @discardableResult
-    package func store(_ key: String, _ value: [UInt8]) async -> Bool {
+    package func store(_ key: String, _ value: [UInt8], current: (@Sendable () async throws -> [UInt8]?)? = nil) async -> Bool {
         guard configuration.enabled else { return false }
         let ttlSeconds = configuration.ttl.next()
         let bytes = CacheEntry.encode(value, freshness: freshness(ttlSeconds: ttlSeconds, loadTime: .zero))
@@ -214,12 +219,16 @@ package final class CacheAside: Sendable {
                 try await redis.set(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
             }
             metrics.fill()
-            return true
         } catch {
             metrics.error()
             logger.debug("cache write-through failed", metadata: ["key": "\(key)", "error": "\(error)"])
             return false
         }
+        if leases != nil, let current, let row = try? await current(), row != value {
+            metrics.writeRaced()
+            await invalidate(key)
+        }
+        return true
     }
 
     /// Removes `key` from the cache so the next lookup reloads it.

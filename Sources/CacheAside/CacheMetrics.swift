@@ -21,6 +21,7 @@ package final class CacheMetrics: Sendable {
         package var leaseWaits: Int = 0
         package var leaseTimeouts: Int = 0
         package var fillsDropped: Int = 0
+        package var writesRaced: Int = 0
 
         /// `hits / (hits + misses)`, or `nil` before any cached lookup.
         package var hitRatio: Double? {
@@ -40,10 +41,11 @@ package final class CacheMetrics: Sendable {
     private let leaseWaits = Atomic<Int>(0)
     private let leaseTimeouts = Atomic<Int>(0)
     private let fillsDropped = Atomic<Int>(0)
+    private let writesRaced = Atomic<Int>(0)
 
     private let hitCounter, missCounter, bypassCounter, errorCounter, negativeHitCounter: Counter
     private let waitCounter, fillCounter: Counter
-    private let staleCounter, earlyRefreshCounter, leaseWaitCounter, leaseTimeoutCounter, fillDroppedCounter: Counter
+    private let staleCounter, earlyRefreshCounter, leaseWaitCounter, leaseTimeoutCounter, fillDroppedCounter, writeRacedCounter: Counter
 
     /// Registers the cache families in `registry`.
     package init(registry: MetricsRegistry) {
@@ -59,6 +61,7 @@ package final class CacheMetrics: Sendable {
         earlyRefreshCounter = registry.counter("cache_early_refreshes", help: "Hits that started a refresh before the value expired (--early-refresh, XFetch).")
         leaseWaitCounter = registry.counter("cache_lease_waits", help: "Polls of a miss waiting for another instance's lease holder to fill the key.")
         leaseTimeoutCounter = registry.counter("cache_lease_timeouts", help: "Misses that waited past the lease wait for another holder and loaded from the origin themselves.")
+        writeRacedCounter = registry.counter("cache_write_races", help: "Write-throughs that found the row changed by another writer once stored, and invalidated the key.")
         fillDroppedCounter = registry.counter("cache_fills_dropped", help: "Fills refused because a write or invalidation ended their lease after the origin was read (stale fills prevented).")
     }
 
@@ -70,7 +73,7 @@ package final class CacheMetrics: Sendable {
             singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed),
             stale: stales.load(ordering: .relaxed), earlyRefreshes: earlyRefreshes.load(ordering: .relaxed),
             leaseWaits: leaseWaits.load(ordering: .relaxed), leaseTimeouts: leaseTimeouts.load(ordering: .relaxed),
-            fillsDropped: fillsDropped.load(ordering: .relaxed))
+            fillsDropped: fillsDropped.load(ordering: .relaxed), writesRaced: writesRaced.load(ordering: .relaxed))
     }
 
     func hit(negative: Bool) {
@@ -130,5 +133,10 @@ package final class CacheMetrics: Sendable {
     func fillDropped() {
         fillsDropped.add(1, ordering: .relaxed)
         fillDroppedCounter.increment()
+    }
+
+    func writeRaced() {
+        writesRaced.add(1, ordering: .relaxed)
+        writeRacedCounter.increment()
     }
 }

@@ -84,7 +84,12 @@ package final class DemoScenario: @unchecked Sendable {
         }
         let cloudWatch = CloudWatchClient.fromEnvironment()
         let registry = MetricsRegistry()
-        let pusher = CloudWatchPusher(configuration: .init(environment: "demo", flushInterval: .seconds(3600), highResolution: true),
+        // Hits and misses for the alarm phase; no latency: the demo's CloudWatch is usually the local
+        // moto_server, which keeps every latency sample of a values/counts datum as an object of its
+        // own (hundreds of thousands here). Real CloudWatch stores the ≤ 150 values as they are.
+        var pushed = CloudWatchPusher.Configuration(environment: "demo", flushInterval: .seconds(3600), highResolution: true)
+        pushed.sendsLatency = false
+        let pusher = CloudWatchPusher(configuration: pushed,
                                       client: cloudWatch, spool: MetricSpool(path: "\(configuration.reportDirectory)/cloudwatch-spool.jsonl"),
                                       registry: registry, logger: server.logger)
         let cached = try await cachePhases(registry: registry, pusher: pusher)

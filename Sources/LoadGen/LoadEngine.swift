@@ -48,7 +48,8 @@ package final class LoadEngine: Sendable {
         let startedAt = Date()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let budget = RequestBudget(plan.requests)
-        let requests = plan.keys.count <= 200_000 ? PreformattedRequests(template: plan.template, keys: plan.keys) : nil
+        // One set per target: request bytes made once, not per request.
+        let requests = plan.keys.count <= 200_000 ? plan.targets.map { PreformattedRequests(template: $0, keys: plan.keys) } : nil
         let startAt = NIODeadline.now().uptimeNanoseconds
         let loops = Array(group.makeIterator())
         let workers = loops.enumerated().map { loopIndex, loop in
@@ -82,7 +83,7 @@ package final class LoadEngine: Sendable {
         while clock.now < drainUntil, try await inFlight(workers) > 0 {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        var recorder = Recorder()
+        var recorder = Recorder(targets: plan.targets.count)
         for worker in workers {
             recorder.merge(try await worker.eventLoop.submit { worker.finish() }.get())
         }

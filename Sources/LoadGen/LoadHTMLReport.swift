@@ -41,15 +41,32 @@ extension LoadResult {
             svg text{font-size:11px;fill:#444;font-family:system-ui,sans-serif}
             svg text.title{font-size:13px;font-weight:600;fill:#222}
             pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}
+            table{border-collapse:collapse;margin:1em 0;max-width:100%}td,th{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:right;overflow-wrap:anywhere}
+            td:first-child,th:first-child{text-align:left}
             </style></head><body>
             <h1>cacheload load report</h1>
             <p>\(url) — \(connections) connections, \(targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Int($0)) req/s" } ?? "closed loop"),
             \(String(format: "%.1f", achievedRate)) responses/s over \(String(format: "%.1f", durationSeconds)) s\(hitRatio.map { String(format: ", hit ratio %.1f%%", $0 * 100) } ?? "")\(counts.negativeHits > 0 ? ", \(counts.negativeHits) negative hits (cached \"not found\")" : "").</p>
             \(clientErrorWarning.map { "<p><strong>⚠ \($0)</strong></p>" } ?? "")
+            \(targetsTable)
             <div class="grid">\(latency.svg)\(rate.svg)\(ratio.svg)\(curve.svg)</div>
             <h2>Summary</h2><pre>\(escaped)</pre>
             </body></html>
             """
+    }
+
+    /// Several targets: a row each (connections, answers, rate, p50/p99, hit ratio, errors).
+    private var targetsTable: String {
+        guard let targets else { return "" }
+        let rows = targets.map { target in
+            let rate = Double(target.counts.completed) / max(durationSeconds, 1e-9)
+            return "<tr><td>\(target.url.htmlEscaped)</td><td>\(target.connections)</td><td>\(target.counts.completed)</td>"
+                + "<td>\(String(format: "%.1f", rate))</td><td>\(Self.ms(target.milliseconds(atPercentile: 50)))</td>"
+                + "<td>\(Self.ms(target.milliseconds(atPercentile: 99)))</td>"
+                + "<td>\(target.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-")</td><td>\(target.counts.errors)</td></tr>"
+        }
+        return "<table><tr><th>target</th><th>connections</th><th>answers</th><th>req/s</th><th>p50</th><th>p99</th>"
+            + "<th>hit ratio</th><th>errors</th></tr>" + rows.joined() + "</table>"
     }
 
     /// Latency by percentile on a log scale of 1/(1-p) (90% → 1, 99% → 2, 99.9% → 3 …), for all

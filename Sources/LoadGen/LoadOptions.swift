@@ -5,8 +5,13 @@ import Telemetry
 /// `cacheload load`'s options as the user typed them — the flags, their help, and their
 /// turning into a ``LoadPlan``: every check and every message about them in one place.
 package struct LoadOptions: ParsableArguments, Sendable {
-    @Argument(help: ArgumentHelp("Target URL, http:// or https://; {key} is replaced by a key from --keys.", valueName: "url"))
-    package var url: String
+    @Argument(help: ArgumentHelp(
+        "Target URL, http:// or https://; {key} is replaced by a key from --keys. Several (a fleet's instances): connections are spread over them round robin, and the summary has a row per target.",
+        valueName: "url"))
+    package var urls: [String] = []
+
+    @Option(help: ArgumentHelp("A file of target URLs, one per line (# starts a comment), after those given as arguments.", valueName: "file"))
+    package var targets: String?
 
     @Option(help: ArgumentHelp("PEM CA certificates to verify an https:// target against (default: the system's trust store).", valueName: "file"))
     package var cacert: String?
@@ -68,6 +73,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
     package init() {}
 
     package func validate() throws {
+        guard !urls.isEmpty || targets != nil else { throw ValidationError("give the target URL (or several, or --targets FILE)") }
         guard (1...100_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 100000") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
         if let requests { guard requests > 0 else { throw ValidationError("--requests must be positive") } }
@@ -79,6 +85,23 @@ package struct LoadOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// The URLs given as arguments, then those of `--targets`.
+    private func targetURLs() throws(LoadOptionError) -> [String] {
+        guard let targets else { return urls }
+        let text: String
+        do {
+            text = try String(contentsOfFile: targets, encoding: .utf8)
+        } catch {
+            throw LoadOptionError("--targets \(targets): cannot read the file (\(error.localizedDescription))")
+        }
+        let listed = text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            let url = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            return url.isEmpty ? nil : url
+        }
+        return urls + listed
+    }
+
     /// Runs without `--duration`, `--requests` or `--stages` last this long.
     package static let defaultDuration: Duration = .seconds(10)
 
@@ -86,7 +109,17 @@ package struct LoadOptions: ParsableArguments, Sendable {
     /// - Throws: ``LoadOptionError`` naming the option and the expected form.
     package func plan() throws(LoadOptionError) -> LoadPlan {
         let parsedHeaders = try header.map(Self.header)
-        let template = try RequestTemplate(url: url, method: method, headers: parsedHeaders, body: body.map { Array($0.utf8) })
+        let templates = try targetURLs().map { url throws(LoadOptionError) in
+            try RequestTemplate(url: url, method: method, headers: parsedHeaders, body: body.map { Array($0.utf8) })
+        }
+        guard let template = templates.first else { throw LoadOptionError("--targets \(targets ?? ""): no URL in the file") }
+        if templates.count > 1 {
+            guard mix == nil else { throw LoadOptionError("--mix with several targets: run one load per target, or mix against one") }
+            guard Set(templates.map(\.isTLS)).count == 1 else { throw LoadOptionError("the targets mix http:// and https://: give one kind") }
+            guard connections >= templates.count else {
+                throw LoadOptionError("--connections \(connections) for \(templates.count) targets: give at least one connection per target")
+            }
+        }
         let durationValue = try duration.map { text throws(LoadOptionError) in try DurationText.parse(text, option: "--duration") }
         let schedule = try stages.map { text throws(LoadOptionError) in try RateSchedule(parsing: text, initialRate: rate ?? 0) }
         if schedule != nil && duration != nil {
@@ -98,6 +131,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
             duration: durationValue ?? (requests == nil ? Self.defaultDuration : nil), requests: requests,
             timeout: try DurationText.parse(timeout, option: "--timeout"),
             warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        plan.targets = templates
         if let mix {
             plan.mix = try mixTemplates(mix, main: template, headers: parsedHeaders)
         }
@@ -135,7 +169,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
     /// A fingerprint of everything that defines the whole run (not the segment, not where the
     /// results go): equal on every machine of one split run, different for another plan.
     private func planID() -> String {
-        let parts: [String] = [url, method, header.joined(separator: "\n"), body ?? "", mix ?? "", keys, distribution, "\(seed)",
+        let parts: [String] = [((try? targetURLs()) ?? urls).joined(separator: " "), method, header.joined(separator: "\n"), body ?? "", mix ?? "", keys, distribution, "\(seed)",
                                "\(connections)", rate.map { "\($0)" } ?? "", stages ?? "", duration ?? "", requests.map { "\($0)" } ?? "",
                                warmup, startAt ?? ""]
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
@@ -182,7 +216,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
             if method != "DELETE" && body == nil {
                 throw LoadOptionError("--mix \"\(mix)\": \(method) requests need --body")
             }
-            templates.append((try RequestTemplate(url: url, method: method, headers: headers + [("Content-Type", "application/json")],
+            templates.append((try RequestTemplate(url: main.url, method: method, headers: headers + [("Content-Type", "application/json")],
                                                   body: method == "DELETE" ? nil : body.map { Array($0.utf8) }), share))
         }
         return templates

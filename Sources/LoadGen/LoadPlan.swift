@@ -4,6 +4,9 @@ import NIOCore
 /// What to send, how fast and for how long.
 package struct LoadPlan: Sendable {
     package var template: RequestTemplate
+    /// Every target, ``template`` first: connections are spread over them round robin
+    /// (`load URL1 URL2 …`, a fleet behind no balancer, or its instances one by one).
+    package var targets: [RequestTemplate]
     /// A read/write mix: other templates (say PUT with a body) and their shares of requests;
     /// `template` takes the rest. Empty: every request uses `template`.
     package var mix: [(template: RequestTemplate, share: Double)] = []
@@ -47,6 +50,7 @@ package struct LoadPlan: Sendable {
                 requests: Int? = nil, timeout: Duration = .seconds(5), warmup: Duration = .zero,
                 threads: Int = System.coreCount) {
         self.template = template
+        self.targets = [template]
         self.keys = keys
         self.distribution = distribution
         self.seed = seed

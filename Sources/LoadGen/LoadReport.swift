@@ -15,6 +15,11 @@ extension LoadResult {
             let missP99 = counts.misses == 0 ? 0 : Double(missLatency.valueAtPercentile(99)) / 1000
             lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)\(counts.stale > 0 ? "   stale \(counts.stale)" : "")   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
         }
+        if let targets {
+            lines.append("")
+            lines.append("  Targets")
+            lines += targets.map { "    " + Self.targetRow($0, seconds: durationSeconds) }
+        }
         lines.append("")
         lines += distributionLines()
         lines.append("")
@@ -56,6 +61,14 @@ extension LoadResult {
                 String(format: "  %8.3f%%  ", percentile) + value(latency, percentile).padding(toLength: 12, withPad: " ", startingAt: 0)
                     + value(uncorrected, percentile)
             }
+    }
+
+    /// One target's line: URL, connections, answers and rate, p50/p99, hit ratio, errors.
+    static func targetRow(_ target: TargetResult, seconds: Double) -> String {
+        let rate = Double(target.counts.completed) / max(seconds, 1e-9)
+        let ratio = target.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+        return "\(target.url)   \(target.connections) conns   \(target.counts.completed) answers   " + String(format: "%.1f req/s", rate)
+            + "   p50 \(ms(target.milliseconds(atPercentile: 50)))   p99 \(ms(target.milliseconds(atPercentile: 99)))   hit \(ratio)   errors \(target.counts.errors)"
     }
 
     /// Said when most answers were 4xx: then the numbers describe a wrong URL, not the cache.

@@ -32,9 +32,29 @@ package struct LoadResult: Sendable, Codable {
     /// After a merge: the segments merged, and how far apart they started (seconds).
     package var mergedSegments: [LoadSegment]?
     package var startSkewSeconds: Double?
+    /// Several targets: each one's counts and latency (from the intended start); `nil` for one.
+    package var targets: [TargetResult]?
+
+    /// One target's share of a run against several.
+    package struct TargetResult: Sendable, Codable {
+        package var url: String
+        package var connections: Int
+        package var counts: LoadCounts
+        package var latency: Histogram<UInt64>
+
+        /// `hits / (hits + misses)` at this target, or `nil` without any.
+        package var hitRatio: Double? {
+            counts.hits + counts.misses == 0 ? nil : Double(counts.hits) / Double(counts.hits + counts.misses)
+        }
+
+        /// Latency at a percentile, in milliseconds.
+        package func milliseconds(atPercentile percentile: Double) -> Double {
+            counts.completed == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
+        }
+    }
 
     init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
-        url = "\(plan.template.isTLS ? "https" : "http")://\(plan.template.host):\(plan.template.port)\(plan.template.pathTemplate)"
+        url = plan.targets.count == 1 ? plan.template.url : "\(plan.template.url) and \(plan.targets.count - 1) more"
         connections = plan.connections
         let measured = duration / .seconds(1)
         // Stages: the average rate their schedule asked for over the measured time.
@@ -54,6 +74,12 @@ package struct LoadResult: Sendable, Codable {
         uncorrectedLatency = plan.schedule == nil ? nil : recorder.uncorrectedLatency
         segment = plan.segment
         planID = plan.planID
+        if !recorder.targets.isEmpty {
+            targets = zip(plan.targets, recorder.targets).enumerated().map { index, pair in
+                TargetResult(url: pair.0.url, connections: (plan.connections - index + plan.targets.count - 1) / plan.targets.count,
+                             counts: pair.1.counts, latency: pair.1.latency)
+            }
+        }
     }
 
     /// Responses per second over the measured time.
@@ -87,6 +113,19 @@ package struct LoadResult: Sendable, Codable {
         if let rate = targetRate, let otherRate = other.targetRate { targetRate = rate + otherRate }
         SecondSample.merge(other.seconds, into: &seconds)
         interrupted = interrupted || other.interrupted
+        if let theirs = other.targets {
+            var merged = targets ?? []
+            for target in theirs {
+                if let index = merged.firstIndex(where: { $0.url == target.url }) {
+                    merged[index].counts.merge(target.counts)
+                    merged[index].latency.add(target.latency)
+                    merged[index].connections += target.connections
+                } else {
+                    merged.append(target)
+                }
+            }
+            targets = merged
+        }
     }
 
     /// The JSON document `--json` writes: the ``LoadSummary`` under `summary` (the part scripts

@@ -43,6 +43,20 @@ package struct LoadSummary: Codable, Sendable, Equatable {
     package var status: [String: Int]
     package var errors: [String: Int]
     package var thresholds: [Verdict]
+    /// Several targets: one entry each; absent for one target.
+    package var targets: [Target]?
+
+    /// One target of a run against several.
+    package struct Target: Codable, Sendable, Equatable {
+        package var url: String
+        package var connections: Int
+        package var requests: Int
+        package var rate: Double
+        package var latency_ms: Latency
+        package var hit_ratio: Double?
+        package var status: [String: Int]
+        package var errors: Int
+    }
 
     package init(_ result: LoadResult, thresholds: [Threshold] = []) {
         let counts = result.counts
@@ -60,6 +74,14 @@ package struct LoadSummary: Codable, Sendable, Equatable {
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,
                   "bad_response": counts.badResponses, "tls": counts.tlsErrors]
         self.thresholds = thresholds.map { Verdict(expression: $0.description, passed: $0.passes(result), measured: $0.measured(in: result)) }
+        self.targets = result.targets?.map { target in
+            Target(url: target.url, connections: target.connections, requests: target.counts.completed,
+                   rate: Double(target.counts.completed) / max(result.durationSeconds, 1e-9),
+                   latency_ms: Latency(target.latency, empty: target.counts.completed == 0), hit_ratio: target.hitRatio,
+                   status: ["1xx": target.counts.status1xx, "2xx": target.counts.status2xx, "3xx": target.counts.status3xx,
+                            "4xx": target.counts.status4xx, "5xx": target.counts.status5xx],
+                   errors: target.counts.errors)
+        }
     }
 }
 

@@ -31,7 +31,12 @@ package struct LoadTLS: Sendable {
         } catch {
             throw LoadOptionError("TLS setup failed: \(error)")
         }
-        serverName = Self.isIPAddress(host) ? nil : host
+        serverName = Self.serverName(for: host)
+    }
+
+    /// SNI and the name checked against the certificate for `host`; `nil` for an IP address.
+    static func serverName(for host: String) -> String? {
+        isIPAddress(host) ? nil : host
     }
 
     private static func isIPAddress(_ host: String) -> Bool {

@@ -46,19 +46,25 @@ final class LoopWorker: @unchecked Sendable {
         var connectStartedAt: UInt64 = 0
         /// The current connection's TLS handshake failed: its loss is a TLS error, not a reset.
         var tlsFailed = false
-        init(index: Int) { self.index = index }
+        /// Which of the plan's targets this connection drives (connections spread round robin).
+        let target: Int
+        init(index: Int, target: Int) {
+            self.index = index
+            self.target = target
+        }
     }
 
     let eventLoop: any EventLoop
     private let plan: LoadPlan
     private let budget: RequestBudget
-    private let requests: PreformattedRequests?
+    /// Pre-formatted requests, one set per target.
+    private let requests: [PreformattedRequests]?
     /// The mix: each template's cumulative share, its template and its pre-formatted requests.
     private let mix: [(upTo: Double, template: RequestTemplate, requests: PreformattedRequests?)]
     private var mixGenerator: SplitMix64
     private var sampler: KeySampler
     private var slots: [Slot] = []
-    private(set) var recorder = Recorder()
+    private(set) var recorder: Recorder
     private var stopped = false
     /// Start of measurement (after warm-up), in `NIODeadline` nanoseconds.
     private let measureFrom: UInt64
@@ -68,10 +74,11 @@ final class LoopWorker: @unchecked Sendable {
     /// Reused between reads: responses completed by the bytes of one read.
     private var completedResponses: [ResponseScanner.Response] = []
 
-    init(eventLoop: any EventLoop, plan: LoadPlan, budget: RequestBudget, requests: PreformattedRequests?,
+    init(eventLoop: any EventLoop, plan: LoadPlan, budget: RequestBudget, requests: [PreformattedRequests]?,
          connectionIndices: [Int], startAt: UInt64, seed: UInt64) {
         self.eventLoop = eventLoop
         self.plan = plan
+        recorder = Recorder(targets: plan.targets.count)
         self.budget = budget
         self.requests = requests
         sampler = KeySampler(keys: plan.keys, distribution: plan.distribution, seed: seed)
@@ -87,7 +94,7 @@ final class LoopWorker: @unchecked Sendable {
         timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
         self.startAt = startAt
         for index in connectionIndices {
-            let slot = Slot(index: index)
+            let slot = Slot(index: index, target: index % plan.targets.count)
             // Connection i sends requests i, i + N, i + 2N … of the schedule.
             slot.sequence = index
             slots.append(slot)
@@ -116,6 +123,9 @@ final class LoopWorker: @unchecked Sendable {
         stopped = true
         ticker?.cancel()
         recorder.counts.inFlightAtStop = inFlightCount
+        if !recorder.targets.isEmpty {
+            for slot in slots where slot.inFlight { recorder.targets[slot.target].counts.inFlightAtStop += 1 }
+        }
         for slot in slots {
             slot.inFlight = false
             slot.channel?.close(promise: nil)
@@ -142,12 +152,13 @@ final class LoopWorker: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls = plan.tls {
                         // Requests written before the handshake ends wait in the TLS handler.
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+                        let serverName = LoadTLS.serverName(for: plan.targets[slot.target].host)
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
                     }
                     try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(worker: self, slot: slot))
                 }
             }
-            .connect(host: plan.template.host, port: plan.template.port)
+            .connect(host: plan.targets[slot.target].host, port: plan.targets[slot.target].port)
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
@@ -157,7 +168,7 @@ final class LoopWorker: @unchecked Sendable {
                     slot.scanner.expectsBody = plan.template.method != "HEAD"
                     sendNext(slot)
                 case .failure:
-                    recorder.recordError(second: second(of: now()), .connect)
+                    recorder.recordError(second: second(of: now()), .connect, target: slot.target)
                     // Under --requests a refused connect uses up one request, so a run against a
                     // dead target ends (with exit 1) instead of retrying forever.
                     if budget.isLimited && !budget.take() { return }
@@ -180,7 +191,7 @@ final class LoopWorker: @unchecked Sendable {
                 // Also while draining after the stop: the request was sent, so it must be counted
                 // (finish() clears inFlight before closing, so its own closes are not resets).
                 if !slot.timedOut {
-                    recorder.recordError(second: second(of: slot.intendedStart), slot.tlsFailed ? .tls : .reset)
+                    recorder.recordError(second: second(of: slot.intendedStart), slot.tlsFailed ? .tls : .reset, target: slot.target)
                 }
             }
         }
@@ -224,8 +235,8 @@ final class LoopWorker: @unchecked Sendable {
         }
         guard budget.take() else { return }
         let key = sampler.nextKey()
-        var template = plan.template
-        var formatted = requests
+        var template = plan.targets[slot.target]
+        var formatted = requests?[slot.target]
         if !mix.isEmpty {
             let draw = Double(mixGenerator.next() >> 11) / Double(1 << 53)
             if let chosen = mix.first(where: { draw < $0.upTo }) {
@@ -244,7 +255,7 @@ final class LoopWorker: @unchecked Sendable {
         slot.inFlight = true
         slot.intendedStart = intended
         slot.sentAt = current
-        recorder.counts.sent += 1
+        recorder.countSent(target: slot.target)
         channel.writeAndFlush(request, promise: nil)
     }
 
@@ -264,7 +275,7 @@ final class LoopWorker: @unchecked Sendable {
         if malformed {
             if slot.inFlight {
                 slot.inFlight = false
-                recorder.recordError(second: second(of: slot.intendedStart), .badResponse)
+                recorder.recordError(second: second(of: slot.intendedStart), .badResponse, target: slot.target)
             }
             slot.channel?.close(promise: nil)
         }
@@ -278,12 +289,11 @@ final class LoopWorker: @unchecked Sendable {
             // Latency from the intended start: in constant-rate mode a stall shows up in full
             // for every request it delayed (no coordinated omission).
             recorder.recordResponse(second: second(of: slot.intendedStart), microseconds: (finished - slot.intendedStart) / 1000,
-                                    status: response.status, cache: response.cache)
+                                    status: response.status, cache: response.cache, target: slot.target)
             // Open loop only: in closed loop every request is sent when it is due, so the two are one.
             if plan.schedule != nil { recorder.recordUncorrected(microseconds: (finished - slot.sentAt) / 1000) }
         } else {
-            recorder.counts.warmupResponses += 1
-            recorder.counts.sent -= 1
+            recorder.countWarmupResponse(target: slot.target)
         }
         if response.close {
             recorder.counts.reconnects += 1
@@ -313,7 +323,7 @@ final class LoopWorker: @unchecked Sendable {
         for slot in slots where slot.inFlight && current - slot.sentAt > timeoutNanos {
             slot.inFlight = false
             slot.timedOut = true
-            recorder.recordError(second: second(of: slot.intendedStart), .timeout)
+            recorder.recordError(second: second(of: slot.intendedStart), .timeout, target: slot.target)
             slot.channel?.close(promise: nil)
         }
     }

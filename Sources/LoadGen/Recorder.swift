@@ -14,42 +14,65 @@ struct Recorder {
     var uncorrectedLatency = Recorder.makeHistogram()
     var counts = LoadCounts()
     var seconds: [SecondSample] = []
+    /// Several targets (`load URL1 URL2 …`): each one's counts and latency; empty for one target.
+    var targets: [TargetTally] = []
+
+    /// One target's share of what a loop measured.
+    struct TargetTally {
+        var counts = LoadCounts()
+        var latency = Recorder.makeHistogram()
+
+        mutating func merge(_ other: TargetTally) {
+            counts.merge(other.counts)
+            latency.add(other.latency)
+        }
+    }
+
+    init(targets: Int = 1) {
+        if targets > 1 { self.targets = Array(repeating: TargetTally(), count: targets) }
+    }
 
     /// Latencies in microseconds, 1 µs to 1 hour, 3 significant digits.
     static func makeHistogram() -> Histogram<UInt64> {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader) {
+    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader, target: Int = 0) {
         let value = max(1, microseconds)
-        counts.completed += 1
-        switch status {
-        case 100..<200: counts.status1xx += 1
-        case 200..<300: counts.status2xx += 1
-        case 300..<400: counts.status3xx += 1
-        case 400..<500: counts.status4xx += 1
-        default: counts.status5xx += 1
+        switch counts.count(status: status, cache: cache) {
+        case .hit: _ = hitLatency.record(value)
+        case .miss: _ = missLatency.record(value)
+        case .other: _ = otherLatency.record(value)
         }
-        switch cache {
-        // A cached "not found" saves the origin a query but is no cache result to report as a
-        // hit: a run against a wrong path would otherwise show a high hit ratio.
-        case .hit where status >= 400: counts.negativeHits += 1; _ = otherLatency.record(value)
-        case .hit: counts.hits += 1; _ = hitLatency.record(value)
-        // Served from the cache past its TTL while a refresh runs: a hit, and counted apart.
-        case .stale: counts.hits += 1; counts.stale += 1; _ = hitLatency.record(value)
-        case .miss: counts.misses += 1; _ = missLatency.record(value)
-        case .bypass: counts.bypasses += 1; _ = otherLatency.record(value)
-        case .none: counts.noCacheHeader += 1; _ = otherLatency.record(value)
+        if !targets.isEmpty {
+            _ = targets[target].counts.count(status: status, cache: cache)
+            _ = targets[target].latency.record(value)
         }
         sample(second) { $0.record(microseconds: value, cache: cache, status: status) }
+    }
+
+    mutating func countSent(target: Int) {
+        counts.sent += 1
+        if !targets.isEmpty { targets[target].counts.sent += 1 }
+    }
+
+    /// An answer to a request sent during `--warmup`: not part of the measured run.
+    mutating func countWarmupResponse(target: Int) {
+        counts.warmupResponses += 1
+        counts.sent -= 1
+        if !targets.isEmpty {
+            targets[target].counts.warmupResponses += 1
+            targets[target].counts.sent -= 1
+        }
     }
 
     mutating func recordUncorrected(microseconds: UInt64) {
         _ = uncorrectedLatency.record(max(1, microseconds))
     }
 
-    mutating func recordError(second: Int, _ kind: LoadErrorKind) {
+    mutating func recordError(second: Int, _ kind: LoadErrorKind, target: Int = 0) {
         counts.add(kind)
+        if !targets.isEmpty { targets[target].counts.add(kind) }
         sample(second) { $0.errors += 1 }
     }
 
@@ -74,6 +97,7 @@ struct Recorder {
         uncorrectedLatency.add(other.uncorrectedLatency)
         counts.merge(other.counts)
         SecondSample.merge(other.seconds, into: &seconds)
+        for (index, tally) in other.targets.enumerated() where index < targets.count { targets[index].merge(tally) }
     }
 }
 
@@ -122,6 +146,32 @@ package struct LoadCounts: Sendable, Codable, Equatable {
 
     /// Every error: failed requests plus failed connection attempts.
     package var errors: Int { failedRequests + connectErrors }
+
+    /// Which latency histogram a response goes to.
+    enum LatencyClass { case hit, miss, other }
+
+    /// Counts one response by status class and `X-Cache`.
+    mutating func count(status: Int, cache: ResponseScanner.CacheHeader) -> LatencyClass {
+        completed += 1
+        switch status {
+        case 100..<200: status1xx += 1
+        case 200..<300: status2xx += 1
+        case 300..<400: status3xx += 1
+        case 400..<500: status4xx += 1
+        default: status5xx += 1
+        }
+        switch cache {
+        // A cached "not found" saves the origin a query but is no cache result to report as a
+        // hit: a run against a wrong path would otherwise show a high hit ratio.
+        case .hit where status >= 400: negativeHits += 1; return .other
+        case .hit: hits += 1; return .hit
+        // Served from the cache past its TTL while a refresh runs: a hit, and counted apart.
+        case .stale: hits += 1; stale += 1; return .hit
+        case .miss: misses += 1; return .miss
+        case .bypass: bypasses += 1; return .other
+        case .none: noCacheHeader += 1; return .other
+        }
+    }
 
     mutating func add(_ kind: LoadErrorKind) {
         switch kind {

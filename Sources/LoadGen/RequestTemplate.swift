@@ -16,6 +16,9 @@ package struct RequestTemplate: Sendable {
     package let body: [UInt8]?
 
     /// - Throws: ``LoadOptionError`` for anything but an `http://` or `https://` URL with a host.
+    /// The target as a URL (`http://host:port/path/{key}`), as results and reports name it.
+    package var url: String { "\(isTLS ? "https" : "http")://\(host):\(port)\(pathTemplate)" }
+
     package init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws(LoadOptionError) {
         let expected = "expected http[s]://host[:port]/path, with {key} where the key goes (e.g. http://127.0.0.1:8080/product/{key})"
         let lowered = url.lowercased()

@@ -30,12 +30,13 @@ package struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long a lease lives: longer than an origin load; a crashed holder delays the key's waiters this long.", valueName: "duration"))
     package var leaseTime: String = "2s"
 
-    @Option(help: ArgumentHelp(
+    // .unconditional: "-1" is taken as the value (and refused with its reason), not as a flag.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Serve an entry up to this many seconds past its TTL (X-Cache: STALE) while one refresh runs: no stampede and no wait at expiry, at the price of answers that old. Off by default.",
         valueName: "seconds"))
     package var staleWhileRevalidate: Int?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "XFetch's beta: hits refresh a key before it expires, with a probability that grows near expiry and with the key's load time (1 is the paper's choice; 2 refreshes earlier). Off by default.",
         valueName: "beta"))
     package var earlyRefresh: Double?

@@ -71,7 +71,7 @@ struct ProductRoutes: Sendable {
                 throw APIError(.notFound, "product \(id) not found")
             }
             let json = product.json
-            await cache.store(CacheKey.product(id), json)
+            await cache.store(CacheKey.product(id), json) { [catalog] in try await catalog.product(id: id)?.json }
             var body = ByteBuffer(string: "{\"product\":")
             body.writeBytes(json)
             body.writeString(",\"cache_status\":\"WRITE_THROUGH\"}")

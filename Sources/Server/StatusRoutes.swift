@@ -24,7 +24,7 @@ struct StatusRoutes: Sendable {
             "errors": snapshot.errors, "negative_hits": snapshot.negativeHits,
             "single_flight_waits": snapshot.singleFlightWaits, "fills": snapshot.fills, "stale": snapshot.stale,
             "early_refreshes": snapshot.earlyRefreshes, "lease_waits": snapshot.leaseWaits,
-            "lease_timeouts": snapshot.leaseTimeouts, "fills_dropped": snapshot.fillsDropped,
+            "lease_timeouts": snapshot.leaseTimeouts, "fills_dropped": snapshot.fillsDropped, "write_races": snapshot.writesRaced,
             "origin_queries": catalog.queryCount, "cache_enabled": cache.configuration.enabled,
         ]
         server["hit_ratio"] = snapshot.hitRatio ?? NSNull()

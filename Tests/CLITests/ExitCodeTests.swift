@@ -72,6 +72,10 @@ struct ExitCodeTests {
             (["serve", "--redis-url", "redis://x"], "--redis URL"),
             (["seed", "--postgres", "postgressql://postgres@127.0.0.1/postgres"], "unknown scheme \"postgressql://\""),
             (["alarm", "create", "--latency-p99", "fast"], "--latency-p99 \"fast\": expected a positive duration"),
+            (["serve", "--stale-while-revalidate", "-1"], "--stale-while-revalidate -1: expected seconds ≥ 1"),
+            (["serve", "--early-refresh", "0"], "--early-refresh 0.0: expected a beta above 0"),
+            (["serve", "--leases", "maybe"], "--leases must be on or off"),
+            (["serve", "--lease-time", "10ms"], "--lease-time \"10ms\": expected a duration from 50ms to 60s"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {

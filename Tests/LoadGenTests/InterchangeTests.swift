@@ -79,17 +79,18 @@ struct InterchangeTests {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
         let directory = try temporaryDirectory()
         let namespace = "CacheLoadLoad\(UUID().uuidString.prefix(6))"
+        let moto = try PrivateMoto()
         let (status, output) = try await runCacheload(
             ["load", "http://127.0.0.1:\(server.port)/", "--requests", "600", "-c", "3", "--quiet", "--json", "\(directory)/run.json",
              "--cloudwatch", "--namespace", namespace, "--environment", "test"],
-            environment: ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+            environment: ["AWS_ENDPOINT_URL=\(moto.endpoint)", "AWS_REGION=\(TestServices.awsRegion)",
                           "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("pushed") && output.contains(namespace), "\(output)")
         let result = try LoadResult.fromJSON(Data(contentsOf: URL(fileURLWithPath: "\(directory)/run.json")))
-        let requests = try await TestServices.storedMetricValues(LoadCloudWatch.Name.requests, namespace: namespace)
+        let requests = try await TestServices.storedMetricValues(LoadCloudWatch.Name.requests, namespace: namespace, endpoint: moto.endpoint)
         #expect(requests.reduce(0, +) == 600)
-        let latency = try await TestServices.storedMetricValues(LoadCloudWatch.Name.latency, namespace: namespace).sorted()
+        let latency = try await TestServices.storedMetricValues(LoadCloudWatch.Name.latency, namespace: namespace, endpoint: moto.endpoint).sorted()
         #expect(latency.count == 600)
         let p99 = latency[Int((0.99 * Double(latency.count)).rounded(.up)) - 1]
         let ours = Double(result.latency.valueAtPercentile(99)) / 1000

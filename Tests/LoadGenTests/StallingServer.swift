@@ -11,6 +11,8 @@ final class StallingServer: Sendable {
     private let box: Box
     /// Whether any request has arrived.
     var receivedAny: Bool { box.first.withLock { $0 != nil } }
+    /// Requests answered so far.
+    var answered: Int { box.answered.withLock { $0 } }
 
     /// - Parameters:
     ///   - stallAfter: start of the stall, counted from the first request received.
@@ -33,6 +35,7 @@ final class StallingServer: Sendable {
 
     final class Box: Sendable {
         let first = Mutex<NIODeadline?>(nil)
+        let answered = Mutex(0)
         func start() -> NIODeadline {
             first.withLock { value in
                 if value == nil { value = .now() }
@@ -61,6 +64,7 @@ final class StallingServer: Sendable {
             // One response per complete request head (GETs without bodies).
             while let end = pending.firstRange(of: [13, 10, 13, 10]) {
                 pending.removeSubrange(..<end.upperBound)
+                box.answered.withLock { $0 += 1 }
                 let start = box.start()
                 let now = NIODeadline.now()
                 let context = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -20,7 +20,7 @@ struct SummaryTests {
         return try #require(document?["summary"] as? [String: Any])
     }
 
-    @Test("closed loop, constant rate, stages, mix and a merged result all validate against the schema")
+    @Test("closed loop, constant rate, stages, mix, two targets and a merged result all validate against the schema")
     func schemaInEveryMode() async throws {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
         let target = "http://127.0.0.1:\(server.port)/product/{key}"
@@ -31,6 +31,7 @@ struct SummaryTests {
             ("rate", ["--rate", "200", "-d", "1s", "-c", "4", "--threshold", "p99<1s", "--threshold", "hit_ratio>0.5"]),
             ("stages", ["--stages", "1s:100", "-c", "4"]),
             ("mix", ["--requests", "100", "-c", "2", "--mix", "get:80,put:20", "--body", "{}"]),
+            ("targets", [target.replacingOccurrences(of: "/product/", with: "/other/"), "--requests", "100", "-c", "2"]),
         ]
         for (name, arguments) in runs {
             let (status, output) = try await runCacheload(["load", target, "--quiet", "--json", "\(directory)/\(name).json"] + arguments)

@@ -55,7 +55,8 @@ struct CloudWatchTests {
     @Test("latency goes as values/counts (≤ 150 per datum) that reproduce the p99 within the sent precision")
     func percentilesFromValues() async throws {
         let namespace = "CacheLoadTestP99\(UUID().uuidString.prefix(6))"
-        let client = client()
+        let moto = try PrivateMoto()
+        let client = client(endpoint: moto.endpoint)
         let pusher = CloudWatchPusher(configuration: configuration(namespace), client: client, spool: spool())
         // A seeded long tail: most requests near 1 ms, some to 400 ms — more distinct HDR values than a datum takes.
         var generator = SeededGenerator(seed: 42)
@@ -72,7 +73,7 @@ struct CloudWatchTests {
         #expect(sent.relativeError < 0.1)
         #expect(await pusher.flush().delivered == 1)
 
-        let stored = try await TestServices.storedMetricValues(CloudWatchPusher.Name.latency, namespace: namespace).sorted()
+        let stored = try await TestServices.storedMetricValues(CloudWatchPusher.Name.latency, namespace: namespace, endpoint: moto.endpoint).sorted()
         #expect(stored.count == 4000)
         for percentile in [50.0, 90.0, 99.0, 99.9] {
             let fromCloudWatch = stored[min(stored.count - 1, Int((percentile / 100 * Double(stored.count)).rounded(.up)) - 1)]

@@ -30,11 +30,12 @@ package enum TestServices {
         ]))
     }
 
-    /// The raw values moto_server stored for a metric (Values/Counts expanded), from its model
-    /// dump: CloudWatch has no read API that returns them, and moto computes no percentiles.
-    package static func storedMetricValues(_ name: String, namespace: String) async throws -> [Double] {
+    /// The raw values a moto_server (a ``PrivateMoto``) stored for a metric (Values/Counts
+    /// expanded), from its model dump: CloudWatch has no read API that returns them, and moto
+    /// computes no percentiles.
+    package static func storedMetricValues(_ name: String, namespace: String, endpoint: String) async throws -> [Double] {
         let http = CurlClient(concurrency: 1)
-        let response = try await http.execute(CurlRequest(url: awsEndpoint + "/moto-api/data.json", timeout: .seconds(60)))
+        let response = try await http.execute(CurlRequest(url: endpoint + "/moto-api/data.json", timeout: .seconds(60)))
         await http.shutdown()
         let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         let datums = (json?["cloudwatch"] as? [String: Any])?["MetricDatum"] as? [[String: Any]] ?? []

@@ -19,6 +19,8 @@ package final class CloudWatchPusher: Service, Sendable {
         package var flushInterval: Duration
         /// Store at 1-second resolution (high-resolution custom metrics).
         package var highResolution: Bool
+        /// Whether latency samples are kept and sent (as values/counts).
+        package var sendsLatency = true
 
         package init(namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
                     extraDimensions: [Dimension] = [], flushInterval: Duration = .seconds(60), highResolution: Bool = false) {
@@ -84,6 +86,7 @@ package final class CloudWatchPusher: Service, Sendable {
 
     /// Adds one sample to a latency metric of the current period (sent as Values/Counts).
     package func observe(_ name: String, milliseconds: Double) {
+        guard configuration.sendsLatency else { return }
         let microseconds = UInt64(max(1, min(3_600_000_000, (milliseconds * 1000).rounded())))
         period.withLock { period in
             _ = period.distributions[name, default: CloudWatchDistribution.makeHistogram()].record(microseconds)
@@ -92,7 +95,7 @@ package final class CloudWatchPusher: Service, Sendable {
 
     /// Adds a whole histogram of microseconds (a load run's latency) to a latency metric of the current period.
     package func observe(_ name: String, microseconds histogram: Histogram<UInt64>) {
-        guard histogram.totalCount > 0 else { return }
+        guard configuration.sendsLatency, histogram.totalCount > 0 else { return }
         period.withLock { period in
             var merged = period.distributions[name] ?? CloudWatchDistribution.makeHistogram()
             for step in histogram.recordedValues() {

@@ -67,6 +67,7 @@ bench: bootstrap
 	scripts/bench/loadgen.sh
 	scripts/bench/cluster.sh
 	scripts/bench/fleet.sh
+	scripts/bench/origin-amplification.sh
 
 # The long versions of the fault and soak tests: 1000 connections and a CloudWatch outage for
 # SOAK_SECONDS each (60 by default), then every fault under load again.

@@ -147,6 +147,13 @@ package final class CacheAside: Sendable {
         while true {
             switch await leases.acquire(key) {
             case .granted(let lease):
+                // Another instance may have filled the key between this miss and the lease (it
+                // filled and ended its lease): look once more before querying the origin.
+                if let filled = try? await redis.get(key) {
+                    await leases.release(lease)
+                    guard case .value(let value, _) = CacheEntry(filled) else { return nil }
+                    return Array(value.readableBytesView)
+                }
                 return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
             case .unavailable:
                 return try await loadAndStore(key, ttl: ttl, lease: nil, load: load)

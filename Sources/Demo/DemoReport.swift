@@ -19,6 +19,8 @@ struct DemoReport {
     var originQueries: Int
     var slowCold: Duration
     var alarm: String
+    /// The fleet phase: origin queries per cache variant.
+    var amplification: [OriginAmplification.Row] = []
 
     /// Requests answered with the cache on, outside the before, alarm and S3 phases.
     private var served: Int {
@@ -53,6 +55,7 @@ struct DemoReport {
                 + "\(String(format: "%.0f", off.achievedRate)) → \(String(format: "%.0f", on.achievedRate)) req/s")
         }
         lines.append("alarm: \(alarm)")
+        if !amplification.isEmpty { lines += [""] + OriginAmplification.table(amplification) }
         return lines.joined(separator: "\n")
     }
 
@@ -64,7 +67,7 @@ struct DemoReport {
                       "p99_ms": after.latencyMilliseconds(atPercentile: 99), "hit_ratio": after.hitRatio ?? 0],
             "improvement_percent": improvement, "origin_queries": originQueries, "requests_with_cache": served,
             "keyspace_hits": Int(redisInfo["keyspace_hits"] ?? "") ?? 0, "keyspace_misses": Int(redisInfo["keyspace_misses"] ?? "") ?? 0,
-            "slow_page_cold_ms": slowCold / .milliseconds(1), "alarm": alarm,
+            "slow_page_cold_ms": slowCold / .milliseconds(1), "alarm": alarm, "origin_amplification": amplification.map(\.json),
             "phases": phases.map { ["name": $0.name, "title": $0.title, "requests_per_second": $0.result.achievedRate,
                                     "p99_ms": $0.result.latencyMilliseconds(atPercentile: 99), "hit_ratio": $0.result.hitRatio ?? NSNull(),
                                     "errors": $0.result.counts.errors, "file": "\($0.name).json"] as [String: Any] },

@@ -25,6 +25,8 @@ package final class DemoScenario: @unchecked Sendable {
         /// Prometheus binary and alert rules for the alert phase (skipped when missing).
         package var prometheus = "/usr/bin/prometheus"
         package var rules = "dashboards/prometheus/alerts.yml"
+        /// Only the fleet phase (origin amplification), as `make bench` runs it.
+        package var fleetOnly = false
 
         package init(redis: RedisConfiguration, postgres: PostgresConfiguration) {
             self.redis = redis
@@ -61,6 +63,20 @@ package final class DemoScenario: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         say("== CacheLoad demo ==\nRedis \(configuration.redis)\nPostgreSQL \(configuration.postgres)\n")
         let redis = RedisClient(configuration: configuration.redis)
+        if configuration.fleetOnly {
+            do {
+                try await prepare(redis)
+                let rows = try await amplification().run(redis: redis)
+                say("\n" + OriginAmplification.table(rows).joined(separator: "\n"))
+                try JSONSerialization.data(withJSONObject: rows.map(\.json), options: [.prettyPrinted, .sortedKeys])
+                    .write(to: URL(fileURLWithPath: "\(directory)/origin-amplification.json"))
+            } catch {
+                await redis.shutdown()
+                throw error
+            }
+            await redis.shutdown()
+            return true
+        }
         do {
             let report = try await runPhases(redis: redis)
             await redis.shutdown()
@@ -96,8 +112,14 @@ package final class DemoScenario: @unchecked Sendable {
         _ = await pusher.flush()
         await objectPhases()
         let alarm = await alarmPhase(redis: redis, pusher: pusher, cloudWatch: cloudWatch)
-        return DemoReport(before: before, after: cached.warm, phases: phases, redisInfo: (try? await redis.info("stats")) ?? [:],
-                          originQueries: cached.originQueries, slowCold: cached.slowCold, alarm: alarm)
+        let redisInfo = (try? await redis.info("stats")) ?? [:]
+        let amplification = try await amplification().run(redis: redis)
+        return DemoReport(before: before, after: cached.warm, phases: phases, redisInfo: redisInfo,
+                          originQueries: cached.originQueries, slowCold: cached.slowCold, alarm: alarm, amplification: amplification)
+    }
+
+    private func amplification() -> OriginAmplification {
+        OriginAmplification(server: server, quick: configuration.quick, say: say)
     }
 
     private func prepare(_ redis: RedisClient) async throws {

@@ -49,6 +49,49 @@ struct DemoServer {
     }
 }
 
+extension DemoServer {
+    /// The admin token of the fleet's servers (for `POST /admin/warm`).
+    static let fleetAdminToken = "demo-fleet-admin"
+
+    /// Runs `body` with the ports of `count` servers in one service group sharing this Redis and
+    /// PostgreSQL — a fleet — with their origin queries summed and their misses and stale answers
+    /// summed; then stops them.
+    func fleet<T: Sendable>(
+        count: Int, cache: CacheAside.Configuration,
+        _ body: (_ ports: [Int], _ originQueries: @escaping @Sendable () -> Int,
+                 _ stats: @escaping @Sendable () -> (misses: Int, stale: Int)) async throws -> T
+    ) async throws -> T {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let servers = (0..<count).map { _ in
+            CacheLoadServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, redis: redis, postgres: postgres, cache: cache,
+                                                               adminToken: Self.fleetAdminToken),
+                            logger: logger) { port in continuation.yield(port) }
+        }
+        let group = ServiceGroup(configuration: .init(services: servers, logger: logger))
+        let task = Task { try await group.run() }
+        var started: [Int] = []
+        for await port in ports {
+            started.append(port)
+            if started.count == count { break }
+        }
+        let result: Result<T, any Error>
+        do {
+            guard started.count == count else { throw DemoError("the fleet's servers did not start") }
+            result = .success(try await body(started, { servers.reduce(0) { $0 + $1.originQueryCount } }, {
+                servers.reduce((misses: 0, stale: 0)) { sum, server in
+                    let counts = server.cacheCounts
+                    return (sum.misses + (counts?.misses ?? 0), sum.stale + (counts?.stale ?? 0))
+                }
+            }))
+        } catch {
+            result = .failure(error)
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        return try result.get()
+    }
+}
+
 /// The demo could not go on; the message says why.
 package struct DemoError: Error, CustomStringConvertible {
     package let description: String

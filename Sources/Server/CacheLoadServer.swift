@@ -51,6 +51,11 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         running.withLockedValue { $0?.catalog.queryCount } ?? 0
     }
 
+    /// The cache's counters while the server runs; `nil` before it starts and after it stops.
+    package var cacheCounts: CacheMetrics.Snapshot? {
+        running.withLockedValue { $0?.cache.metrics.snapshot }
+    }
+
     /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
     /// then closes the Redis and PostgreSQL clients.
     package func run() async throws {

@@ -31,6 +31,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Alert rules; the demo shortens their windows and `for` to seconds.", valueName: "file"))
     var rules: String = "dashboards/prometheus/alerts.yml"
 
+    @Flag(help: "Only the fleet phase: three servers on one Redis, origin queries at a cold start and a mass expiry per cache variant.")
+    var fleetOnly = false
+
     func run() async throws {
         // Ctrl-C / SIGTERM: stop what the demo started, then exit 130.
         let interrupts = await Interrupts.onFirst {
@@ -46,6 +49,7 @@ struct Demo: AsyncParsableCommand {
         configuration.slowSeconds = slowSeconds
         configuration.prometheus = prometheus
         configuration.rules = rules
+        configuration.fleetOnly = fleetOnly
         guard try await DemoScenario(configuration: configuration, say: { say($0) }).run() else {
             throw CommandFailure("a phase got no answer at all; see its report in \(reportDir)")
         }

@@ -27,6 +27,18 @@ struct DemoTests {
         #expect((summary?["alarm"] as? String)?.contains("CloudWatch CacheHitRatio") == true)
         #expect((summary?["alarm"] as? String)?.contains("Prometheus alert CacheHitRatioLow firing") == true)
         #expect((summary?["alarm"] as? String)?.contains("< 80% threshold") == true)
+        // The fleet phase: three servers on one Redis. With leases a cold key costs one origin
+        // query whatever instance answers; without, one per instance that missed.
+        let rows = try #require(summary?["origin_amplification"] as? [[String: Any]])
+        #expect(rows.map { $0["variant"] as? String } == ["leases off", "leases", "leases + stale-while-revalidate", "leases + early refresh"])
+        let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0["variant"] as? String ?? "", $0) })
+        #expect(byName["leases"]?["cold_start_origin_queries"] as? Int == 1, "\(rows)")
+        #expect((byName["leases off"]?["cold_start_origin_queries"] as? Int ?? 0) >= 2, "\(rows)")
+        // Past the TTL, stale-while-revalidate answers from the cache instead of missing.
+        let swr = try #require(byName["leases + stale-while-revalidate"]), leases = try #require(byName["leases"])
+        #expect((swr["stale"] as? Int ?? 0) > 0, "\(rows)")
+        #expect((swr["misses"] as? Int ?? 0) < (leases["misses"] as? Int ?? 0), "\(rows)")
+        #expect(log.contains("origin amplification, three servers on one Redis and one PostgreSQL"))
         #expect(log.contains("before / after"))
         #expect(log.contains("S3 objects: p50"))
         // The pages as a browser lays them out: nothing out of its box, every phase chart drawn.

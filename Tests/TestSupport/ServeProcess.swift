@@ -11,10 +11,11 @@ package final class ServeProcess: @unchecked Sendable {
     private let http = CurlClient(concurrency: 8)
 
     /// Starts `cacheload serve` and waits until it accepts connections.
-    package init(redis: String, postgres: String, arguments: [String] = []) throws {
+    /// - Parameter environment: `NAME=value` additions (AWS settings, say).
+    package init(redis: String, postgres: String, arguments: [String] = [], environment: [String] = []) throws {
         port = freeLoopbackPort()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID()).log").path
-        pid = try spawn("/usr/bin/env", [TestServices.cacheloadBinary, "serve", "--listen", "127.0.0.1:\(port)", "--redis", redis,
+        pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary, "serve", "--listen", "127.0.0.1:\(port)", "--redis", redis,
                                          "--postgres", postgres, "--admin-token", Self.adminToken, "--log-level", "warning"] + arguments,
                         outputPath: log)
         try waitUntilAccepting(port: port, seconds: 20)

@@ -36,8 +36,13 @@ package struct CloudWatchOptions: ParsableArguments {
 
     @OptionGroup package var target: CloudWatchTarget
 
-    @Option(help: ArgumentHelp("Extra dimension on every datum, repeatable.", valueName: "Name=Value"))
+    @Option(help: ArgumentHelp("Extra dimension on every datum, repeatable (the same on every instance of a fleet, or the fleet's alarm sees only one).", valueName: "Name=Value"))
     package var dimension: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Also push CacheHitsByInstance and CacheMissesByInstance with an InstanceId dimension of this value; the fleet's CacheHits and CacheMisses stay without it, so every instance adds to the one alarm.",
+        valueName: "id"))
+    package var instanceId: String?
 
     @Option(help: "Seconds aggregated into one datum per metric (60, or 1 with --resolution 1).")
     package var flushInterval: Int = 60
@@ -69,7 +74,7 @@ package struct CloudWatchOptions: ParsableArguments {
         guard cloudwatch else { return nil }
         return CloudWatchPusher(
             configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment,
-                                 extraDimensions: (try? extraDimensions()) ?? [],
+                                 extraDimensions: (try? extraDimensions()) ?? [], instanceID: instanceId,
                                  flushInterval: .seconds(flushInterval), highResolution: resolution == 1),
             client: target.client(registry: registry), spool: MetricSpool(path: spool), registry: registry, logger: logger)
     }

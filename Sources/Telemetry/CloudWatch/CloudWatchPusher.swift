@@ -21,10 +21,16 @@ package final class CloudWatchPusher: Service, Sendable {
         package var highResolution: Bool
         /// Whether latency samples are kept and sent (as values/counts).
         package var sendsLatency = true
+        /// This instance's id: hits and misses are also sent as `…ByInstance` metrics with an
+        /// `InstanceId` dimension. The fleet metrics never carry it, so every instance's datums
+        /// add up in the one alarm.
+        package var instanceID: String?
 
         package init(namespace: String = "CacheLoad", service: String = "cacheload", environment: String = "dev",
-                    extraDimensions: [Dimension] = [], flushInterval: Duration = .seconds(60), highResolution: Bool = false) {
+                    extraDimensions: [Dimension] = [], instanceID: String? = nil, flushInterval: Duration = .seconds(60),
+                    highResolution: Bool = false) {
             self.namespace = namespace
+            self.instanceID = instanceID
             self.dimensions = [Dimension("Service", service), Dimension("Environment", environment)] + extraDimensions
             self.flushInterval = flushInterval
             self.highResolution = highResolution
@@ -46,6 +52,9 @@ package final class CloudWatchPusher: Service, Sendable {
         package static let hitRatio = "CacheHitRatio"
         package static let latency = "RequestLatency"
         package static let errors = "Errors"
+        /// Per-instance copies (with `InstanceId`) of the fleet's counts, sent with an instance id.
+        package static let hitsByInstance = "CacheHitsByInstance"
+        package static let missesByInstance = "CacheMissesByInstance"
     }
 
     private struct Period {
@@ -181,6 +190,12 @@ package final class CloudWatchPusher: Service, Sendable {
         }
         let hits = period.counts[Name.hits] ?? 0
         let misses = period.counts[Name.misses] ?? 0
+        if let instanceID = configuration.instanceID {
+            for (name, amount) in [(Name.hitsByInstance, hits), (Name.missesByInstance, misses)] {
+                datums.append(MetricDatum(name: name, unit: .count, dimensions: configuration.dimensions + [Dimension("InstanceId", instanceID)],
+                                          timestamp: period.start, value: .statistics(.init(amount)), storageResolution: resolution))
+            }
+        }
         if hits + misses > 0 {
             datums.append(MetricDatum(name: Name.hitRatio, unit: .percent, dimensions: configuration.dimensions, timestamp: period.start,
                                       value: .single(100 * hits / (hits + misses)), storageResolution: resolution))

@@ -28,11 +28,12 @@ struct OriginAmplification {
         var worstSecondP99: Double
         var misses: Int
         var stale: Int
+        var ttlSeconds: Int
 
         var json: [String: Any] {
             ["variant": variant, "cold_start_origin_queries": coldQueries, "expiry_origin_queries": expiryQueries,
              "origin_queries_per_expiry_cycle": queriesPerCycle, "peak_origin_queries_per_second": peakQueriesPerSecond,
-             "worst_second_p99_ms": worstSecondP99, "misses": misses, "stale": stale]
+             "worst_second_p99_ms": worstSecondP99, "misses": misses, "stale": stale, "ttl_seconds": ttlSeconds]
         }
     }
 
@@ -106,7 +107,7 @@ struct OriginAmplification {
         let cycles = max(1, (duration / .seconds(1)) / Double(ttlSeconds))
         return Row(variant: variant.name, coldQueries: coldQueries, expiryQueries: total, queriesPerCycle: Double(total) / cycles,
                    peakQueriesPerSecond: peak, worstSecondP99: result.seconds.map(\.p99).max() ?? 0,
-                   misses: after.misses - before.stats.misses, stale: after.stale - before.stats.stale)
+                   misses: after.misses - before.stats.misses, stale: after.stale - before.stats.stale, ttlSeconds: ttlSeconds)
     }
 
     /// The table the demo and `make bench` print.

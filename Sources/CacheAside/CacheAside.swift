@@ -147,14 +147,13 @@ package final class CacheAside: Sendable {
         while true {
             switch await leases.acquire(key) {
             case .granted(let lease):
-                // Another instance may have filled the key between this miss and the lease (it
-                // filled and ended its lease): look once more before querying the origin.
+                return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
+            case .filled:
+                // Another instance filled the key between this miss and the lease.
                 if let filled = try? await redis.get(key) {
-                    await leases.release(lease)
                     guard case .value(let value, _) = CacheEntry(filled) else { return nil }
                     return Array(value.readableBytesView)
                 }
-                return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
             case .unavailable:
                 return try await loadAndStore(key, ttl: ttl, lease: nil, load: load)
             case .held:
@@ -196,9 +195,9 @@ package final class CacheAside: Sendable {
         Task { [self] in
             _ = try? await refreshes.run(key) { [self] in
                 let lease: LeaseStore.Lease?
-                switch await leases?.acquire(key) {
+                switch await leases?.acquire(key, unlessFilled: false) {
                 case .granted(let granted)?: lease = granted
-                case .held?: return false
+                case .held?, .filled?: return false
                 case .unavailable?, nil: lease = nil
                 }
                 _ = try await loadAndStore(key, ttl: ttl, lease: lease, load: load)

@@ -31,6 +31,8 @@ package final class LeaseStore: Sendable {
         case granted(Lease)
         /// Another caller holds it: wait for its fill.
         case held
+        /// The key has a value again (another instance filled it since this caller's miss): read it.
+        case filled
         /// Leases cannot be used for this key now (Redis failed, or the lease key holds something
         /// that is not a lease): load and fill as without leases.
         case unavailable
@@ -58,12 +60,21 @@ package final class LeaseStore: Sendable {
     }
 
     /// Asks for `key`'s lease.
-    func acquire(_ key: String) async -> Acquisition {
+    /// - Parameter unlessFilled: answer ``Acquisition/filled`` when the key has a value (a miss
+    ///   asks so; a refresh of a value still there does not).
+    func acquire(_ key: String, unlessFilled: Bool = true) async -> Acquisition {
         guard let leaseKey = Self.leaseKey(for: key), !foreign.withLock({ $0.contains(leaseKey) }) else { return .unavailable }
         let token = "cacheload-lease:\(UUID().uuidString)"
         let milliseconds = String(max(1, Int(duration / .milliseconds(1))))
-        // LPUSHX adds only to a list that exists: then the lease is held (and the push undone).
+        // First: has another instance filled the key since this caller missed? SETRANGE with an
+        // empty string changes nothing and answers the value's length — a write command, so,
+        // unlike EXISTS or GET, no keyspace hit or miss is counted for it. Then LPUSHX adds only
+        // to a list that exists: the lease is held (and the push undone).
         let script = """
+            if ARGV[3] == '1' then
+              local length = redis.pcall('SETRANGE', KEYS[2], 0, '')
+              if type(length) == 'number' and length > 0 then return 2 end
+            end
             if redis.call('LPUSHX', KEYS[1], ARGV[1]) > 0 then
               redis.call('LPOP', KEYS[1])
               return 0
@@ -73,8 +84,9 @@ package final class LeaseStore: Sendable {
             return 1
             """
         do {
-            switch try await redis.send(RedisCommand("EVAL", script, "1", leaseKey, token, milliseconds)) {
+            switch try await redis.send(RedisCommand("EVAL", script, "2", leaseKey, key, token, milliseconds, unlessFilled ? "1" : "0")) {
             case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token))
+            case .integer(2): return .filled
             case .integer: return .held
             case .error(let message):
                 // WRONGTYPE: the lease key holds someone's data.

@@ -150,10 +150,7 @@ package final class CacheAside: Sendable {
                 return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
             case .filled:
                 // Another instance filled the key between this miss and the lease.
-                if let filled = try? await redis.get(key) {
-                    guard case .value(let value, _) = CacheEntry(filled) else { return nil }
-                    return Array(value.readableBytesView)
-                }
+                if let filled = await filledValue(key) { return filled }
             case .unavailable:
                 return try await loadAndStore(key, ttl: ttl, lease: nil, load: load)
             case .held:
@@ -166,12 +163,17 @@ package final class CacheAside: Sendable {
                 }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(50))
-                if let filled = try? await redis.get(key) {
-                    guard case .value(let value, _) = CacheEntry(filled) else { return nil }
-                    return Array(value.readableBytesView)
-                }
+                if let filled = await filledValue(key) { return filled }
             }
         }
+    }
+
+    /// What another caller filled `key` with: `.some(nil)` for a cached "not found", `nil` when
+    /// the key is (still) empty or Redis did not answer.
+    private func filledValue(_ key: String) async -> [UInt8]?? {
+        guard let filled = try? await redis.get(key) else { return nil }
+        guard case .value(let value, _) = CacheEntry(filled) else { return .some(nil) }
+        return Array(value.readableBytesView)
     }
 
     /// Loads from the origin and fills — under `lease`, a fill the lease no longer allows is dropped.
@@ -215,21 +217,7 @@ package final class CacheAside: Sendable {
     /// - Returns: whether Redis stored it (`false` when it is unreachable; the next lookup misses).
     @discardableResult
     package func store(_ key: String, _ value: [UInt8], current: (@Sendable () async throws -> [UInt8]?)? = nil) async -> Bool {
-        guard configuration.enabled else { return false }
-        let ttlSeconds = configuration.ttl.next()
-        let bytes = CacheEntry.encode(value, freshness: freshness(ttlSeconds: ttlSeconds, loadTime: .zero))
-        do {
-            if let leases {
-                try await leases.writeThrough(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
-            } else {
-                try await redis.set(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
-            }
-            metrics.fill()
-        } catch {
-            metrics.error()
-            logger.debug("cache write-through failed", metadata: ["key": "\(key)", "error": "\(error)"])
-            return false
-        }
+        guard configuration.enabled, await fill(key, value, writeThrough: true) else { return false }
         if leases != nil, let current, let row = try? await current(), row != value {
             metrics.writeRaced()
             await invalidate(key)
@@ -288,20 +276,26 @@ package final class CacheAside: Sendable {
         }
     }
 
+    /// Stores a loaded value (under `lease`, a compare-and-set), or writes one through (ending
+    /// any lease on the key), or caches a "not found".
     @discardableResult
     private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil, lease: LeaseStore.Lease? = nil,
-                      loadTime: Duration = .zero) async -> Bool {
+                      loadTime: Duration = .zero, writeThrough: Bool = false) async -> Bool {
         let ttlSeconds = value == nil ? configuration.negativeTTLSeconds : (ttl ?? configuration.ttl).next()
         let bytes = CacheEntry.encode(value, freshness: value == nil ? nil : freshness(ttlSeconds: ttlSeconds, loadTime: loadTime))
+        // A "not found" carries no freshness, so it gets no stale window either.
+        let expireSeconds = value == nil ? ttlSeconds : storedSeconds(ttlSeconds)
         do {
             if let lease, let leases {
-                guard try await leases.fill(lease, bytes, expireSeconds: storedSeconds(ttlSeconds)) else {
+                guard try await leases.fill(lease, bytes, expireSeconds: expireSeconds) else {
                     // A write or invalidation ended the lease after this load read the origin.
                     metrics.fillDropped()
                     return false
                 }
+            } else if writeThrough, let leases {
+                try await leases.writeThrough(key, bytes, expireSeconds: expireSeconds)
             } else {
-                try await redis.set(key, bytes, expireSeconds: storedSeconds(ttlSeconds))
+                try await redis.set(key, bytes, expireSeconds: expireSeconds)
             }
             metrics.fill()
             return true

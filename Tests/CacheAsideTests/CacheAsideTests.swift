@@ -34,6 +34,22 @@ struct CacheAsideTests {
         await redis.shutdown()
     }
 
+    @Test("with stale-while-revalidate, values live TTL + the stale window in Redis, a cached not-found only its own TTL")
+    func staleWindowOnlyForValues() async throws {
+        let server = try RedisServerProcess()
+        let (cache, redis) = try makeCache(server.url, configuration: .init(ttl: TTLPolicy(seconds: 10, jitter: 0), negativeTTLSeconds: 2,
+                                                                            staleWhileRevalidateSeconds: 30))
+        _ = try await cache.fetch("found") { Array("v".utf8) }
+        _ = try await cache.fetch("missing") { nil }
+        func pttl(_ key: String) async throws -> Int {
+            guard case .integer(let milliseconds) = try await redis.send(RedisCommand("PTTL", key)) else { return -99 }
+            return milliseconds
+        }
+        #expect((30_000...40_000).contains(try await pttl("found")))
+        #expect((1...2_000).contains(try await pttl("missing")), "a not-found outlived --negative-ttl")
+        await redis.shutdown()
+    }
+
     @Test("Redis down: the origin answers (BYPASS) and the error is counted; an origin failure propagates")
     func redisDown() async throws {
         let server = try RedisServerProcess()

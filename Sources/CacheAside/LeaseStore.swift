@@ -84,7 +84,7 @@ package final class LeaseStore: Sendable {
             return 1
             """
         do {
-            switch try await redis.send(RedisCommand("EVAL", script, "2", leaseKey, key, token, milliseconds, unlessFilled ? "1" : "0")) {
+            switch try await eval(script, keys: [leaseKey, key], [token, milliseconds, unlessFilled ? "1" : "0"].map { Array($0.utf8) }) {
             case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token))
             case .integer(2): return .filled
             case .integer: return .held
@@ -124,10 +124,7 @@ package final class LeaseStore: Sendable {
             end
             return 0
             """
-        let reply = try await redis.send(RedisCommand(arguments: [
-            Array("EVAL".utf8), Array(script.utf8), Array("2".utf8), Array(lease.key.utf8), Array(lease.leaseKey.utf8),
-            Array(lease.token.utf8), value, Array(String(expireSeconds).utf8),
-        ]))
+        let reply = try await eval(script, keys: [lease.key, lease.leaseKey], [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "lease fill: \(message)") }
         return reply == .integer(1)
     }
@@ -135,7 +132,7 @@ package final class LeaseStore: Sendable {
     /// Gives a lease back without filling (the origin load failed), if it is still this caller's.
     func release(_ lease: Lease) async {
         let script = "if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return redis.call('DEL', KEYS[1]) end return 0"
-        _ = try? await redis.send(RedisCommand("EVAL", script, "1", lease.leaseKey, lease.token))
+        _ = try? await eval(script, keys: [lease.leaseKey], [Array(lease.token.utf8)])
     }
 
     /// Write-through: ends any lease on `key` and stores `value`, atomically, so a fill of a load
@@ -146,11 +143,14 @@ package final class LeaseStore: Sendable {
             return
         }
         let script = "redis.call('DEL', KEYS[2]) return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])"
-        let reply = try await redis.send(RedisCommand(arguments: [
-            Array("EVAL".utf8), Array(script.utf8), Array("2".utf8), Array(key.utf8), Array(leaseKey.utf8),
-            value, Array(String(expireSeconds).utf8),
-        ]))
+        let reply = try await eval(script, keys: [key, leaseKey], [value, Array(String(expireSeconds).utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "write-through: \(message)") }
+    }
+
+    /// `EVAL script numkeys keys… arguments…` (routed by its first key in a cluster).
+    private func eval(_ script: String, keys: [String], _ arguments: [[UInt8]]) async throws -> RedisReply {
+        try await redis.send(RedisCommand(arguments: [Array("EVAL".utf8), Array(script.utf8), Array(String(keys.count).utf8)]
+            + keys.map { Array($0.utf8) } + arguments))
     }
 
     /// The keys an invalidation of `key` deletes: the value and its lease (one slot, one `DEL`).

@@ -32,11 +32,7 @@ package struct LoadCloudWatch: ParsableArguments {
         for (minute, samples) in minutes.sorted(by: { $0.key < $1.key }) {
             let timestamp = Date(timeIntervalSince1970: max(start, Double(minute * 60)))
             var latency = CloudWatchDistribution.makeHistogram()
-            for sample in samples {
-                for step in sample.histogram.recordedValues() {
-                    _ = latency.record(sample.histogram.medianEquivalentForValue(step.value), count: step.count)
-                }
-            }
+            for sample in samples { CloudWatchDistribution.add(sample.histogram, to: &latency) }
             func count(_ name: String, _ value: Int) -> MetricDatum {
                 MetricDatum(name: name, unit: .count, dimensions: dimensions, timestamp: timestamp, value: .single(Double(value)))
             }

@@ -23,6 +23,14 @@ package enum CloudWatchDistribution {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
+    /// Adds `source`'s samples to `target` (a histogram of ``makeHistogram()``), each at its
+    /// bucket's median: the two may differ in precision.
+    package static func add(_ source: Histogram<UInt64>, to target: inout Histogram<UInt64>) {
+        for step in source.recordedValues() {
+            _ = target.record(source.medianEquivalentForValue(step.value), count: step.count)
+        }
+    }
+
     /// The histogram's recorded values (microseconds) as at most `limit` milliseconds values with counts.
     package static func values(of histogram: Histogram<UInt64>, limit: Int = PutMetricData.maximumValuesPerDatum) -> Values {
         let recorded = histogram.recordedValues().map { step in

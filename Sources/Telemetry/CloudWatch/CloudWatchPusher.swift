@@ -106,11 +106,7 @@ package final class CloudWatchPusher: Service, Sendable {
     package func observe(_ name: String, microseconds histogram: Histogram<UInt64>) {
         guard configuration.sendsLatency, histogram.totalCount > 0 else { return }
         period.withLock { period in
-            var merged = period.distributions[name] ?? CloudWatchDistribution.makeHistogram()
-            for step in histogram.recordedValues() {
-                _ = merged.record(histogram.medianEquivalentForValue(step.value), count: step.count)
-            }
-            period.distributions[name] = merged
+            CloudWatchDistribution.add(histogram, to: &period.distributions[name, default: CloudWatchDistribution.makeHistogram()])
         }
     }
 

@@ -48,12 +48,18 @@ struct OriginAmplification {
 
     var variants: [Variant] {
         let base = CacheAside.Configuration(ttl: TTLPolicy(seconds: ttlSeconds, jitter: 0))
-        var off = base, stale = base, early = base
+        var off = base, stale = base, early = base, earlyWide = base
         off.leaseTime = nil
         stale.staleWhileRevalidateSeconds = ttlSeconds
+        // The paper's β, and one that widens XFetch's window δ·β from about a millisecond (a
+        // loopback origin's load time) to about a second, so keys read about once a second are
+        // refreshed before they expire too — at the price of earlier, extra refreshes.
         early.earlyRefreshBeta = 1
+        earlyWide.earlyRefreshBeta = 1000
         return [Variant(name: "leases off", cache: off), Variant(name: "leases", cache: base),
-                Variant(name: "leases + stale-while-revalidate", cache: stale), Variant(name: "leases + early refresh", cache: early)]
+                Variant(name: "leases + stale-while-revalidate", cache: stale),
+                Variant(name: "leases + early refresh β=1", cache: early),
+                Variant(name: "leases + early refresh β=1000", cache: earlyWide)]
     }
 
     func run(redis: RedisClient) async throws -> [Row] {

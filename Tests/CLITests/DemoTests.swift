@@ -30,7 +30,7 @@ struct DemoTests {
         // The fleet phase: three servers on one Redis. With leases a cold key costs one origin
         // query whatever instance answers; without, one per instance that missed.
         let rows = try #require(summary?["origin_amplification"] as? [[String: Any]])
-        #expect(rows.map { $0["variant"] as? String } == ["leases off", "leases", "leases + stale-while-revalidate", "leases + early refresh"])
+        #expect(rows.map { $0["variant"] as? String } == ["leases off", "leases", "leases + stale-while-revalidate", "leases + early refresh β=1", "leases + early refresh β=1000"])
         let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0["variant"] as? String ?? "", $0) })
         #expect(byName["leases"]?["cold_start_origin_queries"] as? Int == 1, "\(rows)")
         #expect((byName["leases off"]?["cold_start_origin_queries"] as? Int ?? 0) >= 2, "\(rows)")

@@ -27,6 +27,8 @@ package final class CacheAside: Sendable {
         /// XFetch's β: a hit refreshes early with a probability that grows as expiry nears, faster
         /// for keys whose load is slow (1 is the paper's default; larger refreshes earlier).
         package var earlyRefreshBeta: Double?
+        /// Bounds of the near cache (`--near-cache`); `nil` keeps none.
+        package var nearCache: NearCache.Limits?
 
         package init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
                     negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5),
@@ -50,20 +52,28 @@ package final class CacheAside: Sendable {
 
     package let configuration: Configuration
     package let metrics: CacheMetrics
-    private let redis: RedisClient
+    let redis: RedisClient
     private let singleFlight: SingleFlight<[UInt8]?>
     /// Background refreshes (stale-while-revalidate, early refresh): at most one per key here,
     /// and one fleet-wide through the lease.
     private let refreshes: SingleFlight<Bool>
     private let leases: LeaseStore?
-    private let logger: Logger
+    /// Copies of values in this process (`--near-cache`), kept coherent by Redis' invalidations.
+    package let near: NearCache?
+    let logger: Logger
     /// Whether the last Redis lookup worked: outages are logged when they start and end, once
     /// each, not once per request (an atomic, not a lock, on the hit path).
     private let redisAnswering = Atomic<Bool>(true)
 
+    /// Makes the cache; with ``Configuration/nearCache`` its near cache serves nothing until
+    /// ``keepNearCacheCoherent(prefixes:)`` runs and Redis confirmed it reports changes.
     package init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
                 logger: Logger = Logger(label: "cacheload.cache")) {
         self.redis = redis
+        // A copy never outlives the longest TTL a value can get.
+        self.near = configuration.nearCache.map {
+            NearCache(limits: $0, maximumAge: .seconds(Double(configuration.ttl.seconds) * (1 + configuration.ttl.jitter)))
+        }
         self.configuration = configuration
         self.metrics = metrics
         // Followers wait out a leader that waits for a lease and then loads.
@@ -89,7 +99,11 @@ package final class CacheAside: Sendable {
             metrics.bypass()
             return CacheResult(value: try await load().map(ByteBuffer.init(bytes:)), status: .bypass)
         }
+        if let copy = near?.value(key) {
+            return answer(CacheEntry(copy), key: key, tier: .near, ttl: ttl, load: load)
+        }
         let lookedAt = ContinuousClock.now
+        let ticket = near?.ticket()
         let cached: ByteBuffer?
         do {
             cached = try await redis.get(key)
@@ -103,7 +117,10 @@ package final class CacheAside: Sendable {
             let value = try await singleFlight.run(key, load).value
             return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
         }
-        if let cached { return answer(CacheEntry(cached), key: key, ttl: ttl, load: load) }
+        if let cached {
+            if let ticket { near?.store(key, cached, ticket: ticket) }
+            return answer(CacheEntry(cached), key: key, tier: .redis, ttl: ttl, load: load)
+        }
         metrics.miss()
         let (value, shared) = try await singleFlight.run(key, startedAt: lookedAt) { [self] in
             try await loadAndFill(key, ttl: ttl, load: load)
@@ -114,28 +131,28 @@ package final class CacheAside: Sendable {
 
     /// A value found in Redis: a hit, or stale past its TTL (served while one refresh runs), or
     /// a hit whose early refresh XFetch draws now.
-    private func answer(_ entry: CacheEntry, key: String, ttl: TTLPolicy?,
+    private func answer(_ entry: CacheEntry, key: String, tier: CacheTier, ttl: TTLPolicy?,
                         load: @escaping @Sendable () async throws -> [UInt8]?) -> CacheResult {
         guard case .value(let value, let freshness) = entry else {
-            metrics.hit(negative: true)
-            return CacheResult(value: nil, status: .hit)
+            metrics.hit(negative: true, tier: tier)
+            return CacheResult(value: nil, status: .hit, tier: tier)
         }
         if let freshness {
             let now = CacheEntry.nowMilliseconds()
             if now >= freshness.freshUntil {
                 // A hit (Redis counted one; the ratios reconcile), and counted apart as stale.
-                metrics.hit(negative: false)
+                metrics.hit(negative: false, tier: tier)
                 metrics.stale()
                 refreshInBackground(key, ttl: ttl, load: load)
-                return CacheResult(value: value, status: .stale)
+                return CacheResult(value: value, status: .stale, tier: tier)
             }
             if let beta = configuration.earlyRefreshBeta, XFetch.refreshesEarly(now: now, freshness: freshness, beta: beta) {
                 metrics.earlyRefresh()
                 refreshInBackground(key, ttl: ttl, load: load)
             }
         }
-        metrics.hit(negative: false)
-        return CacheResult(value: value, status: .hit)
+        metrics.hit(negative: false, tier: tier)
+        return CacheResult(value: value, status: .hit, tier: tier)
     }
 
     /// The origin load behind a miss: under the key's lease when leases are on — waiting for
@@ -218,6 +235,9 @@ package final class CacheAside: Sendable {
     @discardableResult
     package func store(_ key: String, _ value: [UInt8], current: (@Sendable () async throws -> [UInt8]?)? = nil) async -> Bool {
         guard configuration.enabled, await fill(key, value, writeThrough: true) else { return false }
+        // Redis reports the write to every instance's near cache; this one's drops its copy now,
+        // so its own next read cannot beat the report.
+        near?.invalidate([key])
         if leases != nil, let current, let row = try? await current(), row != value {
             metrics.writeRaced()
             await invalidate(key)
@@ -234,6 +254,7 @@ package final class CacheAside: Sendable {
             // The lease goes with the value: a load that read the row before this change must
             // not fill afterwards (one DEL: the lease key shares the value's slot).
             try await redis.del(LeaseStore.keysToInvalidate(key))
+            near?.invalidate([key])
             return true
         } catch {
             metrics.error()

@@ -22,6 +22,15 @@ package final class CacheMetrics: Sendable {
         package var leaseTimeouts: Int = 0
         package var fillsDropped: Int = 0
         package var writesRaced: Int = 0
+        /// Hits answered from the near cache (`X-Cache-Tier: near`; Redis saw no lookup).
+        package var nearHits: Int = 0
+        /// Near copies dropped because Redis reported their key changed, and whole flushes
+        /// (a `FLUSHALL`, or the invalidation connection lost).
+        package var nearInvalidations: Int = 0
+        package var nearFlushes: Int = 0
+
+        /// Hits Redis itself answered: what its `keyspace_hits` counts.
+        package var redisHits: Int { hits - nearHits }
 
         /// `hits / (hits + misses)`, or `nil` before any cached lookup.
         package var hitRatio: Double? {
@@ -42,10 +51,14 @@ package final class CacheMetrics: Sendable {
     private let leaseTimeouts = Atomic<Int>(0)
     private let fillsDropped = Atomic<Int>(0)
     private let writesRaced = Atomic<Int>(0)
+    private let nearHits = Atomic<Int>(0)
+    private let nearInvalidations = Atomic<Int>(0)
+    private let nearFlushes = Atomic<Int>(0)
 
     private let hitCounter, missCounter, bypassCounter, errorCounter, negativeHitCounter: Counter
     private let waitCounter, fillCounter: Counter
     private let staleCounter, earlyRefreshCounter, leaseWaitCounter, leaseTimeoutCounter, fillDroppedCounter, writeRacedCounter: Counter
+    private let nearHitCounter, redisHitCounter, nearInvalidationCounter, nearFlushCounter: Counter
 
     /// Registers the cache families in `registry`.
     package init(registry: MetricsRegistry) {
@@ -62,6 +75,11 @@ package final class CacheMetrics: Sendable {
         leaseWaitCounter = registry.counter("cache_lease_waits", help: "Polls of a miss waiting for another instance's lease holder to fill the key.")
         leaseTimeoutCounter = registry.counter("cache_lease_timeouts", help: "Misses that waited past the lease wait for another holder and loaded from the origin themselves.")
         writeRacedCounter = registry.counter("cache_write_races", help: "Write-throughs that found the row changed by another writer once stored, and invalidated the key.")
+        let tierHelp = "Hits by the tier that answered: near (this process's near cache, --near-cache) or redis."
+        nearHitCounter = registry.counter("cache_hits", help: tierHelp, labels: [("tier", "near")])
+        redisHitCounter = registry.counter("cache_hits", help: tierHelp, labels: [("tier", "redis")])
+        nearInvalidationCounter = registry.counter("near_cache_invalidations", help: "Near-cache copies dropped because Redis reported their key changed, expired or evicted.")
+        nearFlushCounter = registry.counter("near_cache_flushes", help: "Times the whole near cache was dropped: FLUSHALL, or the invalidation connection lost.")
         fillDroppedCounter = registry.counter("cache_fills_dropped", help: "Fills refused because a write or invalidation ended their lease after the origin was read (stale fills prevented).")
     }
 
@@ -73,12 +91,20 @@ package final class CacheMetrics: Sendable {
             singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed),
             stale: stales.load(ordering: .relaxed), earlyRefreshes: earlyRefreshes.load(ordering: .relaxed),
             leaseWaits: leaseWaits.load(ordering: .relaxed), leaseTimeouts: leaseTimeouts.load(ordering: .relaxed),
-            fillsDropped: fillsDropped.load(ordering: .relaxed), writesRaced: writesRaced.load(ordering: .relaxed))
+            fillsDropped: fillsDropped.load(ordering: .relaxed), writesRaced: writesRaced.load(ordering: .relaxed),
+            nearHits: nearHits.load(ordering: .relaxed), nearInvalidations: nearInvalidations.load(ordering: .relaxed),
+            nearFlushes: nearFlushes.load(ordering: .relaxed))
     }
 
-    func hit(negative: Bool) {
+    func hit(negative: Bool, tier: CacheTier = .redis) {
         hits.add(1, ordering: .relaxed)
         hitCounter.increment()
+        if tier == .near {
+            nearHits.add(1, ordering: .relaxed)
+            nearHitCounter.increment()
+        } else {
+            redisHitCounter.increment()
+        }
         if negative {
             negativeHits.add(1, ordering: .relaxed)
             negativeHitCounter.increment()
@@ -133,6 +159,16 @@ package final class CacheMetrics: Sendable {
     func fillDropped() {
         fillsDropped.add(1, ordering: .relaxed)
         fillDroppedCounter.increment()
+    }
+
+    package func nearInvalidated(_ count: Int) {
+        nearInvalidations.add(count, ordering: .relaxed)
+        nearInvalidationCounter.increment(by: Int64(count))
+    }
+
+    package func nearFlushed() {
+        nearFlushes.add(1, ordering: .relaxed)
+        nearFlushCounter.increment()
     }
 
     func writeRaced() {

@@ -12,16 +12,27 @@ package enum CacheStatus: String, Sendable {
     case stale = "STALE"
 }
 
+/// Which cache answered a hit, as the `X-Cache-Tier` header reports it.
+package enum CacheTier: String, Sendable {
+    /// This process's near cache (`--near-cache`): no Redis round trip.
+    case near
+    /// Redis.
+    case redis
+}
+
 /// The outcome of a cache-aside lookup.
 package struct CacheResult: Sendable {
     /// The value, or `nil` when the origin has no such item.
     package let value: ByteBuffer?
     /// Where the answer came from.
     package let status: CacheStatus
+    /// For a hit or a stale answer, which cache held it.
+    package let tier: CacheTier?
 
-    package init(value: ByteBuffer?, status: CacheStatus) {
+    package init(value: ByteBuffer?, status: CacheStatus, tier: CacheTier? = nil) {
         self.value = value
         self.status = status
+        self.tier = tier
     }
 }
 

@@ -30,9 +30,12 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var timeoutCheck: RepeatedTask?
     /// How often the oldest outstanding command is checked against its deadline.
     private let checkInterval: TimeAmount
+    /// Where pub/sub messages go on a subscribed connection (they answer no command).
+    private let onMessage: (@Sendable (RedisReply) -> Void)?
 
-    init(checkInterval: TimeAmount = .milliseconds(10)) {
+    init(checkInterval: TimeAmount = .milliseconds(10), onMessage: (@Sendable (RedisReply) -> Void)? = nil) {
         self.checkInterval = checkInterval
+        self.onMessage = onMessage
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -62,6 +65,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         do {
             try buffer.withUnsafeReadableBytes { try reader.feed($0) }
             while let reply = try reader.next() {
+                if let onMessage, Self.isPubSubMessage(reply) {
+                    onMessage(reply)
+                    continue
+                }
                 guard let entry = pending.popFirst() else {
                     throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
                 }
@@ -72,6 +79,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             failAll(error)
             context.close(promise: nil)
         }
+    }
+
+    /// `["message", channel, payload]`: pushed by the server on a subscribed connection, between
+    /// (or before) the replies to that connection's commands.
+    private static func isPubSubMessage(_ reply: RedisReply) -> Bool {
+        guard case .array(let parts) = reply, parts.count == 3, case .string(let kind) = parts[0] else { return false }
+        return kind.readableBytesView.elementsEqual("message".utf8)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -27,6 +27,8 @@ package final class RedisClient: Sendable {
     /// 0 not known yet, 1 standalone, 2 cluster: read on every command, so an atomic.
     private let mode: Synchronization.Atomic<Int>
     private let detection = NIOLockedValueBox<Task<Bool, any Error>?>(nil)
+    /// The TLS context every connection of this client shares.
+    let tlsContext: RedisTLSContext?
 
     /// Creates the client; connections open on first use and reopen by themselves after a drop.
     package init(
@@ -35,6 +37,7 @@ package final class RedisClient: Sendable {
     ) {
         self.configuration = configuration
         let tlsContext = configuration.tls.map(RedisTLSContext.init)
+        self.tlsContext = tlsContext
         seedPool = RedisNodePool(configuration: configuration, tlsContext: tlsContext, eventLoopGroup: eventLoopGroup)
         cluster = RedisCluster(seed: configuration, seedPool: seedPool, tlsContext: tlsContext,
                                eventLoopGroup: eventLoopGroup, statistics: statistics)
@@ -243,6 +246,18 @@ package final class RedisClient: Sendable {
     /// The primaries a cluster client routes to (`host:port`), or the one node.
     package func dataNodes() async throws -> [String] {
         try await isCluster() ? try await cluster.primaries().map(\.description) : ["\(ClusterNode(host: configuration.host, port: configuration.port))"]
+    }
+
+    /// How to connect to each node holding data: the primaries of a cluster, or the one node.
+    func dataNodeConfigurations() async throws -> [RedisConfiguration] {
+        guard try await isCluster() else { return [configuration] }
+        return try await cluster.primaries().map { node in
+            var configuration = configuration
+            configuration.host = node.host
+            configuration.port = node.port
+            configuration.readsFromReplica = false
+            return configuration
+        }
     }
 
     /// Closes every connection; later commands fail with `clientClosed`.

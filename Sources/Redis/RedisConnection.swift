@@ -22,10 +22,12 @@ final class RedisConnection: Sendable {
     }
 
     /// Connects (with TLS for `rediss://`), then sends `AUTH` and `SELECT` as the configuration requires.
+    /// - Parameter onMessage: receives pub/sub messages, for a connection that will subscribe.
     static func connect(
         _ configuration: RedisConfiguration,
         tlsContext: RedisTLSContext?,
-        on eventLoop: any EventLoop
+        on eventLoop: any EventLoop,
+        onMessage: (@Sendable (RedisReply) -> Void)? = nil
     ) -> EventLoopFuture<RedisConnection> {
         let tls: (context: NIOSSLContext, serverName: String?)?
         do {
@@ -47,7 +49,7 @@ final class RedisConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
                         try channel.pipeline.syncOperations.addHandler(TLSHandshakeWatcher(handshake))
                     }
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(onMessage: onMessage))
                 }
             }
         let timeout = TimeAmount(configuration.commandTimeout)

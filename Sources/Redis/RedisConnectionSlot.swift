@@ -16,7 +16,8 @@ final class RedisConnectionSlot: Sendable {
 
     private let configuration: RedisConfiguration
     private let tlsContext: RedisTLSContext?
-    private let eventLoop: any EventLoop
+    /// The loop its connections run on.
+    let eventLoop: any EventLoop
     private let stateMachine: NIOLockedValueBox<StateMachine>
 
     init(configuration: RedisConfiguration, tlsContext: RedisTLSContext?, eventLoop: any EventLoop) {

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// The pipelined connections to one Redis node: what a standalone client uses, and what a
 /// cluster client keeps per node.
@@ -45,8 +46,14 @@ final class RedisNodePool: Sendable {
         slots.forEach { $0.close() }
     }
 
-    /// A ready connection, trying each slot before connecting one.
+    /// A ready connection: one on the caller's own event loop when there is one (its reply then
+    /// resumes the caller without waking another thread), else each slot in turn, else a new one.
     private func connection() async throws -> RedisConnection {
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop {
+            for slot in slots where slot.eventLoop === current {
+                if let connection = slot.readyConnection { return connection }
+            }
+        }
         let start = nextSlot.withLockedValue { value -> Int in
             defer { value &+= 1 }
             return value

@@ -41,6 +41,14 @@ package struct CacheOptions: ParsableArguments {
         valueName: "beta"))
     package var earlyRefresh: Double?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Keep up to this many recently read values in this process: a hit without a Redis round trip (X-Cache-Tier: near). Coherent: Redis reports every change (CLIENT TRACKING) and the copy is dropped. Off by default.",
+        valueName: "entries"))
+    package var nearCache: Int?
+
+    @Option(help: ArgumentHelp("The near cache's memory bound, in bytes of values (suffixes KiB, MiB, GiB).", valueName: "size"))
+    package var nearCacheBytes: String = "64MiB"
+
     package func validate() throws {
         guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
         guard ["on", "off"].contains(leases) else { throw ValidationError("--leases must be on or off, not \"\(leases)\"") }
@@ -51,9 +59,13 @@ package struct CacheOptions: ParsableArguments {
         if let staleWhileRevalidate, staleWhileRevalidate < 1 {
             throw ValidationError("--stale-while-revalidate \(staleWhileRevalidate): expected seconds ≥ 1 (leave it out to turn it off)")
         }
-        if let earlyRefresh, !(earlyRefresh > 0 && earlyRefresh <= 100) {
-            throw ValidationError("--early-refresh \(earlyRefresh): expected a beta above 0, such as 1 (leave it out to turn it off)")
+        if let earlyRefresh, !(earlyRefresh > 0 && earlyRefresh <= 1_000_000) {
+            throw ValidationError("--early-refresh \(earlyRefresh): expected a beta above 0 and at most 1000000, such as 1 (leave it out to turn it off)")
         }
+        if let nearCache, nearCache < 1 {
+            throw ValidationError("--near-cache \(nearCache): expected a number of entries ≥ 1, such as 10000 (leave it out to turn it off)")
+        }
+        _ = try nearCacheByteLimit()
     }
 
     private func leaseDuration() throws -> Duration {
@@ -64,12 +76,25 @@ package struct CacheOptions: ParsableArguments {
         return duration
     }
 
+    private func nearCacheByteLimit() throws -> Int {
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("", 1)]
+        for (suffix, scale) in units where nearCacheBytes.hasSuffix(suffix) {
+            if let number = Int(nearCacheBytes.dropLast(suffix.count)), number >= 1, number <= (1 << 40) / scale {
+                return number * scale
+            }
+            break
+        }
+        throw ValidationError("--near-cache-bytes \"\(nearCacheBytes)\": expected a size such as 64MiB, 512KiB or 1048576")
+    }
+
     /// The cache's configuration.
     package func configuration() throws -> CacheAside.Configuration {
-        CacheAside.Configuration(
+        var configuration = CacheAside.Configuration(
             enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl,
             leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate,
             earlyRefreshBeta: earlyRefresh)
+        configuration.nearCache = try nearCache.map { NearCache.Limits(entries: $0, bytes: try nearCacheByteLimit()) }
+        return configuration
     }
 
     /// The slow page's TTL (no jitter: one key).

@@ -23,8 +23,12 @@ struct HTTP1ChannelWithHTTP10Semantics: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// Serves the connection's requests on its own event loop (``EventLoopTaskExecutor``).
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        let executor = EventLoopTaskExecutor(loop: value.channel.eventLoop)
+        await withTaskExecutorPreference(executor) {
+            await inner.handle(value: value, logger: logger)
+        }
     }
 }
 

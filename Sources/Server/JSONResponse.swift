@@ -1,3 +1,4 @@
+import CacheAside
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,6 +7,15 @@ import Hummingbird
 /// `{"error":"what went wrong and what to do"}`.
 enum JSONResponse {
     static let xCache = HTTPField.Name("X-Cache")!
+    static let xCacheTier = HTTPField.Name("X-Cache-Tier")!
+
+    /// `X-Cache`, and for an answer a cache held `X-Cache-Tier` (`near` or `redis`).
+    static func cacheHeaders(_ result: CacheResult, _ more: HTTPFields = [:]) -> HTTPFields {
+        var fields = more
+        fields[xCache] = result.status.rawValue
+        if let tier = result.tier { fields[xCacheTier] = tier.rawValue }
+        return fields
+    }
 
     static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         object(status, ["error": message], headers: headers)

@@ -53,9 +53,9 @@ struct ObjectRoutes: Sendable {
             return JSONResponse.error(.badGateway, "S3 is unavailable or refused the request and the object is not cached: \(error)")
         }
         guard let value = result.value, let object = S3Object(cacheValue: Array(value.readableBytesView)) else {
-            return JSONResponse.error(.notFound, "object \"\(key)\" not found", headers: [JSONResponse.xCache: result.status.rawValue])
+            return JSONResponse.error(.notFound, "object \"\(key)\" not found", headers: JSONResponse.cacheHeaders(result))
         }
-        return Self.respond(object, status: result.status)
+        return Self.respond(object, headers: JSONResponse.cacheHeaders(result, [.contentType: object.contentType]))
     }
 
     func put(_ request: Request, context: some RequestContext) async -> Response {
@@ -80,8 +80,8 @@ struct ObjectRoutes: Sendable {
     private static let notConfigured = JSONResponse.error(.notFound, "the S3 origin is not configured: start the server with --s3-bucket")
     private static let invalidKey = JSONResponse.error(.badRequest, "invalid object key: expected 1 to 512 bytes without control characters")
 
-    private static func respond(_ object: S3Object, status: CacheStatus) -> Response {
-        Response(status: .ok, headers: [.contentType: object.contentType, JSONResponse.xCache: status.rawValue],
+    private static func respond(_ object: S3Object, headers: HTTPFields) -> Response {
+        Response(status: .ok, headers: headers,
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: object.body)))
     }
 }

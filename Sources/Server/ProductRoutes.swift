@@ -33,7 +33,7 @@ struct ProductRoutes: Sendable {
         } catch {
             throw Self.originFailure(error)
         }
-        let headers: HTTPFields = [JSONResponse.xCache: result.status.rawValue]
+        let headers = JSONResponse.cacheHeaders(result)
         guard let product = result.value else {
             return JSONResponse.error(.notFound, "product \(id) not found", headers: headers)
         }

@@ -13,16 +13,15 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             let response = try await next(request, context)
             let duration = ContinuousClock.now - start
-            metrics.recordRequest(
-                route: context.endpointPath ?? "unmatched", status: response.status.code,
-                cache: response.headers[JSONResponse.xCache]?.lowercased() ?? "none", duration: duration)
-            if let cloudWatch, response.headers[JSONResponse.xCache] != nil {
+            let xCache = response.headers[JSONResponse.xCache]
+            metrics.recordRequest(route: context.endpointPath ?? "unmatched", status: response.status.code, xCache: xCache, duration: duration)
+            if let cloudWatch, xCache != nil {
                 cloudWatch.observe(CloudWatchPusher.Name.latency, milliseconds: duration / .milliseconds(1))
             }
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.recordRequest(route: context.endpointPath ?? "unmatched", status: status, cache: "none", duration: ContinuousClock.now - start)
+            metrics.recordRequest(route: context.endpointPath ?? "unmatched", status: status, xCache: nil, duration: ContinuousClock.now - start)
             throw error
         }
     }

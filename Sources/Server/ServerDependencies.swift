@@ -20,6 +20,8 @@ struct ServerDependencies: Sendable {
     /// One credential chain for the process (S3 and Secrets Manager share its cache).
     private let credentialChain: AWSCredentialChain?
     private let secrets: SecretsManagerClient?
+    /// Feeds Redis' invalidation reports into the near cache (`--near-cache`), until shutdown.
+    private let nearCacheCoherence: Task<Void, Never>?
 
     init(configuration: ServerConfiguration, registry: MetricsRegistry, logger: Logger) {
         let needsAWS = configuration.postgresSecretID != nil || (configuration.s3 != nil && configuration.awsCredentials == nil)
@@ -50,12 +52,18 @@ struct ServerDependencies: Sendable {
         catalog = ProductCatalog(postgres: postgres, logger: logger) { operation, seconds, failed in
             metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
         }
-        cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
+        let cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
+        self.cache = cache
+        nearCacheCoherence = cache.near.map { _ in
+            Task { await cache.keepNearCacheCoherent(prefixes: [CacheKey.productPrefix, CacheKey.objectPrefix, CacheKey.slowPage]) }
+        }
         objectStore = configuration.s3.flatMap { s3 in credentials.map { S3ObjectStore(configuration: s3, credentials: $0) } }
     }
 
     /// Closes every connection and stops every thread pool the dependencies started.
     func shutdown() async {
+        nearCacheCoherence?.cancel()
+        await nearCacheCoherence?.value
         await redis.shutdown()
         await postgres.shutdown()
         await objectStore?.shutdown()

@@ -5,21 +5,20 @@ import Telemetry
 /// status and cache result; origin queries and their duration; pool use.
 final class ServerMetrics: Sendable {
     private let registry: MetricsRegistry
-    private let requestHistograms = Mutex<[RequestKey: DurationHistogram]>([:])
+    private let requests: LockFreeHistogramFamily
+    /// The product route's series, made up front: its answers record without a lock or a lookup.
+    private let productSeries: ProductRouteSeries
     private let originHistograms = Mutex<[String: (DurationHistogram, Counter, Counter)]>([:])
     let redisPoolSize: Gauge
     let postgresPoolOpen: Gauge
     let postgresPoolInUse: Gauge
     let postgresPoolWaiting: Gauge
 
-    struct RequestKey: Hashable {
-        var route: String
-        var status: Int
-        var cache: String
-    }
-
     init(registry: MetricsRegistry) {
         self.registry = registry
+        requests = registry.lockFreeDurationHistogram(
+            "http_request_duration", help: "Time from request received to response ready, by route, status and X-Cache result.")
+        productSeries = ProductRouteSeries(family: requests)
         redisPoolSize = registry.gauge("redis_pool_connections", help: "Redis connections the server keeps open (commands are pipelined on them).")
         let pgHelp = "PostgreSQL pool connections by state: open, in_use, waiting (callers queued for a connection)."
         postgresPoolOpen = registry.gauge("postgres_pool_connections", help: pgHelp, labels: [("state", "open")])
@@ -27,18 +26,13 @@ final class ServerMetrics: Sendable {
         postgresPoolWaiting = registry.gauge("postgres_pool_connections", help: pgHelp, labels: [("state", "waiting")])
     }
 
-    func recordRequest(route: String, status: Int, cache: String, duration: Duration) {
-        let key = RequestKey(route: route, status: status, cache: cache)
-        let histogram = requestHistograms.withLock { histograms in
-            if let existing = histograms[key] { return existing }
-            let created = registry.durationHistogram(
-                "http_request_duration",
-                help: "Time from request received to response ready, by route, status and X-Cache result.",
-                labels: [("route", route), ("status", String(status)), ("cache", cache)])
-            histograms[key] = created
-            return created
+    /// Records one answer. `xCache` is the `X-Cache` header as sent (`HIT`, …) or `nil`.
+    func recordRequest(route: String, status: Int, xCache: String?, duration: Duration) {
+        if route == ProductRouteSeries.route, let series = productSeries.series(status: status, xCache: xCache) {
+            series.record(duration)
+            return
         }
-        histogram.record(duration)
+        requests.series([("route", route), ("status", String(status)), ("cache", xCache?.lowercased() ?? "none")]).record(duration)
     }
 
     func recordOrigin(operation: String, seconds: Double, failed: Bool) {
@@ -55,5 +49,43 @@ final class ServerMetrics: Sendable {
         histogram.record(.nanoseconds(Int64(seconds * 1e9)))
         queries.increment()
         if failed { errors.increment() }
+    }
+}
+
+/// Every series of `GET/PUT/DELETE /product/{id}` the server answers with, indexed by status
+/// and `X-Cache` value: the request path reads an array, no lock, no hashing.
+private struct ProductRouteSeries: Sendable {
+    static let route = "/product/{id}"
+    private static let statuses = [200, 404, 400, 503]
+    private static let xCacheValues: [String?] = ["HIT", "MISS", "BYPASS", "STALE", nil]
+    private let table: [LockFreeHistogram]
+
+    init(family: LockFreeHistogramFamily) {
+        table = Self.statuses.flatMap { status in
+            Self.xCacheValues.map { xCache in
+                family.series([("route", Self.route), ("status", String(status)), ("cache", xCache?.lowercased() ?? "none")])
+            }
+        }
+    }
+
+    func series(status: Int, xCache: String?) -> LockFreeHistogram? {
+        let row: Int
+        switch status {
+        case 200: row = 0
+        case 404: row = 1
+        case 400: row = 2
+        case 503: row = 3
+        default: return nil
+        }
+        let column: Int
+        switch xCache {
+        case "HIT": column = 0
+        case "MISS": column = 1
+        case "BYPASS": column = 2
+        case "STALE": column = 3
+        case nil: column = 4
+        default: return nil
+        }
+        return table[row * Self.xCacheValues.count + column]
     }
 }

@@ -41,7 +41,7 @@ struct SlowPageRoute: Sendable {
             """
         return Response(
             status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", JSONResponse.xCache: result.status.rawValue],
+            headers: JSONResponse.cacheHeaders(result, [.contentType: "text/html; charset=utf-8"]),
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 }

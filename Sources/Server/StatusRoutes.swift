@@ -28,6 +28,15 @@ struct StatusRoutes: Sendable {
             "origin_queries": catalog.queryCount, "cache_enabled": cache.configuration.enabled,
         ]
         server["hit_ratio"] = snapshot.hitRatio ?? NSNull()
+        // Near-cache hits never reached Redis: its keyspace_hits match redis_hits.
+        server["near_hits"] = snapshot.nearHits
+        server["redis_hits"] = snapshot.redisHits
+        if let near = cache.near {
+            let usage = near.usage
+            server["near_cache"] = ["entries": usage.entries, "bytes": usage.bytes, "coherent": usage.coherent,
+                                    "max_entries": near.limits.entries, "max_bytes": near.limits.bytes,
+                                    "invalidations": snapshot.nearInvalidations, "flushes": snapshot.nearFlushes] as [String: any Sendable]
+        }
         var redisStats: [String: any Sendable]
         do {
             // In a cluster: summed over the primaries (the cluster's ratio), and each node's own.

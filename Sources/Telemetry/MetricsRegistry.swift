@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The Prometheus registry one process exposes on `/metrics`, with the naming rules of the
 /// suite: the `cacheload_` prefix, base units, `_total` on counters and HELP on every family.
@@ -20,7 +21,18 @@ package final class MetricsRegistry: Sendable {
     /// The underlying swift-prometheus registry.
     package let prometheus = PrometheusCollectorRegistry()
 
+    /// Families whose series record without a lock, rendered after swift-prometheus' own.
+    private let lockFreeFamilies = Mutex<[LockFreeHistogramFamily]>([])
+
     package init() {}
+
+    /// A latency histogram `cacheload_<name>_seconds` whose series record without a lock (for
+    /// the request path); same text as ``durationHistogram(_:help:labels:buckets:)``.
+    package func lockFreeDurationHistogram(_ name: String, help: String, buckets: [Duration] = latencyBuckets) -> LockFreeHistogramFamily {
+        let family = LockFreeHistogramFamily(name: "cacheload_\(name)_seconds", help: help, bounds: buckets)
+        lockFreeFamilies.withLock { $0.append(family) }
+        return family
+    }
 
     /// A counter `cacheload_<name>_total`.
     package func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
@@ -41,7 +53,9 @@ package final class MetricsRegistry: Sendable {
 
     /// The text exposition of every registered family.
     package func exposition() -> [UInt8] {
-        prometheus.emitToBuffer()
+        var text = ""
+        for family in lockFreeFamilies.withLock({ $0 }) { family.render(into: &text) }
+        return prometheus.emitToBuffer() + Array(text.utf8)
     }
 
     private func descriptor(_ name: String, unit: String, help: String) -> MetricNameDescriptor {

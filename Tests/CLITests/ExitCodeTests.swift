@@ -76,6 +76,9 @@ struct ExitCodeTests {
             (["serve", "--early-refresh", "0"], "--early-refresh 0.0: expected a beta above 0"),
             (["serve", "--leases", "maybe"], "--leases must be on or off"),
             (["serve", "--lease-time", "10ms"], "--lease-time \"10ms\": expected a duration from 50ms to 60s"),
+            (["serve", "--near-cache", "0"], "--near-cache 0: expected a number of entries ≥ 1"),
+            (["serve", "--near-cache", "100", "--near-cache-bytes", "lots"], "--near-cache-bytes \"lots\": expected a size such as 64MiB"),
+            (["serve", "--early-refresh", "2000000"], "at most 1000000"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {

@@ -64,6 +64,7 @@ demo: bootstrap
 # Benchmarks against real peers, side by side in one run: ratios, not absolute numbers.
 bench: bootstrap
 	scripts/bench/server.sh
+	scripts/bench/hit-path.sh
 	scripts/bench/loadgen.sh
 	scripts/bench/cluster.sh
 	scripts/bench/fleet.sh

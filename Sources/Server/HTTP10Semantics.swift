@@ -32,7 +32,8 @@ struct HTTP1ChannelWithHTTP10Semantics: ServerChildChannel, HTTPChannelHandler {
     }
 }
 
-/// Rewrites HTTP/1.0 connection headers on the way in and out; HTTP/1.1 passes untouched.
+/// Rewrites HTTP/1.0 connection headers on the way in and out; HTTP/1.1 passes untouched, and
+/// the first HTTP/1.1 request with no HTTP/1.0 answer pending removes the handler.
 final class HTTP10ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -55,6 +56,12 @@ final class HTTP10ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 // Hummingbird closes after answering a request that says so.
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
+        } else if keepAliveAnnouncements.isEmpty {
+            // An HTTP/1.1 client with no HTTP/1.0 answer pending: nothing left to rewrite on this
+            // connection, so the handler leaves the pipeline instead of costing every later part.
+            context.fireChannelRead(data)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
         } else {
             keepAliveAnnouncements.append(false)
         }

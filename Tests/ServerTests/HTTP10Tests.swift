@@ -49,4 +49,22 @@ struct HTTP10Tests {
         #expect(result.text.lowercased().contains("connection: keep-alive"))
         await server.stop()
     }
+
+    @Test("HTTP/1.1 after HTTP/1.0 keep-alive on one connection, then HTTP/1.1 alone: every answer arrives, none announces keep-alive twice")
+    func mixedThenPlain() async throws {
+        let server = try await TestServer.start()
+        let old = "GET /product/3 HTTP/1.0\r\nHost: x\r\nConnection: Keep-Alive\r\n\r\n"
+        let new = "GET /product/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+        let mixed = try exchange(port: server.port, [old, new, new], seconds: 1)
+        #expect(!mixed.closedByServer)
+        #expect(mixed.text.components(separatedBy: "HTTP/1.1 200").count - 1 == 3)
+        #expect(mixed.text.lowercased().components(separatedBy: "connection: keep-alive").count - 1 == 1)
+        // HTTP/1.1 only: the handler has left the pipeline after the first request; later
+        // pipelined requests on the connection are still answered in order.
+        let plain = try exchange(port: server.port, [new, new, new, new], seconds: 1)
+        #expect(!plain.closedByServer)
+        #expect(plain.text.components(separatedBy: "HTTP/1.1 200").count - 1 == 4)
+        #expect(!plain.text.lowercased().contains("connection: keep-alive"))
+        await server.stop()
+    }
 }

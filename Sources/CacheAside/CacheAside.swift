@@ -118,7 +118,8 @@ package final class CacheAside: Sendable {
             return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
         }
         if let cached {
-            if let ticket { near?.store(key, cached, ticket: ticket) }
+            // A key with its own TTL (the slow page) is not kept longer than that TTL either.
+            if let ticket { near?.store(key, cached, ticket: ticket, maximumAge: ttl.map { .seconds($0.seconds) }) }
             return answer(CacheEntry(cached), key: key, tier: .redis, ttl: ttl, load: load)
         }
         metrics.miss()

@@ -82,11 +82,12 @@ package final class NearCache: Sendable {
     }
 
     /// Keeps `value` as the copy of `key` unless it was invalidated since `ticket` was taken.
+    /// - Parameter maximumAge: a shorter life than the cache's own (a key with its own TTL).
     /// - Returns: whether it was kept.
     @discardableResult
-    package func store(_ key: String, _ value: ByteBuffer, ticket: Ticket) -> Bool {
+    package func store(_ key: String, _ value: ByteBuffer, ticket: Ticket, maximumAge: Duration? = nil) -> Bool {
         guard value.readableBytes <= limits.bytes else { return false }
-        let expires = ContinuousClock.now + maximumAge
+        let expires = ContinuousClock.now + min(maximumAge ?? self.maximumAge, self.maximumAge)
         let bucket = Self.bucket(key)
         return state.withLock { state -> Bool in
             guard state.coherent, state.flushedAt <= ticket.epoch, state.invalidatedAt[bucket] <= ticket.epoch else { return false }

@@ -70,7 +70,7 @@ struct NearCacheBoundsTests {
         #expect(!near.store("f", value(String(repeating: "x", count: 11)), ticket: try #require(near.ticket())))
     }
 
-    @Test("a copy is not served past its maximum age")
+    @Test("a copy is not served past its maximum age, nor past a shorter one given with it")
     func maximumAge() async throws {
         let near = coherentCache(maximumAge: .milliseconds(50))
         #expect(near.store("k", value("v"), ticket: try #require(near.ticket())))
@@ -79,6 +79,14 @@ struct NearCacheBoundsTests {
         while ContinuousClock.now - stored < .milliseconds(60) { await Task.yield() }
         #expect(near.value("k") == nil)
         #expect(near.usage.entries == 0)
+        // A key with its own, shorter TTL: its copy lives no longer than that.
+        let long = coherentCache(maximumAge: .seconds(60))
+        #expect(long.store("page", value("v"), ticket: try #require(long.ticket()), maximumAge: .milliseconds(50)))
+        #expect(long.store("product", value("v"), ticket: try #require(long.ticket())))
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .milliseconds(60) { await Task.yield() }
+        #expect(long.value("page") == nil)
+        #expect(long.value("product") != nil)
     }
 
     @Test("a key stored again and again does not grow the cache's bookkeeping without bound")

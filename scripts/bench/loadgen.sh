@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the load generator against wrk, same machine, same run, same target (nginx
-# serving a small file): requests/s ratio and peak RSS at 100 and 1000 connections.
+# serving a small file): requests/s ratio, the client's CPU per request and peak RSS at 100
+# and 1000 connections (each tool's better of two interleaved runs), then ab and HTTPS.
 #
 #   scripts/bench/loadgen.sh [--duration 10]
 set -euo pipefail
@@ -50,12 +51,21 @@ echo
 echo "nginx static file, ${DURATION}s per run, $(nproc) cores shared by load tool and target"
 printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' connections threads tool req/s "RSS MB" "CPU µs/req" "vs wrk"
 row() { printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' "$@"; }
+# better RUN1 RUN2 → the run ("rps rss cpu") with the higher rate.
+better() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= y[1] ? a : b) }'; }
 for connections in 100 1000; do
     # Both tools with one event-loop thread and with one per core: on a machine the target
     # shares, a client thread fewer leaves the target a core more, so compare like with like.
+    # Each tool runs twice, interleaved (wrk, cacheload, wrk, cacheload), and its better run is
+    # kept: the order of runs on two shared cores moves the rate more than the tools differ.
     for threads in 1 2; do
-        read -r wrk_rps wrk_rss wrk_cpu < <(measure wrk -t"$threads" -c"$connections" -d"${DURATION}s" "http://127.0.0.1:$PORT/")
-        read -r cl_rps cl_rss cl_cpu < <(measure "$BIN" load "http://127.0.0.1:$PORT/" -c "$connections" -d "${DURATION}s" --threads "$threads" -q)
+        wrk_runs=() cl_runs=()
+        for _ in 1 2; do
+            wrk_runs+=("$(measure wrk -t"$threads" -c"$connections" -d"${DURATION}s" "http://127.0.0.1:$PORT/")")
+            cl_runs+=("$(measure "$BIN" load "http://127.0.0.1:$PORT/" -c "$connections" -d "${DURATION}s" --threads "$threads" -q)")
+        done
+        read -r wrk_rps wrk_rss wrk_cpu <<<"$(better "${wrk_runs[0]}" "${wrk_runs[1]}")"
+        read -r cl_rps cl_rss cl_cpu <<<"$(better "${cl_runs[0]}" "${cl_runs[1]}")"
         row "$connections" "$threads" wrk "$wrk_rps" "$wrk_rss" "$wrk_cpu" ""
         row "$connections" "$threads" cacheload "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
     done
@@ -73,4 +83,4 @@ for connections in 100 1000; do
     row "$connections" 2 "cl https" "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
 done
 echo
-echo "targets: cacheload ≥ 0.8× wrk's rate; RSS ≤ 100 MB at 1000 connections"
+echo "targets: cacheload ≥ 1.0× wrk's rate with CPU per request ≤ wrk's (each tool's better of two interleaved runs); RSS ≤ 100 MB at 1000 connections"

@@ -134,6 +134,25 @@ struct NearCacheTests {
         await fleet.stop()
     }
 
+    @Test("Redis killed and restarted: no copy is served during the outage (answers BYPASS), copies return once it listens again")
+    func redisOutage() async throws {
+        let fleet = try await Fleet(count: 1, arguments: ["--near-cache", "1000"])
+        let a = fleet.instances[0]
+        try await coherent(fleet, a)
+        #expect(try await nearCopy(a, 11).tier == "near")
+        fleet.redis.stop()
+        try await coherent(fleet, a, false)
+        let during = try await get(a, 11)
+        #expect((during.status, during.xCache, during.tier) == (200, "BYPASS", nil))
+        try fleet.redis.start()
+        try await coherent(fleet, a)
+        // Redis restarted empty: a miss, a Redis hit, then a copy again.
+        #expect(try await get(a, 11).xCache == "MISS")
+        #expect(try await nearCopy(a, 11).tier == "near")
+        #expect(a.output.components(separatedBy: "near cache dropped and paused").count == 2, "\(a.output)")
+        await fleet.stop()
+    }
+
     @Test("a Redis refusing CLIENT TRACKING: one log line, answers from Redis only")
     func trackingRefused() async throws {
         let fleet = try await Fleet(count: 0)

@@ -9,6 +9,25 @@ enum JSONResponse {
     static let xCache = HTTPField.Name("X-Cache")!
     static let xCacheTier = HTTPField.Name("X-Cache-Tier")!
 
+    /// `Content-Type: application/json`, `X-Cache` and `X-Cache-Tier` of a JSON answer, made
+    /// once for every combination: the hit path copies a prebuilt value instead of building one.
+    static func jsonCacheHeaders(_ result: CacheResult) -> HTTPFields {
+        let row = switch result.status {
+        case .hit: 0
+        case .miss: 1
+        case .bypass: 2
+        case .stale: 3
+        }
+        let column = result.tier.map { $0 == .near ? 1 : 2 } ?? 0
+        return prebuiltJSONCacheHeaders[row * 3 + column]
+    }
+
+    private static let prebuiltJSONCacheHeaders: [HTTPFields] = [CacheStatus.hit, .miss, .bypass, .stale].flatMap { status in
+        [nil, CacheTier.near, .redis].map { tier in
+            cacheHeaders(CacheResult(value: nil, status: status, tier: tier), [.contentType: "application/json"])
+        }
+    }
+
     /// `X-Cache`, and for an answer a cache held `X-Cache-Tier` (`near` or `redis`).
     static func cacheHeaders(_ result: CacheResult, _ more: HTTPFields = [:]) -> HTTPFields {
         var fields = more

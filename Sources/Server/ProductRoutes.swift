@@ -33,9 +33,8 @@ struct ProductRoutes: Sendable {
         } catch {
             throw Self.originFailure(error)
         }
-        let headers = JSONResponse.cacheHeaders(result)
         guard let product = result.value else {
-            return JSONResponse.error(.notFound, "product \(id) not found", headers: headers)
+            return JSONResponse.error(.notFound, "product \(id) not found", headers: JSONResponse.cacheHeaders(result))
         }
         // The cached bytes go out as they are: no decode, no re-encode on the hit path.
         let elapsed = ContinuousClock.now - start
@@ -48,7 +47,7 @@ struct ProductRoutes: Sendable {
         body.writeStaticString("\",\"response_time_ms\":")
         Self.writeMilliseconds(elapsed, into: &body)
         body.writeStaticString("}")
-        return JSONResponse.raw(.ok, body, headers: headers)
+        return Response(status: .ok, headers: JSONResponse.jsonCacheHeaders(result), body: ResponseBody(byteBuffer: body))
     }
 
     /// `1.234` (milliseconds, three decimals) without Foundation's formatter on the hot path.

@@ -66,13 +66,14 @@ package final class NearCache: Sendable {
     package func value(_ key: String) -> ByteBuffer? {
         let now = ContinuousClock.now
         return state.withLock { state -> ByteBuffer? in
-            guard state.coherent, let entry = state.entries[key] else { return nil }
-            guard entry.expires > now else {
+            // One hash of the key: the index serves the read and the reference mark.
+            guard state.coherent, let index = state.entries.index(forKey: key) else { return nil }
+            guard state.entries.values[index].expires > now else {
                 Self.remove(key, from: &state)
                 return nil
             }
-            if !entry.referenced { state.entries[key]?.referenced = true }
-            return entry.value
+            state.entries.values[index].referenced = true
+            return state.entries.values[index].value
         }
     }
 

@@ -70,8 +70,9 @@ package final class CacheAside: Sendable {
     package init(redis: RedisClient, configuration: Configuration, metrics: CacheMetrics,
                 logger: Logger = Logger(label: "cacheload.cache")) {
         self.redis = redis
-        // A copy never outlives the longest TTL a value can get.
-        self.near = configuration.nearCache.map {
+        // A copy never outlives the longest TTL a value can get. With the cache off there is
+        // nothing to copy, and no invalidation connection is opened.
+        self.near = (configuration.enabled ? configuration.nearCache : nil).map {
             NearCache(limits: $0, maximumAge: .seconds(Double(configuration.ttl.seconds) * (1 + configuration.ttl.jitter)))
         }
         self.configuration = configuration

@@ -1,5 +1,7 @@
 import CacheAside
 import NIOCore
+import Redis
+import Telemetry
 import Testing
 
 /// The near cache's own rules, without Redis: it serves nothing until coherent, refuses a copy
@@ -99,5 +101,16 @@ struct NearCacheBoundsTests {
         #expect(near.usage.entries == 1)
         #expect(near.clockLength <= 2 * 64 + 1)
         #expect(near.value("hot") == value("9999"))
+    }
+
+    @Test("--near-cache with --cache off keeps no near cache (and so opens no invalidation connection)")
+    func offWithTheCache() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:1/0"))
+        var configuration = CacheAside.Configuration()
+        configuration.nearCache = .init(entries: 10, bytes: 1000)
+        #expect(CacheAside(redis: redis, configuration: configuration, metrics: CacheMetrics(registry: MetricsRegistry())).near != nil)
+        configuration.enabled = false
+        #expect(CacheAside(redis: redis, configuration: configuration, metrics: CacheMetrics(registry: MetricsRegistry())).near == nil)
+        await redis.shutdown()
     }
 }

@@ -6,7 +6,8 @@
 # leases + early refresh (β 1 and 1000). Prints origin queries in all, per expiry cycle and in the worst second,
 # and the worst second's p99; the row to compare is "leases off" (what single-flight per process
 # gives a fleet) against the others. Then the warm hit path with --leases on and off (wrk, 100
-# connections): leases touch only misses, so the two should be equal.
+# connections): leases touch only misses, so the two should be equal. The fleet phase runs a
+# second time behind a slower origin (a proxy delaying PostgreSQL's traffic).
 #
 #   scripts/bench/origin-amplification.sh [--quick]
 set -euo pipefail
@@ -24,7 +25,9 @@ done
 scripts/bootstrap --bench
 WORK=$(mktemp -d /tmp/cacheload-bench-origin.XXXXXX)
 export CACHELOAD_SERVICES_ENV=$WORK/services.env
+PROXY_PID=
 cleanup() {
+    [[ -n "$PROXY_PID" ]] && kill "$PROXY_PID" 2>/dev/null
     scripts/services stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -39,6 +42,20 @@ set -a; . "$CACHELOAD_SERVICES_ENV"; set +a
 "$BIN" demo --fleet-only "${QUICK[@]}" --report-dir "$WORK/report" >"$WORK/demo.log" 2>&1 || { tail -20 "$WORK/demo.log" >&2; exit 1; }
 echo
 sed -n '/^origin amplification, three servers/,$p' "$WORK/demo.log"
+# The same behind a slower origin: PostgreSQL through a proxy holding every chunk 2 ms (a load
+# then takes about 10 ms), so misses of one key on two instances overlap more often, and a β
+# tuned for the 1 ms origin meets a load time ten times longer.
+PROXY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+scripts/bench/delay-proxy.py "$PROXY_PORT" "$PGPORT_CACHELOAD" 0.002 &
+PROXY_PID=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT") 2>/dev/null && break; sleep 0.1; done
+DATABASE_URL="postgresql://postgres@127.0.0.1:$PROXY_PORT/postgres" \
+    "$BIN" demo --fleet-only "${QUICK[@]}" --report-dir "$WORK/report-slow" >"$WORK/demo-slow.log" 2>&1 || { tail -20 "$WORK/demo-slow.log" >&2; exit 1; }
+kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
+PROXY_PID=
+echo
+echo "behind a slower origin (PostgreSQL through a proxy adding 2 ms per chunk, about 10 ms per load):"
+sed -n '/^origin amplification, three servers/,$p' "$WORK/demo-slow.log" | tail -n +2
 # The hit path with leases on and off: warm keys, wrk at 100 connections, one server each.
 cat >"$WORK/uniform.lua" <<'LUA'
 math.randomseed(42)

@@ -187,7 +187,7 @@ extension CacheAside {
     package func keepNearCacheCoherent(prefixes: [String]) async {
         guard let near else { return }
         let metrics = self.metrics, logger = self.logger
-        let listener = RedisInvalidationListener(client: redis, prefixes: prefixes, logger: logger) { event in
+        let listener = RedisInvalidationListener(client: redis, prefixes: prefixes) { event in
             switch event {
             case .listening:
                 near.resume()

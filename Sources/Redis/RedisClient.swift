@@ -251,13 +251,7 @@ package final class RedisClient: Sendable {
     /// How to connect to each node holding data: the primaries of a cluster, or the one node.
     func dataNodeConfigurations() async throws -> [RedisConfiguration] {
         guard try await isCluster() else { return [configuration] }
-        return try await cluster.primaries().map { node in
-            var configuration = configuration
-            configuration.host = node.host
-            configuration.port = node.port
-            configuration.readsFromReplica = false
-            return configuration
-        }
+        return try await cluster.primaries().map { configuration.forNode($0) }
     }
 
     /// Closes every connection; later commands fail with `clientClosed`.

@@ -117,6 +117,15 @@ package struct RedisConfiguration: Sendable {
             tls: tls
         )
     }
+
+    /// The same settings (credentials, TLS, timeouts) for another node of a cluster.
+    func forNode(_ node: ClusterNode, replica: Bool = false) -> RedisConfiguration {
+        var configuration = self
+        configuration.host = node.host
+        configuration.port = node.port
+        configuration.readsFromReplica = replica
+        return configuration
+    }
 }
 
 /// Whether `--redis` names one node or a cluster.

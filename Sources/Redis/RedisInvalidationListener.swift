@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOPosix
 import NIOConcurrencyHelpers
@@ -29,15 +28,13 @@ package final class RedisInvalidationListener: Sendable {
     private let client: RedisClient
     private let prefixes: [String]
     private let onEvent: @Sendable (Event) -> Void
-    private let logger: Logger
     /// How often the cluster's primaries are compared with the nodes listened to.
     private let topologyCheck: Duration
 
-    package init(client: RedisClient, prefixes: [String], logger: Logger,
+    package init(client: RedisClient, prefixes: [String],
                  topologyCheck: Duration = .seconds(1), onEvent: @escaping @Sendable (Event) -> Void) {
         self.client = client
         self.prefixes = prefixes
-        self.logger = logger
         self.topologyCheck = topologyCheck
         self.onEvent = onEvent
     }
@@ -134,14 +131,15 @@ package final class RedisInvalidationListener: Sendable {
         for connection in connections {
             connection.channel.closeFuture.whenComplete { _ in report("the invalidation connection closed") }
         }
-        let listened = Set(nodes.map { "\($0.host):\($0.port)" })
+        let addresses = { (nodes: [RedisConfiguration]) in Set(nodes.map { "\($0.host):\($0.port)" }) }
+        let listened = addresses(nodes)
         var sinceCheck = Duration.zero
         while !Task.isCancelled, !lost.withLockedValue({ $0 }) {
             try? await Task.sleep(for: .milliseconds(100))
             sinceCheck += .milliseconds(100)
             guard sinceCheck >= topologyCheck else { continue }
             sinceCheck = .zero
-            if let current = try? await client.dataNodeConfigurations(), Set(current.map { "\($0.host):\($0.port)" }) != listened {
+            if let current = try? await client.dataNodeConfigurations(), addresses(current) != listened {
                 report("the data nodes changed")
             }
         }

@@ -12,18 +12,15 @@ enum JSONResponse {
     /// `Content-Type: application/json`, `X-Cache` and `X-Cache-Tier` of a JSON answer, made
     /// once for every combination: the hit path copies a prebuilt value instead of building one.
     static func jsonCacheHeaders(_ result: CacheResult) -> HTTPFields {
-        let row = switch result.status {
-        case .hit: 0
-        case .miss: 1
-        case .bypass: 2
-        case .stale: 3
-        }
-        let column = result.tier.map { $0 == .near ? 1 : 2 } ?? 0
-        return prebuiltJSONCacheHeaders[row * 3 + column]
+        let row = cacheStatuses.firstIndex(of: result.status) ?? 0
+        let column = cacheTiers.firstIndex(of: result.tier) ?? 0
+        return prebuiltJSONCacheHeaders[row * cacheTiers.count + column]
     }
 
-    private static let prebuiltJSONCacheHeaders: [HTTPFields] = [CacheStatus.hit, .miss, .bypass, .stale].flatMap { status in
-        [nil, CacheTier.near, .redis].map { tier in
+    private static let cacheStatuses: [CacheStatus] = [.hit, .miss, .bypass, .stale]
+    private static let cacheTiers: [CacheTier?] = [nil, .near, .redis]
+    private static let prebuiltJSONCacheHeaders: [HTTPFields] = cacheStatuses.flatMap { status in
+        cacheTiers.map { tier in
             cacheHeaders(CacheResult(value: nil, status: status, tier: tier), [.contentType: "application/json"])
         }
     }

@@ -69,23 +69,8 @@ private struct ProductRouteSeries: Sendable {
     }
 
     func series(status: Int, xCache: String?) -> LockFreeHistogram? {
-        let row: Int
-        switch status {
-        case 200: row = 0
-        case 404: row = 1
-        case 400: row = 2
-        case 503: row = 3
-        default: return nil
-        }
-        let column: Int
-        switch xCache {
-        case "HIT": column = 0
-        case "MISS": column = 1
-        case "BYPASS": column = 2
-        case "STALE": column = 3
-        case nil: column = 4
-        default: return nil
-        }
+        // Four statuses and five header values: a scan of each list, no hashing.
+        guard let row = Self.statuses.firstIndex(of: status), let column = Self.xCacheValues.firstIndex(of: xCache) else { return nil }
         return table[row * Self.xCacheValues.count + column]
     }
 }

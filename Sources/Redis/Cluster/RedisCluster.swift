@@ -243,11 +243,7 @@ final class RedisCluster: Sendable {
     private func pool(for node: ClusterNode, replica: Bool) -> RedisNodePool {
         let (pool, retired) = state.withLockedValue { state -> (RedisNodePool, RedisNodePool?) in
             if let pool = state.pools[node], pool.configuration.readsFromReplica == replica { return (pool, nil) }
-            var configuration = seed
-            configuration.host = node.host
-            configuration.port = node.port
-            configuration.readsFromReplica = replica
-            let pool = RedisNodePool(configuration: configuration, tlsContext: tlsContext, eventLoopGroup: eventLoopGroup)
+            let pool = RedisNodePool(configuration: seed.forNode(node, replica: replica), tlsContext: tlsContext, eventLoopGroup: eventLoopGroup)
             // A node that changed role (a replica promoted): its old pool retires.
             defer { state.pools[node] = pool }
             return (pool, state.pools[node])

@@ -40,6 +40,7 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -132,7 +133,7 @@ let package = Package(
             name: "LoadGen",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "Telemetry", "AWS", "HTTPCurl",
+                "Telemetry", "AWS", "HTTPCurl", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -6,9 +6,17 @@ import NIOPosix
 /// own recorder (wrk's shape), merged once at the end.
 package final class LoadEngine: Sendable {
     package let plan: LoadPlan
+    private let makeTransports: @Sendable (LoadPlan) -> [any LoadTransport]
 
     package init(plan: LoadPlan) {
         self.plan = plan
+        makeTransports = LoadTransports.make(for:)
+    }
+
+    /// A run over the given transports (tests: addresses this machine's resolver cannot give).
+    init(plan: LoadPlan, transports: @escaping @Sendable (LoadPlan) -> [any LoadTransport]) {
+        self.plan = plan
+        makeTransports = transports
     }
 
     /// Progress once per second while the run lasts.
@@ -46,18 +54,17 @@ package final class LoadEngine: Sendable {
     package func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
         if let start = plan.startAt { await StartTime.wait(until: start) }
         let startedAt = Date()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         let budget = RequestBudget(plan.requests)
         // One set per target: request bytes made once, not per request.
         let requests = plan.keys.count <= 200_000 ? plan.targets.map { PreformattedRequests(template: $0, keys: plan.keys) } : nil
         let startAt = NIODeadline.now().uptimeNanoseconds
-        let loops = Array(group.makeIterator())
-        let workers = loops.enumerated().map { loopIndex, loop in
-            LoopWorker(eventLoop: loop, plan: plan, budget: budget, requests: requests,
-                       connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: loops.count)),
+        let transports = makeTransports(plan)
+        let workers = transports.enumerated().map { loopIndex, transport in
+            LoopWorker(transport: transport, plan: plan, budget: budget, requests: requests,
+                       connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: transports.count)),
                        startAt: startAt, seed: plan.seed &+ UInt64(loopIndex) &* 0x9E37_79B9)
         }
-        for worker in workers { worker.eventLoop.execute { worker.start() } }
+        for worker in workers { worker.transport.execute { worker.start() } }
 
         let clock = ContinuousClock()
         let began = clock.now
@@ -77,7 +84,7 @@ package final class LoadEngine: Sendable {
             try? await Task.sleep(for: .milliseconds(budget.isLimited ? 5 : 20))
         }
         let stoppedSending = clock.now
-        for worker in workers { worker.eventLoop.execute { worker.stopSending() } }
+        for worker in workers { worker.transport.execute { worker.stopSending() } }
         // Let the requests in flight finish, up to the request timeout (at most 2 s).
         let drainUntil = clock.now + min(plan.timeout, .seconds(2))
         while clock.now < drainUntil, try await inFlight(workers) > 0 {
@@ -85,9 +92,9 @@ package final class LoadEngine: Sendable {
         }
         var recorder = Recorder(targets: plan.targets.count)
         for worker in workers {
-            recorder.merge(try await worker.eventLoop.submit { worker.finish() }.get())
+            recorder.merge(await worker.transport.submit { worker.finish() })
         }
-        try? await group.shutdownGracefully()
+        for worker in workers { await worker.transport.shutdown() }
         let measured = max(.milliseconds(1), stoppedSending - measuring)
         var result = LoadResult(plan: plan, recorder: recorder, duration: measured, interrupted: cancelled)
         result.startedAt = startedAt.timeIntervalSince1970
@@ -96,7 +103,7 @@ package final class LoadEngine: Sendable {
 
     private func inFlight(_ workers: [LoopWorker]) async throws -> Int {
         var total = 0
-        for worker in workers { total += try await worker.eventLoop.submit { worker.inFlightCount }.get() }
+        for worker in workers { total += await worker.transport.submit { worker.inFlightCount } }
         return total
     }
 
@@ -104,7 +111,7 @@ package final class LoadEngine: Sendable {
         var counts = LoadCounts()
         var merged: [SecondSample] = []
         for worker in workers {
-            let (workerCounts, seconds) = try await worker.eventLoop.submit { worker.snapshot() }.get()
+            let (workerCounts, seconds) = await worker.transport.submit { worker.snapshot() }
             counts.merge(workerCounts)
             SecondSample.merge(seconds, into: &merged)
         }

@@ -13,10 +13,11 @@ extension LoadResult {
             .init(label: "p99", color: "#d9534f", points: seconds.map { (Double($0.second), $0.p99) }),
         ], wholeXTicks: true)
         // The run's last second is partial: its count is scaled to a rate (or it would look like a
-        // collapse), and left out when under a fifth of a second, too short to scale honestly.
+        // collapse), and left out when under a fifth of a second, too short to scale honestly —
+        // unless it is the whole run (a quick `--requests` run), whose rate it then is.
         var rateSeries = [SVGChart.Series(label: "responses/s", color: "#5cb85c", points: seconds.compactMap { sample in
-            let covered = min(1, durationSeconds - Double(sample.second))
-            return covered < 0.2 ? nil : (Double(sample.second), Double(sample.responses) / covered)
+            let covered = max(0.001, min(1, durationSeconds - Double(sample.second)))
+            return covered < 0.2 && seconds.count > 1 ? nil : (Double(sample.second), Double(sample.responses) / covered)
         })]
         if let targetRate, let last = seconds.last {
             rateSeries.append(.init(label: "target", color: "#999", points: [(0, targetRate), (Double(last.second), targetRate)]))

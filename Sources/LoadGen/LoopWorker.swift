@@ -1,7 +1,4 @@
 import NIOCore
-import NIOPosix
-import NIOSSL
-import NIOTLS
 import Synchronization
 
 /// Requests left to send under `--requests`, shared by all loops.
@@ -22,15 +19,19 @@ final class RequestBudget: Sendable {
     var isSpent: Bool { remaining.load(ordering: .relaxed) <= 0 }
 }
 
-/// One event loop's share of the run: its connections, its key sampler, its recorder.
+/// One thread's share of the run: its connections, its key sampler, its recorder.
 ///
-/// Everything here runs on `eventLoop` — the handlers call in from that loop, and the engine
-/// hops onto it — so the hot path has no locks. `@unchecked Sendable` for that reason.
+/// Everything here runs on its transport's thread — the transport calls in from it, and the
+/// engine hops onto it — so the hot path has no locks. `@unchecked Sendable` for that reason.
 final class LoopWorker: @unchecked Sendable {
-    /// One connection and the request it has in flight.
-    final class Slot {
+    /// One connection and the request it has in flight; confined to the worker's thread, like
+    /// the worker.
+    final class Slot: @unchecked Sendable {
         let index: Int
-        var channel: (any Channel)?
+        /// Where the slot is in its worker's list (the transport's index for its connection).
+        let position: Int
+        /// The connection is open (the transport reported it so and has not reported it closed).
+        var isOpen = false
         var scanner = ResponseScanner()
         var inFlight = false
         /// When the request in flight should have started (constant rate) or did start.
@@ -48,13 +49,14 @@ final class LoopWorker: @unchecked Sendable {
         var tlsFailed = false
         /// Which of the plan's targets this connection drives (connections spread round robin).
         let target: Int
-        init(index: Int, target: Int) {
+        init(index: Int, position: Int, target: Int) {
             self.index = index
+            self.position = position
             self.target = target
         }
     }
 
-    let eventLoop: any EventLoop
+    let transport: any LoadTransport
     private let plan: LoadPlan
     private let budget: RequestBudget
     /// Pre-formatted requests, one set per target.
@@ -69,14 +71,14 @@ final class LoopWorker: @unchecked Sendable {
     /// Start of measurement (after warm-up), in `NIODeadline` nanoseconds.
     private let measureFrom: UInt64
     private let startAt: UInt64
-    private let timeoutNanos: UInt64
-    private var ticker: RepeatedTask?
+    let timeoutNanos: UInt64
+    private var finished = false
     /// Reused between reads: responses completed by the bytes of one read.
     private var completedResponses: [ResponseScanner.Response] = []
 
-    init(eventLoop: any EventLoop, plan: LoadPlan, budget: RequestBudget, requests: [PreformattedRequests]?,
+    init(transport: any LoadTransport, plan: LoadPlan, budget: RequestBudget, requests: [PreformattedRequests]?,
          connectionIndices: [Int], startAt: UInt64, seed: UInt64) {
-        self.eventLoop = eventLoop
+        self.transport = transport
         self.plan = plan
         recorder = Recorder(targets: plan.targets.count)
         self.budget = budget
@@ -93,22 +95,31 @@ final class LoopWorker: @unchecked Sendable {
         measureFrom = startAt + UInt64(max(0, plan.warmup.nanosecondCount))
         timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
         self.startAt = startAt
-        for index in connectionIndices {
-            let slot = Slot(index: index, target: index % plan.targets.count)
+        for (position, index) in connectionIndices.enumerated() {
+            let slot = Slot(index: index, position: position, target: index % plan.targets.count)
             // Connection i sends requests i, i + N, i + 2N … of the schedule.
             slot.sequence = index
             slots.append(slot)
         }
         if plan.schedule != nil { for slot in slots { advanceSchedule(slot) } }
+        transport.attach(self)
     }
+
+    var slotCount: Int { slots.count }
+    var allSlots: [Slot] { slots }
 
     // MARK: Engine-facing (called on the loop)
 
     func start() {
         for slot in slots { connect(slot) }
-        ticker = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [self] _ in
-            checkTimeouts()
-        }
+        tick()
+    }
+
+    /// Every 10 ms until the end: fail requests past the timeout.
+    private func tick() {
+        guard !finished else { return }
+        checkTimeouts()
+        transport.schedule(after: 10_000_000) { [self] in tick() }
     }
 
     /// Stop sending; requests in flight may still complete.
@@ -121,15 +132,15 @@ final class LoopWorker: @unchecked Sendable {
     /// Closes every connection and returns what this loop recorded.
     func finish() -> Recorder {
         stopped = true
-        ticker?.cancel()
+        finished = true
         recorder.counts.inFlightAtStop = inFlightCount
         if !recorder.targets.isEmpty {
             for slot in slots where slot.inFlight { recorder.targets[slot.target].counts.inFlightAtStop += 1 }
         }
         for slot in slots {
             slot.inFlight = false
-            slot.channel?.close(promise: nil)
-            slot.channel = nil
+            slot.isOpen = false
+            transport.close(slot)
         }
         return recorder
     }
@@ -145,43 +156,32 @@ final class LoopWorker: @unchecked Sendable {
         guard !stopped else { return }
         slot.connectStartedAt = now()
         slot.tlsFailed = false
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(min(timeoutNanos, 5_000_000_000))))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls = plan.tls {
-                        // Requests written before the handshake ends wait in the TLS handler.
-                        let serverName = LoadTLS.serverName(for: plan.targets[slot.target].host)
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(worker: self, slot: slot))
-                }
-            }
-            .connect(host: plan.targets[slot.target].host, port: plan.targets[slot.target].port)
-            .whenComplete { [self] result in
-                switch result {
-                case .success(let channel):
-                    if stopped { channel.close(promise: nil); return }
-                    slot.channel = channel
-                    slot.scanner = ResponseScanner()
-                    slot.scanner.expectsBody = plan.template.method != "HEAD"
-                    sendNext(slot)
-                case .failure:
-                    recorder.recordError(second: second(of: now()), .connect, target: slot.target)
-                    // Under --requests a refused connect uses up one request, so a run against a
-                    // dead target ends (with exit 1) instead of retrying forever.
-                    if budget.isLimited && !budget.take() { return }
-                    // Do not spin on a refused port: try again shortly.
-                    eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(slot) }
-                }
-            }
+        transport.open(slot)
     }
 
-    /// Called by the handler when the channel closed.
+    /// The transport connected the slot.
+    func opened(_ slot: Slot) {
+        if stopped { transport.close(slot); return }
+        slot.isOpen = true
+        slot.scanner = ResponseScanner()
+        slot.scanner.expectsBody = plan.template.method != "HEAD"
+        sendNext(slot)
+    }
+
+    /// The transport could not connect the slot (refused, unreachable, timed out).
+    func openFailed(_ slot: Slot) {
+        recorder.recordError(second: second(of: now()), .connect, target: slot.target)
+        // Under --requests a refused connect uses up one request, so a run against a dead
+        // target ends (with exit 1) instead of retrying forever.
+        if budget.isLimited && !budget.take() { return }
+        // Do not spin on a refused port: try again shortly.
+        transport.schedule(after: 100_000_000) { [self] in connect(slot) }
+    }
+
+    /// The transport saw the slot's connection close.
     func connectionClosed(_ slot: Slot) {
-        let closedChannel = slot.channel
-        slot.channel = nil
+        let wasOpen = slot.isOpen
+        slot.isOpen = false
         if slot.inFlight {
             var closeDelimited: ResponseScanner.Response?
             let completed = slot.scanner.connectionClosed { closeDelimited = $0 }
@@ -196,10 +196,10 @@ final class LoopWorker: @unchecked Sendable {
             }
         }
         slot.timedOut = false
-        guard closedChannel != nil, !stopped else { return }
+        guard wasOpen, !stopped else { return }
         if slot.tlsFailed {
             // A refused certificate stays refused: do not spin on handshakes.
-            eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(slot) }
+            transport.schedule(after: 100_000_000) { [self] in connect(slot) }
         } else {
             connect(slot)
         }
@@ -219,14 +219,13 @@ final class LoopWorker: @unchecked Sendable {
     // MARK: The hot path
 
     func sendNext(_ slot: Slot) {
-        guard !stopped, let channel = slot.channel, !slot.inFlight else { return }
+        guard !stopped, slot.isOpen, !slot.inFlight else { return }
         let current = now()
         var intended = current
         if plan.schedule != nil {
             guard !slot.scheduleEnded else { return }
             if slot.nextDue > current {
-                let delay = Int64(slot.nextDue - current)
-                eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in sendNext(slot) }
+                transport.schedule(after: slot.nextDue - current) { [self] in sendNext(slot) }
                 return
             }
             intended = slot.nextDue
@@ -248,7 +247,7 @@ final class LoopWorker: @unchecked Sendable {
         if let formatted {
             request = formatted.request(for: key)
         } else {
-            var buffer = channel.allocator.buffer(capacity: 128)
+            var buffer = ByteBufferAllocator().buffer(capacity: 128)
             template.format(key: key, into: &buffer)
             request = buffer
         }
@@ -256,20 +255,18 @@ final class LoopWorker: @unchecked Sendable {
         slot.intendedStart = intended
         slot.sentAt = current
         recorder.countSent(target: slot.target)
-        channel.writeAndFlush(request, promise: nil)
+        transport.send(request, on: slot)
     }
 
-    /// Called by the handler with received bytes.
-    func received(_ slot: Slot, _ buffer: ByteBuffer) {
+    /// The transport received bytes on the slot's connection.
+    func received(_ slot: Slot, _ bytes: UnsafeRawBufferPointer) {
         // Scan first, act after: acting (sending, closing) may re-enter this slot's scanner.
         completedResponses.removeAll(keepingCapacity: true)
         var malformed = false
-        buffer.withUnsafeReadableBytes { bytes in
-            do {
-                try slot.scanner.consume(bytes) { completedResponses.append($0) }
-            } catch {
-                malformed = true
-            }
+        do {
+            try slot.scanner.consume(bytes) { completedResponses.append($0) }
+        } catch {
+            malformed = true
         }
         for response in completedResponses { complete(slot, response) }
         if malformed {
@@ -277,7 +274,7 @@ final class LoopWorker: @unchecked Sendable {
                 slot.inFlight = false
                 recorder.recordError(second: second(of: slot.intendedStart), .badResponse, target: slot.target)
             }
-            slot.channel?.close(promise: nil)
+            transport.close(slot)
         }
     }
 
@@ -297,7 +294,7 @@ final class LoopWorker: @unchecked Sendable {
         }
         if response.close {
             recorder.counts.reconnects += 1
-            slot.channel?.close(promise: nil)  // connectionClosed reopens it
+            transport.close(slot)  // connectionClosed reopens it
         } else {
             sendNext(slot)
         }
@@ -324,7 +321,7 @@ final class LoopWorker: @unchecked Sendable {
             slot.inFlight = false
             slot.timedOut = true
             recorder.recordError(second: second(of: slot.intendedStart), .timeout, target: slot.target)
-            slot.channel?.close(promise: nil)
+            transport.close(slot)
         }
     }
 
@@ -332,36 +329,5 @@ final class LoopWorker: @unchecked Sendable {
 
     private func second(of time: UInt64) -> Int {
         time < measureFrom ? -1 : Int((time - measureFrom) / 1_000_000_000)
-    }
-}
-
-/// Hands a connection's events to its worker; all the logic lives there.
-final class LoadConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let worker: LoopWorker
-    private let slot: LoopWorker.Slot
-
-    init(worker: LoopWorker, slot: LoopWorker.Slot) {
-        self.worker = worker
-        self.slot = slot
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        worker.received(slot, unwrapInboundIn(data))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if slot.channel === context.channel { worker.connectionClosed(slot) }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent { worker.tlsHandshakeCompleted(slot) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NIOSSLError || error is BoringSSLError { worker.tlsHandshakeFailed(slot) }
-        context.close(promise: nil)
     }
 }

@@ -41,6 +41,9 @@ struct ReportRenderingTests {
         #expect(!page.legends.contains("misses"), "no misses, no miss curve: \(page.legends)")
         let narrow = try await render(["\(server.baseURL)/product/{key}", "--requests", "200", "-c", "2", "--keys", "1-20"], width: 640)
         #expect(narrow.problems.isEmpty, "\(narrow.problems)")
+        // A run shorter than a fifth of a second is one partial second: its rate is still drawn.
+        let quick = try await render(["\(server.baseURL)/product/{key}", "--requests", "20", "-c", "2", "--keys", "1-20"])
+        #expect(quick.charts.count == 4 && quick.charts.allSatisfy { $0.paths >= 1 }, "\(quick.charts)")
         await server.stop()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -13,6 +14,8 @@ final class StallingServer: Sendable {
     var receivedAny: Bool { box.first.withLock { $0 != nil } }
     /// Requests answered so far.
     var answered: Int { box.answered.withLock { $0 } }
+    /// Request bytes received so far.
+    var receivedBytes: Int { box.bytes.withLock { $0 } }
 
     /// - Parameters:
     ///   - stallAfter: start of the stall, counted from the first request received.
@@ -36,6 +39,7 @@ final class StallingServer: Sendable {
     final class Box: Sendable {
         let first = Mutex<NIODeadline?>(nil)
         let answered = Mutex(0)
+        let bytes = Mutex(0)
         func start() -> NIODeadline {
             first.withLock { value in
                 if value == nil { value = .now() }
@@ -59,22 +63,45 @@ final class StallingServer: Sendable {
             self.stallFor = stallFor
         }
 
+        /// Body bytes of the current request still to come (its `Content-Length`).
+        var bodyLeft = 0
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            pending += Array(unwrapInboundIn(data).readableBytesView)
-            // One response per complete request head (GETs without bodies).
-            while let end = pending.firstRange(of: [13, 10, 13, 10]) {
-                pending.removeSubrange(..<end.upperBound)
-                box.answered.withLock { $0 += 1 }
-                let start = box.start()
-                let now = NIODeadline.now()
-                let context = NIOLoopBound(context, eventLoop: context.eventLoop)
-                if let stallAfter, now >= start + stallAfter, now < start + stallAfter + stallFor {
-                    context.value.eventLoop.scheduleTask(deadline: start + stallAfter + stallFor) {
-                        context.value.writeAndFlush(NIOAny(Self.response), promise: nil)
-                    }
-                } else {
+            let bytes = unwrapInboundIn(data).readableBytesView
+            box.bytes.withLock { $0 += bytes.count }
+            var rest = bytes[...]
+            // One response per complete request: its head, then its body if it has one.
+            while !rest.isEmpty {
+                if bodyLeft > 0 {
+                    let taken = min(bodyLeft, rest.count)
+                    bodyLeft -= taken
+                    rest = rest.dropFirst(taken)
+                    if bodyLeft == 0 { answer(context) }
+                    continue
+                }
+                pending += rest
+                rest = rest.dropFirst(rest.count)
+                guard let end = pending.firstRange(of: [13, 10, 13, 10]) else { break }
+                let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self).lowercased()
+                rest = bytes[(bytes.endIndex - (pending.count - end.upperBound))...]
+                pending.removeAll()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                bodyLeft = length.flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if bodyLeft == 0 { answer(context) }
+            }
+        }
+
+        private func answer(_ context: ChannelHandlerContext) {
+            box.answered.withLock { $0 += 1 }
+            let start = box.start()
+            let now = NIODeadline.now()
+            let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+            if let stallAfter, now >= start + stallAfter, now < start + stallAfter + stallFor {
+                context.value.eventLoop.scheduleTask(deadline: start + stallAfter + stallFor) {
                     context.value.writeAndFlush(NIOAny(Self.response), promise: nil)
                 }
+            } else {
+                context.value.writeAndFlush(NIOAny(Self.response), promise: nil)
             }
         }
     }

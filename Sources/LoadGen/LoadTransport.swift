@@ -1,0 +1,174 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// How a ``LoopWorker``'s connections reach the network, and the one thread they all run on.
+///
+/// `http://` runs go through ``SocketTransport``: non-blocking sockets on an epoll loop of its
+/// own, one `send` and one `recv` per request and nothing between them and the worker — the
+/// load generator's own cost per request is then its scanner and recorder, not a channel
+/// pipeline. `https://` runs go through ``ChannelTransport``: SwiftNIO channels with
+/// swift-nio-ssl. The worker decides everything; a transport moves bytes and reports back, on its
+/// thread: ``LoopWorker/opened(_:)``, ``LoopWorker/openFailed(_:)``,
+/// ``LoopWorker/received(_:_:)`` and ``LoopWorker/connectionClosed(_:)``.
+protocol LoadTransport: AnyObject, Sendable {
+    /// Gives the transport the worker it reports to (once, before anything runs).
+    func attach(_ worker: LoopWorker)
+    /// Runs `work` on the transport's thread; callable from any thread.
+    func execute(_ work: @escaping @Sendable () -> Void)
+    /// Runs `work` on the transport's thread `delay` nanoseconds from now (called on that thread).
+    func schedule(after delay: UInt64, _ work: @escaping () -> Void)
+    /// Starts connecting the slot to its target.
+    func open(_ slot: LoopWorker.Slot)
+    /// Writes one request on the slot's open connection.
+    func send(_ request: ByteBuffer, on slot: LoopWorker.Slot)
+    /// Closes the slot's connection, if open or opening; the worker then hears
+    /// `connectionClosed` (after the current event with sockets; NIO may report it at once).
+    func close(_ slot: LoopWorker.Slot)
+    /// Ends the thread, after the worker finished.
+    func shutdown() async
+}
+
+extension LoadTransport {
+    /// Runs `work` on the transport's thread and returns its result.
+    func submit<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { continuation in
+            execute { continuation.resume(returning: work()) }
+        }
+    }
+
+}
+
+enum LoadTransports {
+    /// One transport per thread for `plan`: sockets for `http://`, NIO channels for `https://`.
+    static func make(for plan: LoadPlan) -> [any LoadTransport] {
+        #if os(Linux)
+        if plan.tls == nil {
+            return (0..<plan.threads).map { _ in SocketTransport(plan: plan) }
+        }
+        #endif
+        return ChannelTransport.make(threads: plan.threads, plan: plan)
+    }
+}
+
+/// SwiftNIO channels on event loops of one group: TLS targets (and targets on systems without
+/// epoll). The group is shut down with its last transport.
+final class ChannelTransport: LoadTransport, @unchecked Sendable {
+    private let eventLoop: any EventLoop
+    private let group: MultiThreadedEventLoopGroup
+    private let isLast: Bool
+    private let plan: LoadPlan
+    private var worker: LoopWorker?
+    /// Each slot's channel, by ``LoopWorker/Slot/position``.
+    private var channels: [(any Channel)?] = []
+
+    static func make(threads: Int, plan: LoadPlan) -> [any LoadTransport] {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let loops = Array(group.makeIterator())
+        return loops.enumerated().map { index, loop in
+            ChannelTransport(eventLoop: loop, group: group, isLast: index == loops.count - 1, plan: plan)
+        }
+    }
+
+    private init(eventLoop: any EventLoop, group: MultiThreadedEventLoopGroup, isLast: Bool, plan: LoadPlan) {
+        self.eventLoop = eventLoop
+        self.group = group
+        self.isLast = isLast
+        self.plan = plan
+    }
+
+    func attach(_ worker: LoopWorker) {
+        self.worker = worker
+        channels = Array(repeating: nil, count: worker.slotCount)
+    }
+
+    func execute(_ work: @escaping @Sendable () -> Void) {
+        eventLoop.execute(work)
+    }
+
+    func schedule(after delay: UInt64, _ work: @escaping () -> Void) {
+        let bound = NIOLoopBound(work, eventLoop: eventLoop)
+        eventLoop.scheduleTask(in: .nanoseconds(Int64(delay))) { bound.value() }
+    }
+
+    func open(_ slot: LoopWorker.Slot) {
+        guard let worker else { return }
+        let target = plan.targets[slot.target]
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(min(worker.timeoutNanos, 5_000_000_000))))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls = plan.tls {
+                        // Requests written before the handshake ends wait in the TLS handler.
+                        let serverName = LoadTLS.serverName(for: target.host)
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(transport: self, worker: worker, slot: slot))
+                }
+            }
+        bootstrap.connect(host: target.host, port: target.port).whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                channels[slot.position] = channel
+                worker.opened(slot)
+            case .failure:
+                worker.openFailed(slot)
+            }
+        }
+    }
+
+    func send(_ request: ByteBuffer, on slot: LoopWorker.Slot) {
+        channels[slot.position]?.writeAndFlush(request, promise: nil)
+    }
+
+    func close(_ slot: LoopWorker.Slot) {
+        channels[slot.position]?.close(promise: nil)
+    }
+
+    /// The handler saw its channel go inactive.
+    fileprivate func closed(_ channel: any Channel, _ slot: LoopWorker.Slot) {
+        guard channels[slot.position] === channel else { return }
+        channels[slot.position] = nil
+        worker?.connectionClosed(slot)
+    }
+
+    func shutdown() async {
+        worker = nil
+        if isLast { try? await group.shutdownGracefully() }
+    }
+}
+
+/// Hands a connection's events to its worker; all the logic lives there.
+final class LoadConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let transport: ChannelTransport
+    private let worker: LoopWorker
+    private let slot: LoopWorker.Slot
+
+    init(transport: ChannelTransport, worker: LoopWorker, slot: LoopWorker.Slot) {
+        self.transport = transport
+        self.worker = worker
+        self.slot = slot
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        unwrapInboundIn(data).withUnsafeReadableBytes { worker.received(slot, $0) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        transport.closed(context.channel, slot)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { worker.tlsHandshakeCompleted(slot) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError { worker.tlsHandshakeFailed(slot) }
+        context.close(promise: nil)
+    }
+}

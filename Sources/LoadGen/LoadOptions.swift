@@ -61,7 +61,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Read/write mix by method weight, e.g. get:95,put:5 (writes use --body).", valueName: "mix"))
     package var mix: String?
 
-    @Option(help: ArgumentHelp("Event loop threads; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads driving the connections, each its own event loop; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here). On a machine the target shares, one thread leaves the target more CPU.", valueName: "n"))
     package var threads: Int?
 
     @Option(help: ArgumentHelp("Run only part I of N of the plan, for a run split over N machines (see README, \"Load from many machines\").", valueName: "I/N"))

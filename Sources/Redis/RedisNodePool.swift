@@ -48,11 +48,20 @@ final class RedisNodePool: Sendable {
 
     /// A ready connection: one on the caller's own event loop when there is one (its reply then
     /// resumes the caller without waking another thread), else each slot in turn, else a new one.
+    ///
+    /// A caller on a loop whose own slots are not open yet starts opening one and is served by
+    /// another loop's connection meanwhile. Without that, the loop that connected first would
+    /// serve every loop for good (another loop's slot opens only when no slot at all is ready),
+    /// and most replies would cross threads.
     private func connection() async throws -> RedisConnection {
         if let current = MultiThreadedEventLoopGroup.currentEventLoop {
+            var ownSlot: RedisConnectionSlot?
             for slot in slots where slot.eventLoop === current {
                 if let connection = slot.readyConnection { return connection }
+                ownSlot = ownSlot ?? slot
             }
+            // Connects (or joins the connect in flight; fails at once while backing off).
+            _ = ownSlot?.connection()
         }
         let start = nextSlot.withLockedValue { value -> Int in
             defer { value &+= 1 }

@@ -53,6 +53,7 @@ printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' connections threads tool req/s "R
 row() { printf '%-12s %-8s %-10s %12s %8s %14s %10s\n' "$@"; }
 # better RUN1 RUN2 → the run ("rps rss cpu") with the higher rate.
 better() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] >= y[1] ? a : b) }'; }
+verdicts=()
 for connections in 100 1000; do
     # Both tools with one event-loop thread and with one per core: on a machine the target
     # shares, a client thread fewer leaves the target a core more, so compare like with like.
@@ -68,6 +69,10 @@ for connections in 100 1000; do
         read -r cl_rps cl_rss cl_cpu <<<"$(better "${cl_runs[0]}" "${cl_runs[1]}")"
         row "$connections" "$threads" wrk "$wrk_rps" "$wrk_rss" "$wrk_cpu" ""
         row "$connections" "$threads" cacheload "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
+        verdicts+=("$(python3 -c "
+rate, cpu = $cl_rps / $wrk_rps, $cl_cpu / $wrk_cpu
+ok = rate >= 1.0 and cpu <= 1.0
+print(f'{$connections:>5} connections, {$threads} thread(s): {rate:.2f}× wrk\'s rate, {cpu:.2f}× its CPU per request: ' + ('met' if ok else 'not met'))")")
     done
     # ab: single-threaded, keep-alive, a fixed request count sized to last about as long as the others.
     ab_requests=$(python3 -c "print(int(float('$wrk_rps') * $DURATION))")
@@ -84,3 +89,4 @@ for connections in 100 1000; do
 done
 echo
 echo "targets: cacheload ≥ 1.0× wrk's rate with CPU per request ≤ wrk's (each tool's better of two interleaved runs); RSS ≤ 100 MB at 1000 connections"
+printf '  %s\n' "${verdicts[@]}"

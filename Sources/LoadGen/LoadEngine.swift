@@ -52,6 +52,7 @@ package final class LoadEngine: Sendable {
     /// Runs the plan to its end — duration, request count, or cancellation of the calling task
     /// (Ctrl-C) — drains in-flight requests briefly, and returns the merged result.
     package func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
+        try OpenFileLimit.ensure(forConnections: plan.connections)
         if let start = plan.startAt { await StartTime.wait(until: start) }
         let startedAt = Date()
         let budget = RequestBudget(plan.requests)

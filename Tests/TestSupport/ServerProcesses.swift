@@ -112,12 +112,13 @@ private func exitCode(fromWaitStatus status: Int32) -> Int32 {
 /// Runs this build's `cacheload` with `arguments` (and `environment` additions, `NAME=value`) to
 /// its end, at most `seconds`; its exit status (`nil` when it had to be killed) and its output.
 /// Waits without holding a thread of the cooperative pool: an in-process server the command
-/// talks to needs those threads (two on two cores) to answer it.
-package func runCacheload(_ arguments: [String], environment: [String] = [], within seconds: Double = 60) async throws
+/// talks to needs those threads (two on two cores) to answer it. `wrapper` runs it under another
+/// command (`prlimit --nofile=…`).
+package func runCacheload(_ arguments: [String], environment: [String] = [], wrapper: [String] = [], within seconds: Double = 60) async throws
     -> (status: Int32?, output: String) {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-\(UUID()).log").path
     defer { try? FileManager.default.removeItem(atPath: log) }
-    let pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary] + arguments, outputPath: log)
+    let pid = try spawn("/usr/bin/env", environment + wrapper + [TestServices.cacheloadBinary] + arguments, outputPath: log)
     let status = await exitStatus(of: pid, within: seconds)
     return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 }

@@ -6,7 +6,7 @@ import NIOPosix
 /// own recorder (wrk's shape), merged once at the end.
 package final class LoadEngine: Sendable {
     package let plan: LoadPlan
-    private let makeTransports: @Sendable (LoadPlan) -> [any LoadTransport]
+    private let makeTransports: @Sendable (LoadPlan) throws -> [any LoadTransport]
 
     package init(plan: LoadPlan) {
         self.plan = plan
@@ -14,7 +14,7 @@ package final class LoadEngine: Sendable {
     }
 
     /// A run over the given transports (tests: addresses this machine's resolver cannot give).
-    init(plan: LoadPlan, transports: @escaping @Sendable (LoadPlan) -> [any LoadTransport]) {
+    init(plan: LoadPlan, transports: @escaping @Sendable (LoadPlan) throws -> [any LoadTransport]) {
         self.plan = plan
         makeTransports = transports
     }
@@ -59,7 +59,7 @@ package final class LoadEngine: Sendable {
         // One set per target: request bytes made once, not per request.
         let requests = plan.keys.count <= 200_000 ? plan.targets.map { PreformattedRequests(template: $0, keys: plan.keys) } : nil
         let startAt = NIODeadline.now().uptimeNanoseconds
-        let transports = makeTransports(plan)
+        let transports = try makeTransports(plan)
         let workers = transports.enumerated().map { loopIndex, transport in
             LoopWorker(transport: transport, plan: plan, budget: budget, requests: requests,
                        connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: transports.count)),

@@ -42,10 +42,10 @@ extension LoadTransport {
 
 enum LoadTransports {
     /// One transport per thread for `plan`: sockets for `http://`, NIO channels for `https://`.
-    static func make(for plan: LoadPlan) -> [any LoadTransport] {
+    static func make(for plan: LoadPlan) throws -> [any LoadTransport] {
         #if os(Linux)
         if plan.tls == nil {
-            return (0..<plan.threads).map { _ in SocketTransport(plan: plan) }
+            return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(plan: plan) }
         }
         #endif
         return ChannelTransport.make(threads: plan.threads, plan: plan)

@@ -52,25 +52,38 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private static let timerEvent: UInt64 = 1
 
     /// - Parameter addresses: each target's addresses, when not to be resolved from its host.
-    init(plan: LoadPlan, addresses: [[SocketAddressBytes]]? = nil) {
+    init(plan: LoadPlan, addresses: [[SocketAddressBytes]]? = nil) throws(LoadRunError) {
         self.plan = plan
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         timer = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        precondition(epoll >= 0 && timer >= 0 && wakeup >= 0, "epoll, timerfd or eventfd unavailable: errno \(errno)")
+        guard epoll >= 0 && timer >= 0 && wakeup >= 0 else {
+            // deinit closes what did open.
+            let reason = String(cString: strerror(errno))
+            throw LoadRunError("could not start a load thread: epoll, timerfd or eventfd failed (\(reason))")
+        }
         self.addresses = addresses ?? Array(repeating: [], count: plan.targets.count)
         preferredAddress = Array(repeating: 0, count: plan.targets.count)
         watch(wakeup, events: EPOLLIN.rawValue, data: Self.wakeupEvent, operation: EPOLL_CTL_ADD)
         watch(timer, events: EPOLLIN.rawValue, data: Self.timerEvent, operation: EPOLL_CTL_ADD)
-        let thread = Thread { [self] in run() }
-        thread.name = "cacheload-load"
-        thread.start()
     }
 
+    /// A transport whose thread never ran (its run failed to begin) still closes its descriptors;
+    /// a thread that ran closed them itself.
+    deinit {
+        guard running else { return }
+        for descriptor in [epoll, timer, wakeup] where descriptor >= 0 { Glibc.close(descriptor) }
+        readBuffer.deallocate()
+    }
+
+    /// Takes the worker and starts the thread (which keeps the transport until ``shutdown()``).
     func attach(_ worker: LoopWorker) {
         self.worker = worker
         slots = worker.allSlots
         connections = Array(repeating: Connection(), count: slots.count)
+        let thread = Thread { [self] in run() }
+        thread.name = "cacheload-load"
+        thread.start()
     }
 
     // MARK: From any thread

@@ -6,17 +6,17 @@ import NIOPosix
 /// own recorder (wrk's shape), merged once at the end.
 package final class LoadEngine: Sendable {
     package let plan: LoadPlan
-    private let makeTransports: @Sendable (LoadPlan) throws -> [any LoadTransport]
+    private let makeTransports: @Sendable (LoadPlan, [[SocketAddressBytes]]) throws -> [any LoadTransport]
 
     package init(plan: LoadPlan) {
         self.plan = plan
-        makeTransports = LoadTransports.make(for:)
+        makeTransports = LoadTransports.make(for:addresses:)
     }
 
     /// A run over the given transports (tests: addresses this machine's resolver cannot give).
     init(plan: LoadPlan, transports: @escaping @Sendable (LoadPlan) throws -> [any LoadTransport]) {
         self.plan = plan
-        makeTransports = transports
+        makeTransports = { plan, _ in try transports(plan) }
     }
 
     /// Progress once per second while the run lasts.
@@ -53,13 +53,14 @@ package final class LoadEngine: Sendable {
     /// (Ctrl-C) — drains in-flight requests briefly, and returns the merged result.
     package func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> LoadResult {
         try OpenFileLimit.ensure(forConnections: plan.connections)
+        let addresses = try await TargetAddresses.resolve(plan.targets)
         if let start = plan.startAt { await StartTime.wait(until: start) }
         let startedAt = Date()
         let budget = RequestBudget(plan.requests)
         // One set per target: request bytes made once, not per request.
         let requests = plan.keys.count <= 200_000 ? plan.targets.map { PreformattedRequests(template: $0, keys: plan.keys) } : nil
         let startAt = NIODeadline.now().uptimeNanoseconds
-        let transports = try makeTransports(plan)
+        let transports = try makeTransports(plan, addresses)
         let workers = transports.enumerated().map { loopIndex, transport in
             LoopWorker(transport: transport, plan: plan, budget: budget, requests: requests,
                        connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: transports.count)),

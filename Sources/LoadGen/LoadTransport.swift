@@ -42,10 +42,11 @@ extension LoadTransport {
 
 enum LoadTransports {
     /// One transport per thread for `plan`: sockets for `http://`, NIO channels for `https://`.
-    static func make(for plan: LoadPlan) throws -> [any LoadTransport] {
+    /// - Parameter addresses: the targets' addresses, from ``TargetAddresses/resolve(_:)``.
+    static func make(for plan: LoadPlan, addresses: [[SocketAddressBytes]]) throws -> [any LoadTransport] {
         #if os(Linux)
         if plan.tls == nil {
-            return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(plan: plan) }
+            return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(plan: plan, addresses: addresses) }
         }
         #endif
         return ChannelTransport.make(threads: plan.threads, plan: plan)

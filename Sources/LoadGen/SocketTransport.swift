@@ -41,8 +41,8 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private var armedDeadline: UInt64 = .max
     /// Slots whose sockets closed, reported to the worker once the current event is handled.
     private var closedSlots: [LoopWorker.Slot] = []
-    /// Each target's addresses, resolved on first use; the index that connected last first.
-    private var addresses: [[SocketAddressBytes]]
+    /// Each target's addresses (resolved once for the run); the index that connected last first.
+    private let addresses: [[SocketAddressBytes]]
     private var preferredAddress: [Int]
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private var running = true
@@ -51,8 +51,8 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private static let wakeupEvent: UInt64 = 0
     private static let timerEvent: UInt64 = 1
 
-    /// - Parameter addresses: each target's addresses, when not to be resolved from its host.
-    init(plan: LoadPlan, addresses: [[SocketAddressBytes]]? = nil) throws(LoadRunError) {
+    /// - Parameter addresses: each target's addresses (``TargetAddresses/resolve(_:)``), in order.
+    init(plan: LoadPlan, addresses: [[SocketAddressBytes]]) throws(LoadRunError) {
         self.plan = plan
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         timer = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
@@ -62,7 +62,7 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
             let reason = String(cString: strerror(errno))
             throw LoadRunError("could not start a load thread: epoll, timerfd or eventfd failed (\(reason))")
         }
-        self.addresses = addresses ?? Array(repeating: [], count: plan.targets.count)
+        self.addresses = addresses
         preferredAddress = Array(repeating: 0, count: plan.targets.count)
         watch(wakeup, events: EPOLLIN.rawValue, data: Self.wakeupEvent, operation: EPOLL_CTL_ADD)
         watch(timer, events: EPOLLIN.rawValue, data: Self.timerEvent, operation: EPOLL_CTL_ADD)
@@ -270,9 +270,6 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     func open(_ slot: LoopWorker.Slot) {
         let position = slot.position
         guard connections[position].socket < 0 else { return }
-        if addresses[slot.target].isEmpty {
-            addresses[slot.target] = SocketAddressBytes.resolve(host: plan.targets[slot.target].host, port: plan.targets[slot.target].port)
-        }
         connections[position].address = preferredAddress[slot.target]
         connections[position].attemptsLeft = addresses[slot.target].count
         attempt(position)
@@ -364,38 +361,6 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private func drain(_ descriptor: Int32) {
         var value: UInt64 = 0
         _ = Glibc.read(descriptor, &value, 8)
-    }
-}
-
-/// A resolved socket address, as `connect` takes it.
-struct SocketAddressBytes {
-    let family: Int32
-    private let storage: [UInt8]
-
-    /// The host's TCP addresses in the resolver's order (IPv6 first for `localhost` on most
-    /// systems); empty when it does not resolve.
-    static func resolve(host: String, port: Int) -> [SocketAddressBytes] {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0 else { return [] }
-        defer { freeaddrinfo(list) }
-        var found: [SocketAddressBytes] = []
-        var entry = list
-        while let current = entry {
-            let info = current.pointee
-            if let address = info.ai_addr {
-                let bytes = UnsafeRawBufferPointer(start: address, count: Int(info.ai_addrlen))
-                found.append(SocketAddressBytes(family: info.ai_family, storage: Array(bytes)))
-            }
-            entry = info.ai_next
-        }
-        return found
-    }
-
-    func withSockAddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
-        storage.withUnsafeBytes { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
     }
 }
 #endif

@@ -22,7 +22,7 @@ struct Load: AsyncParsableCommand {
                   --mix get:95,put:5 --body '{"name":"Load test","price":9.99}' \\
                   -H "Authorization: Bearer $TOKEN"
 
-            Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary), or -c needs more open files than the hard limit (the soft one is raised as needed); 64 a usage error, caught before the first request.
+            Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary), or -c needs more open files than the hard limit (the soft one is raised as needed), or a target host does not resolve; 64 a usage error, caught before the first request.
             """)
 
     @OptionGroup var options: LoadOptions

@@ -17,7 +17,7 @@ struct SocketTransportTests {
                             duration: nil, requests: 400, threads: 1)
         // This machine's resolver gives one address for localhost; a dual-stack host gives two,
         // and a server may listen on only one of them.
-        let addresses = [SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing) + SocketAddressBytes.resolve(host: "127.0.0.1", port: server.port)]
+        let addresses = [try SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get() + SocketAddressBytes.resolve(host: "127.0.0.1", port: server.port).get()]
         #expect(addresses[0].count == 2)
         let result = try await LoadEngine(plan: plan) { plan in [try SocketTransport(plan: plan, addresses: addresses)] }.run()
         #expect(result.counts.completed == 400)
@@ -26,7 +26,7 @@ struct SocketTransportTests {
         try await server.close()
 
         // Every address refusing: each attempt is one connect error, and --requests ends the run.
-        let nowhere = [SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing) + SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing)]
+        let nowhere = [try SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get() + SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get()]
         var dead = plan
         dead.requests = 3
         let failed = try await LoadEngine(plan: dead) { plan in [try SocketTransport(plan: plan, addresses: nowhere)] }.run()

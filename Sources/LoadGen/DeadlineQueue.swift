@@ -15,7 +15,6 @@ struct DeadlineQueue {
     private var inserted: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
-    var count: Int { heap.count }
     var earliest: UInt64? { heap.first?.deadline }
 
     mutating func insert(_ deadline: UInt64, _ work: @escaping () -> Void) {

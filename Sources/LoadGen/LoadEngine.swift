@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 
 /// Runs a ``LoadPlan``: a few event loops, each driving its share of the connections with its
 /// own recorder (wrk's shape), merged once at the end.
@@ -77,10 +76,10 @@ package final class LoadEngine: Sendable {
         while true {
             if Task.isCancelled { cancelled = true; break }
             if let end, clock.now >= end { break }
-            if budget.isLimited && budget.isSpent, try await inFlight(workers) == 0 { break }
+            if budget.isLimited && budget.isSpent, await inFlight(workers) == 0 { break }
             if let progress, clock.now >= nextProgress {
                 nextProgress += .seconds(1)
-                let (counts, seconds) = try await snapshot(workers)
+                let (counts, seconds) = await snapshot(workers)
                 progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: seconds.dropLast().last))
             }
             try? await Task.sleep(for: .milliseconds(budget.isLimited ? 5 : 20))
@@ -89,7 +88,7 @@ package final class LoadEngine: Sendable {
         for worker in workers { worker.transport.execute { worker.stopSending() } }
         // Let the requests in flight finish, up to the request timeout (at most 2 s).
         let drainUntil = clock.now + min(plan.timeout, .seconds(2))
-        while clock.now < drainUntil, try await inFlight(workers) > 0 {
+        while clock.now < drainUntil, await inFlight(workers) > 0 {
             try? await Task.sleep(for: .milliseconds(5))
         }
         var recorder = Recorder(targets: plan.targets.count)
@@ -103,13 +102,13 @@ package final class LoadEngine: Sendable {
         return result
     }
 
-    private func inFlight(_ workers: [LoopWorker]) async throws -> Int {
+    private func inFlight(_ workers: [LoopWorker]) async -> Int {
         var total = 0
         for worker in workers { total += await worker.transport.submit { worker.inFlightCount } }
         return total
     }
 
-    private func snapshot(_ workers: [LoopWorker]) async throws -> (LoadCounts, [SecondSample]) {
+    private func snapshot(_ workers: [LoopWorker]) async -> (LoadCounts, [SecondSample]) {
         var counts = LoadCounts()
         var merged: [SecondSample] = []
         for worker in workers {
@@ -118,5 +117,14 @@ package final class LoadEngine: Sendable {
             SecondSample.merge(seconds, into: &merged)
         }
         return (counts, merged)
+    }
+}
+
+/// A run that cannot start here; the message says what to change.
+package struct LoadRunError: Error, CustomStringConvertible {
+    package let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

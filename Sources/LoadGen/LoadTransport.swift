@@ -37,7 +37,6 @@ extension LoadTransport {
             execute { continuation.resume(returning: work()) }
         }
     }
-
 }
 
 enum LoadTransports {
@@ -46,7 +45,7 @@ enum LoadTransports {
     static func make(for plan: LoadPlan, addresses: [[SocketAddressBytes]]) throws -> [any LoadTransport] {
         #if os(Linux)
         if plan.tls == nil {
-            return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(plan: plan, addresses: addresses) }
+            return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(addresses: addresses) }
         }
         #endif
         return ChannelTransport.make(threads: plan.threads, plan: plan)
@@ -81,7 +80,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
 
     func attach(_ worker: LoopWorker) {
         self.worker = worker
-        channels = Array(repeating: nil, count: worker.slotCount)
+        channels = Array(repeating: nil, count: worker.allSlots.count)
     }
 
     func execute(_ work: @escaping @Sendable () -> Void) {
@@ -97,7 +96,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
         guard let worker else { return }
         let target = plan.targets[slot.target]
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(min(worker.timeoutNanos, 5_000_000_000))))
+            .connectTimeout(.nanoseconds(Int64(worker.connectTimeoutNanos)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {

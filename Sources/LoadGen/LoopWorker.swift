@@ -71,7 +71,10 @@ final class LoopWorker: @unchecked Sendable {
     /// Start of measurement (after warm-up), in `NIODeadline` nanoseconds.
     private let measureFrom: UInt64
     private let startAt: UInt64
-    let timeoutNanos: UInt64
+    private let timeoutNanos: UInt64
+    /// How long a connect may take: the request timeout, at most ``longestConnectTimeout``.
+    var connectTimeoutNanos: UInt64 { min(timeoutNanos, Self.longestConnectTimeout) }
+    static let longestConnectTimeout: UInt64 = 5_000_000_000
     private var finished = false
     /// Reused between reads: responses completed by the bytes of one read.
     private var completedResponses: [ResponseScanner.Response] = []
@@ -105,7 +108,6 @@ final class LoopWorker: @unchecked Sendable {
         transport.attach(self)
     }
 
-    var slotCount: Int { slots.count }
     var allSlots: [Slot] { slots }
 
     // MARK: Engine-facing (called on the loop)

@@ -41,12 +41,3 @@ package enum OpenFileLimit {
     private static let resource = RLIMIT_NOFILE
     #endif
 }
-
-/// A run that cannot start here; the message says what to change.
-package struct LoadRunError: Error, CustomStringConvertible {
-    package let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}

@@ -29,7 +29,6 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         var pending: ByteBuffer?
     }
 
-    private let plan: LoadPlan
     private let epoll: Int32
     private let timer: Int32
     private let wakeup: Int32
@@ -51,27 +50,26 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private static let wakeupEvent: UInt64 = 0
     private static let timerEvent: UInt64 = 1
 
-    /// - Parameter addresses: each target's addresses (``TargetAddresses/resolve(_:)``), in order.
-    init(plan: LoadPlan, addresses: [[SocketAddressBytes]]) throws(LoadRunError) {
-        self.plan = plan
+    /// - Parameter addresses: each target's addresses (``TargetAddresses/resolve(_:)``), in the
+    ///   plan's order of targets.
+    init(addresses: [[SocketAddressBytes]]) throws(LoadRunError) {
+        self.addresses = addresses
+        preferredAddress = Array(repeating: 0, count: addresses.count)
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         timer = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         wakeup = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard epoll >= 0 && timer >= 0 && wakeup >= 0 else {
-            // deinit closes what did open.
+            // Every property is set by now, so deinit runs and closes what did open.
             let reason = String(cString: strerror(errno))
             throw LoadRunError("could not start a load thread: epoll, timerfd or eventfd failed (\(reason))")
         }
-        self.addresses = addresses
-        preferredAddress = Array(repeating: 0, count: plan.targets.count)
         watch(wakeup, events: EPOLLIN.rawValue, data: Self.wakeupEvent, operation: EPOLL_CTL_ADD)
         watch(timer, events: EPOLLIN.rawValue, data: Self.timerEvent, operation: EPOLL_CTL_ADD)
     }
 
-    /// A transport whose thread never ran (its run failed to begin) still closes its descriptors;
-    /// a thread that ran closed them itself.
+    /// The thread keeps the transport while it runs, so this comes after it ended (or when it
+    /// never started because the run failed to begin).
     deinit {
-        guard running else { return }
         for descriptor in [epoll, timer, wakeup] where descriptor >= 0 { Glibc.close(descriptor) }
         readBuffer.deallocate()
     }
@@ -133,8 +131,6 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
             runDueTimers()
         }
         for connection in connections where connection.socket >= 0 { Glibc.close(connection.socket) }
-        for descriptor in [epoll, timer, wakeup] { Glibc.close(descriptor) }
-        readBuffer.deallocate()
         worker = nil
         slots = []
         exited?.resume()
@@ -216,31 +212,31 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
             connections[position].pending!.writeImmutableBuffer(request)
             return
         }
-        let sent = request.withUnsafeReadableBytes { bytes in
-            Glibc.send(connections[position].socket, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-        }
-        if sent == request.readableBytes { return }
-        if sent < 0 && errno != EAGAIN && errno != EINTR {
-            drop(position)
-            return
-        }
+        guard let rest = sendAvailable(request, at: position) else { return }
         // The socket buffer is full: keep the rest and wait until it can be written.
-        connections[position].pending = request.getSlice(at: request.readerIndex + max(0, sent), length: request.readableBytes - max(0, sent))
+        connections[position].pending = rest
         rewatch(position, events: EPOLLIN.rawValue | EPOLLOUT.rawValue)
     }
 
     private func flushPending(_ position: Int) {
         guard let pending = connections[position].pending else { return }
-        connections[position].pending = nil
-        let socket = connections[position].socket
-        let sent = pending.withUnsafeReadableBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if sent == pending.readableBytes {
+        connections[position].pending = sendAvailable(pending, at: position)
+        if connections[position].pending == nil, connections[position].socket >= 0 {
             rewatch(position, events: EPOLLIN.rawValue)
-        } else if sent < 0 && errno != EAGAIN && errno != EINTR {
-            drop(position)
-        } else {
-            connections[position].pending = pending.getSlice(at: pending.readerIndex + max(0, sent), length: pending.readableBytes - max(0, sent))
         }
+    }
+
+    /// Sends as much of `bytes` as the socket takes now and returns the rest; `nil` when all of
+    /// it went, or when the connection failed (and was dropped).
+    private func sendAvailable(_ bytes: ByteBuffer, at position: Int) -> ByteBuffer? {
+        let sent = bytes.withUnsafeReadableBytes { Glibc.send(connections[position].socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if sent == bytes.readableBytes { return nil }
+        if sent < 0 && errno != EAGAIN && errno != EINTR {
+            drop(position)
+            return nil
+        }
+        let taken = max(0, sent)
+        return bytes.getSlice(at: bytes.readerIndex + taken, length: bytes.readableBytes - taken)
     }
 
     func close(_ slot: LoopWorker.Slot) {
@@ -250,11 +246,7 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     /// Closes the slot's socket (if any) and reports it after the current event.
     private func drop(_ position: Int) {
         guard connections[position].socket >= 0 else { return }
-        Glibc.close(connections[position].socket)
-        connections[position].socket = -1
-        connections[position].connecting = false
-        connections[position].pending = nil
-        connections[position].generation &+= 1
+        abandon(position)
         closedSlots.append(slots[position])
     }
 
@@ -304,8 +296,7 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         connections[position].connecting = true
         watch(socket, events: EPOLLOUT.rawValue, data: eventID(position), operation: EPOLL_CTL_ADD)
         let generation = connections[position].generation
-        let timeout = min(worker?.timeoutNanos ?? 5_000_000_000, 5_000_000_000)
-        schedule(after: timeout) { [self] in
+        schedule(after: worker?.connectTimeoutNanos ?? LoopWorker.longestConnectTimeout) { [self] in
             guard connections[position].generation == generation, connections[position].connecting else { return }
             abandon(position)
             worker?.openFailed(slots[position])
@@ -327,11 +318,12 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         worker?.opened(slots[position])
     }
 
-    /// Closes a socket still connecting, without reporting a closed connection.
+    /// Closes the slot's socket without reporting it (one still connecting, or for ``drop(_:)``).
     private func abandon(_ position: Int) {
         Glibc.close(connections[position].socket)
         connections[position].socket = -1
         connections[position].connecting = false
+        connections[position].pending = nil
         connections[position].generation &+= 1
     }
 

@@ -19,7 +19,7 @@ struct SocketTransportTests {
         // and a server may listen on only one of them.
         let addresses = [try SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get() + SocketAddressBytes.resolve(host: "127.0.0.1", port: server.port).get()]
         #expect(addresses[0].count == 2)
-        let result = try await LoadEngine(plan: plan) { plan in [try SocketTransport(plan: plan, addresses: addresses)] }.run()
+        let result = try await LoadEngine(plan: plan) { _ in [try SocketTransport(addresses: addresses)] }.run()
         #expect(result.counts.completed == 400)
         #expect(result.counts.errors == 0, "\(result.counts)")
         #expect(server.answered == 400)
@@ -29,7 +29,7 @@ struct SocketTransportTests {
         let nowhere = [try SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get() + SocketAddressBytes.resolve(host: "127.0.0.1", port: refusing).get()]
         var dead = plan
         dead.requests = 3
-        let failed = try await LoadEngine(plan: dead) { plan in [try SocketTransport(plan: plan, addresses: nowhere)] }.run()
+        let failed = try await LoadEngine(plan: dead) { _ in [try SocketTransport(addresses: nowhere)] }.run()
         #expect(failed.counts.completed == 0)
         #expect(failed.counts.connectErrors >= 3, "\(failed.counts)")
     }

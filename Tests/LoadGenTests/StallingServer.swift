@@ -69,22 +69,19 @@ final class StallingServer: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let bytes = unwrapInboundIn(data).readableBytesView
             box.bytes.withLock { $0 += bytes.count }
-            var rest = bytes[...]
+            pending += bytes
             // One response per complete request: its head, then its body if it has one.
-            while !rest.isEmpty {
+            while true {
                 if bodyLeft > 0 {
-                    let taken = min(bodyLeft, rest.count)
+                    let taken = min(bodyLeft, pending.count)
+                    pending.removeFirst(taken)
                     bodyLeft -= taken
-                    rest = rest.dropFirst(taken)
-                    if bodyLeft == 0 { answer(context) }
-                    continue
+                    guard bodyLeft == 0 else { return }
+                    answer(context)
                 }
-                pending += rest
-                rest = rest.dropFirst(rest.count)
-                guard let end = pending.firstRange(of: [13, 10, 13, 10]) else { break }
+                guard let end = pending.firstRange(of: [13, 10, 13, 10]) else { return }
                 let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self).lowercased()
-                rest = bytes[(bytes.endIndex - (pending.count - end.upperBound))...]
-                pending.removeAll()
+                pending.removeSubrange(..<end.upperBound)
                 let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 bodyLeft = length.flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if bodyLeft == 0 { answer(context) }

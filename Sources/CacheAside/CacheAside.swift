@@ -18,9 +18,14 @@ package final class CacheAside: Sendable {
         package var ttl: TTLPolicy
         /// TTL of the "not found" marker that shields the origin from floods of unknown keys.
         package var negativeTTLSeconds: Int
-        /// Longest wait for another request's load of the same key.
-        package var singleFlightTimeout: Duration
+        /// The longest an origin load may take (the server gives PostgreSQL this as its statement
+        /// timeout). Waits for another caller's load — in this process or under another instance's
+        /// lease — are bounded by it, so a load that finishes is served to everyone waiting for it.
+        package var loadTimeout: Duration
         /// Fleet-wide single flight and no stale fills (``LeaseStore``); `nil` turns leases off.
+        /// The holder renews its lease every third of this while its load runs (at most
+        /// ``loadTimeout``), so a lease outlives the load it guards however slow the origin; a
+        /// holder that dies stops renewing and its lease expires this long after.
         package var leaseTime: Duration?
         /// Seconds an entry past its TTL is still served (`STALE`) while one refresh runs.
         package var staleWhileRevalidateSeconds: Int?
@@ -31,12 +36,12 @@ package final class CacheAside: Sendable {
         package var nearCache: NearCache.Limits?
 
         package init(enabled: Bool = true, ttl: TTLPolicy = TTLPolicy(seconds: 3600),
-                    negativeTTLSeconds: Int = 30, singleFlightTimeout: Duration = .seconds(5),
+                    negativeTTLSeconds: Int = 30, loadTimeout: Duration = .seconds(30),
                     leaseTime: Duration? = .seconds(2), staleWhileRevalidateSeconds: Int? = nil, earlyRefreshBeta: Double? = nil) {
             self.enabled = enabled
             self.ttl = ttl
             self.negativeTTLSeconds = max(1, negativeTTLSeconds)
-            self.singleFlightTimeout = singleFlightTimeout
+            self.loadTimeout = loadTimeout
             self.leaseTime = leaseTime
             self.staleWhileRevalidateSeconds = staleWhileRevalidateSeconds
             self.earlyRefreshBeta = earlyRefreshBeta
@@ -45,9 +50,14 @@ package final class CacheAside: Sendable {
         /// Whether values carry their freshness (for stale-while-revalidate or early refresh).
         var tracksFreshness: Bool { staleWhileRevalidateSeconds != nil || earlyRefreshBeta != nil }
 
-        /// How long a miss waits for another instance's lease before loading by itself: past
-        /// the lease's own life, so a dead holder's lease has expired and been taken over.
-        var leaseWait: Duration { (leaseTime ?? .zero) * 2 + .milliseconds(500) }
+        /// How long a miss waits for another instance's lease before loading by itself: the
+        /// holder's load may take ``loadTimeout`` (its lease renewed meanwhile), and a dead
+        /// holder's lease expires within ``leaseTime`` (the next caller then takes it over).
+        var leaseWait: Duration { loadTimeout + (leaseTime ?? .zero) * 2 + .milliseconds(500) }
+
+        /// How long a caller in this process waits for another's load of the same key: the
+        /// leader may first wait for a lease and then load, and its value is worth the wait.
+        var followerWait: Duration { (leaseTime == nil ? loadTimeout : leaseWait + loadTimeout) + .seconds(1) }
     }
 
     package let configuration: Configuration
@@ -78,10 +88,8 @@ package final class CacheAside: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         // Followers wait out a leader that waits for a lease and then loads.
-        let follow = configuration.leaseTime == nil ? configuration.singleFlightTimeout
-            : max(configuration.singleFlightTimeout, configuration.leaseWait + .seconds(5))
-        self.singleFlight = SingleFlight(timeout: follow)
-        self.refreshes = SingleFlight(timeout: follow)
+        self.singleFlight = SingleFlight(timeout: configuration.followerWait)
+        self.refreshes = SingleFlight(timeout: configuration.followerWait)
         self.leases = configuration.leaseTime.map { LeaseStore(redis: redis, duration: $0, logger: logger) }
         self.logger = logger
     }
@@ -119,13 +127,18 @@ package final class CacheAside: Sendable {
             return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .bypass)
         }
         if let cached {
-            // A key with its own TTL (the slow page) is not kept longer than that TTL either.
-            if let ticket { near?.store(key, cached, ticket: ticket, maximumAge: ttl.map { .seconds($0.seconds) }) }
-            return answer(CacheEntry(cached), key: key, tier: .redis, ttl: ttl, load: load)
+            let entry = CacheEntry(cached)
+            if entry != .unreadable {
+                // A key with its own TTL (the slow page) is not kept longer than that TTL either.
+                if let ticket { near?.store(key, cached, ticket: ticket, maximumAge: ttl.map { .seconds($0.seconds) }) }
+                return answer(entry, key: key, tier: .redis, ttl: ttl, load: load)
+            }
+            // Not an entry this version wrote: a miss, whose fill overwrites it.
+            metrics.unreadableEntry()
         }
         metrics.miss()
         let (value, shared) = try await singleFlight.run(key, startedAt: lookedAt) { [self] in
-            try await loadAndFill(key, ttl: ttl, load: load)
+            try await loadAndFill(key, ttl: ttl, overwriting: cached != nil, load: load)
         }
         if shared { metrics.singleFlightWait() }
         return CacheResult(value: value.map(ByteBuffer.init(bytes:)), status: .miss)
@@ -158,55 +171,74 @@ package final class CacheAside: Sendable {
     }
 
     /// The origin load behind a miss: under the key's lease when leases are on — waiting for
-    /// another instance's fill when it holds the lease — else directly.
-    private func loadAndFill(_ key: String, ttl: TTLPolicy?, load: @escaping @Sendable () async throws -> [UInt8]?) async throws -> [UInt8]? {
+    /// another instance's fill while it holds the lease — else directly.
+    /// - Parameter overwriting: the key holds bytes that are no entry (the lease is taken even
+    ///   though the key is not empty).
+    private func loadAndFill(_ key: String, ttl: TTLPolicy?, overwriting: Bool = false,
+                             load: @escaping @Sendable () async throws -> [UInt8]?) async throws -> [UInt8]? {
         guard let leases else { return try await loadAndStore(key, ttl: ttl, lease: nil, load: load) }
         let deadline = ContinuousClock.now + configuration.leaseWait
         var pause = Duration.milliseconds(2)
+        var overwriting = overwriting
         while true {
-            switch await leases.acquire(key) {
+            switch await leases.acquire(key, unlessFilled: !overwriting) {
             case .granted(let lease):
                 return try await loadAndStore(key, ttl: ttl, lease: lease, load: load)
             case .filled:
                 // Another instance filled the key between this miss and the lease.
-                if let filled = await filledValue(key) { return filled }
+                if case .some(let value) = await filledValue(key) { return value }
+                // Gone again, or bytes that are no entry: take the lease whatever the key holds.
+                overwriting = true
             case .unavailable:
                 return try await loadAndStore(key, ttl: ttl, lease: nil, load: load)
             case .held:
                 metrics.leaseWait()
                 guard ContinuousClock.now + pause < deadline else {
-                    // The holder is slow or stuck: answer from the origin, and leave the fill to it.
+                    // The holder is stuck past the load timeout: answer from the origin, and
+                    // leave the fill to it.
                     metrics.leaseTimeout()
                     await leases.checkHolder(of: key)
                     return try await load()
                 }
                 try await Task.sleep(for: pause)
+                // The holder renews while it loads: wait as long as it does, polling less
+                // often as the wait grows. The next acquire sees its fill (a write command,
+                // so polls count no keyspace misses).
                 pause = min(pause * 2, .milliseconds(50))
-                if let filled = await filledValue(key) { return filled }
             }
         }
     }
 
     /// What another caller filled `key` with: `.some(nil)` for a cached "not found", `nil` when
-    /// the key is (still) empty or Redis did not answer.
+    /// the key is (still) empty, holds bytes that are no entry, or Redis did not answer.
     private func filledValue(_ key: String) async -> [UInt8]?? {
         guard let filled = try? await redis.get(key) else { return nil }
-        guard case .value(let value, _) = CacheEntry(filled) else { return .some(nil) }
-        return Array(value.readableBytesView)
+        switch CacheEntry(filled) {
+        case .value(let value, _): return Array(value.readableBytesView)
+        case .notFound: return .some(nil)
+        case .unreadable: return nil
+        }
     }
 
-    /// Loads from the origin and fills — under `lease`, a fill the lease no longer allows is dropped.
+    /// Loads from the origin and fills — under `lease`, renewed while the load runs; a fill the
+    /// lease no longer allows is dropped, and the value is served all the same.
     private func loadAndStore(_ key: String, ttl: TTLPolicy?, lease: LeaseStore.Lease?,
                               load: @escaping @Sendable () async throws -> [UInt8]?) async throws -> [UInt8]? {
         let started = ContinuousClock.now
+        guard let lease, let leases else {
+            let value = try await load()
+            await fill(key, value, ttl: ttl, loadTime: ContinuousClock.now - started)
+            return value
+        }
+        let renewer = LeaseRenewer(lease: lease, leases: leases, until: started + configuration.loadTimeout, metrics: metrics)
         let value: [UInt8]?
         do {
-            value = try await load()
+            value = try await renewer.whileRunning(load)
         } catch {
-            if let lease { await leases?.release(lease) }
+            await leases.release(lease)
             throw error
         }
-        await fill(key, value, ttl: ttl, lease: lease, loadTime: ContinuousClock.now - started)
+        await fill(key, value, ttl: ttl, lease: (lease, mayOutlive: !renewer.sawLeaseLost), loadTime: ContinuousClock.now - started)
         return value
     }
 
@@ -255,7 +287,12 @@ package final class CacheAside: Sendable {
         do {
             // The lease goes with the value: a load that read the row before this change must
             // not fill afterwards (one DEL: the lease key shares the value's slot).
-            try await redis.del(LeaseStore.keysToInvalidate(key))
+            let revoked: Void? = if let leases { try? await leases.invalidate(key) } else { nil }
+            if revoked == nil {
+                // Leases off, or Redis refused the script (out of memory refuses every script
+                // that writes, but not DEL): the plain delete still removes value and lease.
+                try await redis.del(LeaseStore.keysToInvalidate(key))
+            }
             near?.invalidate([key])
             return true
         } catch {
@@ -302,16 +339,20 @@ package final class CacheAside: Sendable {
     /// Stores a loaded value (under `lease`, a compare-and-set), or writes one through (ending
     /// any lease on the key), or caches a "not found".
     @discardableResult
-    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil, lease: LeaseStore.Lease? = nil,
+    private func fill(_ key: String, _ value: [UInt8]?, ttl: TTLPolicy? = nil, lease: (LeaseStore.Lease, mayOutlive: Bool)? = nil,
                       loadTime: Duration = .zero, writeThrough: Bool = false) async -> Bool {
         let ttlSeconds = value == nil ? configuration.negativeTTLSeconds : (ttl ?? configuration.ttl).next()
         let bytes = CacheEntry.encode(value, freshness: value == nil ? nil : freshness(ttlSeconds: ttlSeconds, loadTime: loadTime))
         // A "not found" carries no freshness, so it gets no stale window either.
         let expireSeconds = value == nil ? ttlSeconds : storedSeconds(ttlSeconds)
         do {
-            if let lease, let leases {
-                guard try await leases.fill(lease, bytes, expireSeconds: expireSeconds) else {
-                    // A write or invalidation ended the lease after this load read the origin.
+            if let (lease, mayOutlive) = lease, let leases {
+                switch try await leases.fill(lease, bytes, expireSeconds: expireSeconds, mayOutliveLease: mayOutlive) {
+                case .stored: break
+                case .storedAfterExpiry: metrics.fillAfterLeaseExpiry()
+                case .dropped:
+                    // A write or invalidation ended the lease after this load read the origin,
+                    // or another caller took the lease over and fills the key.
                     metrics.fillDropped()
                     return false
                 }

@@ -1,14 +1,23 @@
 import Foundation
 import NIOCore
 
-/// What one cache value in Redis holds. Plain values are stored as they are (the JSON of a
-/// product, an object's bytes), so other tools read them; a cached "not found" is one NUL byte.
-/// With stale-while-revalidate or early refresh on, a value also carries when it stops being
-/// fresh and how long its origin load took, in a 13-byte header no JSON or marker starts with:
-/// `0x01`, fresh-until (Unix milliseconds, 8 bytes big-endian), load time (milliseconds, 4 bytes).
+/// What one cache value in Redis holds, in an explicit, versioned format.
+///
+/// - A JSON document (first byte `{` or `[`) without freshness is stored as it is, so other
+///   tools — the labs' apps, `redis-cli` — read a cached product as they would their own.
+/// - Everything else is framed: `0xCA`, the format version (`1`), a kind byte — `0` a cached
+///   "not found", `1` a value, `2` a value with its freshness (fresh-until in Unix milliseconds,
+///   8 bytes big-endian, then the load time in milliseconds, 4 bytes) — then the value's bytes.
+///
+/// Bytes that are neither (another version, another program's data, a truncated frame) are
+/// ``unreadable``: the cache treats them as a miss and overwrites them, never as an answer. An
+/// S3 object whose content type starts with byte 1 or a value that begins with NUL are framed,
+/// so no value can be mistaken for a marker or a header.
 package enum CacheEntry: Equatable {
     case notFound
     case value(ByteBuffer, freshness: Freshness?)
+    /// Not an entry this version wrote: a miss, to be reloaded and overwritten.
+    case unreadable
 
     /// When a value stops being fresh, and what its load cost (XFetch's delta).
     package struct Freshness: Equatable, Sendable {
@@ -22,35 +31,64 @@ package enum CacheEntry: Equatable {
         }
     }
 
-    static let notFoundMarker: [UInt8] = [0]
-    static let headerTag: UInt8 = 1
-    static let headerSize = 13
+    static let magic: UInt8 = 0xCA
+    static let version: UInt8 = 1
+    private enum Kind: UInt8 {
+        case notFound = 0, value = 1, valueWithFreshness = 2
+    }
+    /// Magic, version, kind.
+    static let frameSize = 3
+    static let freshnessSize = 12
 
     /// Reads what Redis returned.
     package init(_ buffer: ByteBuffer) {
         let start = buffer.readerIndex
+        let count = buffer.readableBytes
         guard let first = buffer.getInteger(at: start, as: UInt8.self) else {
+            self = .unreadable
+            return
+        }
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             self = .value(buffer, freshness: nil)
             return
         }
-        if first == 0, buffer.readableBytes == 1 {
-            self = .notFound
-        } else if first == Self.headerTag, buffer.readableBytes >= Self.headerSize,
-                  let freshUntil = buffer.getInteger(at: start + 1, as: Int64.self),
-                  let load = buffer.getInteger(at: start + 9, as: UInt32.self) {
-            self = .value(buffer.getSlice(at: start + Self.headerSize, length: buffer.readableBytes - Self.headerSize)!,
-                          freshness: Freshness(freshUntil: freshUntil, loadMilliseconds: Int(load)))
-        } else {
-            self = .value(buffer, freshness: nil)
+        guard first == Self.magic, count >= Self.frameSize,
+              buffer.getInteger(at: start + 1, as: UInt8.self) == Self.version,
+              let kind = buffer.getInteger(at: start + 2, as: UInt8.self).flatMap(Kind.init(rawValue:)) else {
+            self = .unreadable
+            return
         }
+        switch kind {
+        case .notFound:
+            self = count == Self.frameSize ? .notFound : .unreadable
+        case .value:
+            self = .value(buffer.getSlice(at: start + Self.frameSize, length: count - Self.frameSize)!, freshness: nil)
+        case .valueWithFreshness:
+            let header = Self.frameSize + Self.freshnessSize
+            guard count >= header, let freshUntil = buffer.getInteger(at: start + Self.frameSize, as: Int64.self),
+                  let load = buffer.getInteger(at: start + Self.frameSize + 8, as: UInt32.self) else {
+                self = .unreadable
+                return
+            }
+            self = .value(buffer.getSlice(at: start + header, length: count - header)!,
+                          freshness: Freshness(freshUntil: freshUntil, loadMilliseconds: Int(load)))
+        }
+    }
+
+    /// Reads bytes (a test's, a tool's).
+    package init(bytes: [UInt8]) {
+        self.init(ByteBuffer(bytes: bytes))
     }
 
     /// The bytes to store for `value` (`nil`: not found), with a freshness header when given.
     package static func encode(_ value: [UInt8]?, freshness: Freshness?) -> [UInt8] {
-        guard let value else { return notFoundMarker }
-        guard let freshness else { return value }
-        var bytes: [UInt8] = [headerTag]
-        bytes.reserveCapacity(headerSize + value.count)
+        guard let value else { return [magic, version, Kind.notFound.rawValue] }
+        guard let freshness else {
+            if let first = value.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return value }
+            return [magic, version, Kind.value.rawValue] + value
+        }
+        var bytes: [UInt8] = [magic, version, Kind.valueWithFreshness.rawValue]
+        bytes.reserveCapacity(frameSize + freshnessSize + value.count)
         withUnsafeBytes(of: freshness.freshUntil.bigEndian) { bytes.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt32(clamping: freshness.loadMilliseconds).bigEndian) { bytes.append(contentsOf: $0) }
         return bytes + value

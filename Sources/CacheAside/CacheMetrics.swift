@@ -19,6 +19,12 @@ package final class CacheMetrics: Sendable {
         package var stale: Int = 0
         package var earlyRefreshes: Int = 0
         package var leaseWaits: Int = 0
+        /// Renewals of held leases while slow origin loads ran.
+        package var leaseRenewals: Int = 0
+        /// Fills stored after their lease expired unrenewed (Redis did not answer) with nobody else's value there.
+        package var fillsAfterLeaseExpiry: Int = 0
+        /// Cache values that were no entry this version writes: treated as misses and overwritten.
+        package var unreadableEntries: Int = 0
         package var leaseTimeouts: Int = 0
         package var fillsDropped: Int = 0
         package var writesRaced: Int = 0
@@ -50,6 +56,9 @@ package final class CacheMetrics: Sendable {
     private let leaseWaits = Atomic<Int>(0)
     private let leaseTimeouts = Atomic<Int>(0)
     private let fillsDropped = Atomic<Int>(0)
+    private let leaseRenewals = Atomic<Int>(0)
+    private let fillsAfterLeaseExpiry = Atomic<Int>(0)
+    private let unreadableEntries = Atomic<Int>(0)
     private let writesRaced = Atomic<Int>(0)
     private let nearHits = Atomic<Int>(0)
     private let nearInvalidations = Atomic<Int>(0)
@@ -59,6 +68,7 @@ package final class CacheMetrics: Sendable {
     private let waitCounter, fillCounter: Counter
     private let staleCounter, earlyRefreshCounter, leaseWaitCounter, leaseTimeoutCounter, fillDroppedCounter, writeRacedCounter: Counter
     private let nearHitCounter, redisHitCounter, nearInvalidationCounter, nearFlushCounter: Counter
+    private let leaseRenewalCounter, fillAfterExpiryCounter, unreadableCounter: Counter
 
     /// Registers the cache families in `registry`.
     package init(registry: MetricsRegistry) {
@@ -80,6 +90,9 @@ package final class CacheMetrics: Sendable {
         redisHitCounter = registry.counter("cache_hits", help: tierHelp, labels: [("tier", "redis")])
         nearInvalidationCounter = registry.counter("near_cache_invalidations", help: "Near-cache copies dropped because Redis reported their key changed, expired or evicted.")
         nearFlushCounter = registry.counter("near_cache_flushes", help: "Times the whole near cache was dropped: FLUSHALL, or the invalidation connection lost.")
+        leaseRenewalCounter = registry.counter("cache_lease_renewals", help: "Renewals of a held lease while its origin load ran longer than a third of --lease-time.")
+        fillAfterExpiryCounter = registry.counter("cache_fills_after_lease_expiry", help: "Fills stored after their lease expired unrenewed (Redis did not answer a renewal) because nobody else had filled or written the key.")
+        unreadableCounter = registry.counter("cache_entries_unreadable", help: "Cache values that were not an entry this version writes (another program's data, another format): served as misses and overwritten.")
         fillDroppedCounter = registry.counter("cache_fills_dropped", help: "Fills refused because a write or invalidation ended their lease after the origin was read (stale fills prevented).")
     }
 
@@ -90,7 +103,9 @@ package final class CacheMetrics: Sendable {
             negativeHits: negativeHits.load(ordering: .relaxed),
             singleFlightWaits: singleFlightWaits.load(ordering: .relaxed), fills: fills.load(ordering: .relaxed),
             stale: stales.load(ordering: .relaxed), earlyRefreshes: earlyRefreshes.load(ordering: .relaxed),
-            leaseWaits: leaseWaits.load(ordering: .relaxed), leaseTimeouts: leaseTimeouts.load(ordering: .relaxed),
+            leaseWaits: leaseWaits.load(ordering: .relaxed), leaseRenewals: leaseRenewals.load(ordering: .relaxed),
+            fillsAfterLeaseExpiry: fillsAfterLeaseExpiry.load(ordering: .relaxed),
+            unreadableEntries: unreadableEntries.load(ordering: .relaxed), leaseTimeouts: leaseTimeouts.load(ordering: .relaxed),
             fillsDropped: fillsDropped.load(ordering: .relaxed), writesRaced: writesRaced.load(ordering: .relaxed),
             nearHits: nearHits.load(ordering: .relaxed), nearInvalidations: nearInvalidations.load(ordering: .relaxed),
             nearFlushes: nearFlushes.load(ordering: .relaxed))
@@ -154,6 +169,21 @@ package final class CacheMetrics: Sendable {
     func leaseTimeout() {
         leaseTimeouts.add(1, ordering: .relaxed)
         leaseTimeoutCounter.increment()
+    }
+
+    func leaseRenewed() {
+        leaseRenewals.add(1, ordering: .relaxed)
+        leaseRenewalCounter.increment()
+    }
+
+    func fillAfterLeaseExpiry() {
+        fillsAfterLeaseExpiry.add(1, ordering: .relaxed)
+        fillAfterExpiryCounter.increment()
+    }
+
+    func unreadableEntry() {
+        unreadableEntries.add(1, ordering: .relaxed)
+        unreadableCounter.increment()
     }
 
     func fillDropped() {

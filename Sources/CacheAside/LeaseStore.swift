@@ -8,10 +8,15 @@ import Synchronization
 /// and no stale fills.
 ///
 /// A miss takes the key's lease; only the holder queries the origin, and its fill is a
-/// compare-and-set that stores the value only while it still holds the lease. A write-through or an invalidation deletes the lease in the same
-/// atomic step as it changes the value, so a load that read the old row before the write cannot
-/// put it back afterwards. Instances that find the lease taken wait for the holder's fill; a
-/// holder that dies lets its lease expire, and the next caller takes over.
+/// compare-and-set that stores the value only while it still holds the lease. The holder renews
+/// the lease while its load runs (``renew(_:)``), so a lease outlives the load however slow the
+/// origin is. A write-through or an invalidation replaces the lease with a short-lived tombstone
+/// in the same atomic step as it changes the value, so a load that read the old row before the
+/// write cannot put it back afterwards. Instances that find the lease taken wait for the holder's
+/// fill; a holder that dies stops renewing, its lease expires, and the next caller takes over.
+///
+/// A holder whose lease expired only because Redis did not answer its renewals (its token never
+/// found gone) still stores its value when nobody else did: no lease, no tombstone, no value.
 ///
 /// The lease key is `{key}:lease`: its hash tag puts it in the key's own cluster slot, so the
 /// scripts that touch both run on one node. It is a one-element list holding the holder's token,
@@ -65,7 +70,6 @@ package final class LeaseStore: Sendable {
     func acquire(_ key: String, unlessFilled: Bool = true) async -> Acquisition {
         guard let leaseKey = Self.leaseKey(for: key), !foreign.withLock({ $0.contains(leaseKey) }) else { return .unavailable }
         let token = "cacheload-lease:\(UUID().uuidString)"
-        let milliseconds = String(max(1, Int(duration / .milliseconds(1))))
         // First: has another instance filled the key since this caller missed? SETRANGE with an
         // empty string changes nothing and answers the value's length — a write command, so,
         // unlike EXISTS or GET, no keyspace hit or miss is counted for it. Then LPUSHX adds only
@@ -75,6 +79,8 @@ package final class LeaseStore: Sendable {
               local length = redis.pcall('SETRANGE', KEYS[2], 0, '')
               if type(length) == 'number' and length > 0 then return 2 end
             end
+            -- A tombstone left by a write or invalidation: nobody holds the lease.
+            redis.call('LREM', KEYS[1], 0, ARGV[4])
             if redis.call('LPUSHX', KEYS[1], ARGV[1]) > 0 then
               redis.call('LPOP', KEYS[1])
               return 0
@@ -84,7 +90,7 @@ package final class LeaseStore: Sendable {
             return 1
             """
         do {
-            switch try await eval(script, keys: [leaseKey, key], [token, milliseconds, unlessFilled ? "1" : "0"].map { Array($0.utf8) }) {
+            switch try await eval(script, keys: [leaseKey, key], [token, milliseconds, unlessFilled ? "1" : "0", Self.tombstone].map { Array($0.utf8) }) {
             case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token))
             case .integer(2): return .filled
             case .integer: return .held
@@ -113,20 +119,73 @@ package final class LeaseStore: Sendable {
                        metadata: ["lease_key": "\(leaseKey)", "reason": "\(reason)"])
     }
 
+    /// What a renewal found.
+    enum Renewal: Sendable {
+        /// The lease is still this holder's and lives another ``duration``.
+        case renewed
+        /// The token is gone (a write revoked the lease, or it expired and another caller took
+        /// it): this holder's value must not be stored.
+        case lost
+        /// Redis did not answer: the lease may expire meanwhile.
+        case unknown
+    }
+
+    /// Extends a held lease by ``duration`` if it is still this holder's.
+    func renew(_ lease: Lease) async -> Renewal {
+        let script = """
+            if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
+              redis.call('RPUSH', KEYS[1], ARGV[1])
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return 1
+            end
+            return 0
+            """
+        switch try? await eval(script, keys: [lease.leaseKey], [Array(lease.token.utf8), Array(milliseconds.utf8)]) {
+        case .integer(1)?: return .renewed
+        case .integer?: return .lost
+        default: return .unknown
+        }
+    }
+
+    /// How a fill under a lease ended.
+    enum FillOutcome: Sendable, Equatable {
+        /// Stored under the lease (the lease ended with it).
+        case stored
+        /// The lease had expired without a write in between and nobody else filled the key:
+        /// stored all the same (`SET NX`).
+        case storedAfterExpiry
+        /// Not stored: a write revoked the lease, or another caller holds it or filled the key.
+        case dropped
+    }
+
     /// Stores `value` under the lease's key if the lease is still held, and ends the lease.
-    /// - Returns: `false` when the lease was lost (expired, or deleted by a write): nothing stored.
-    func fill(_ lease: Lease, _ value: [UInt8], expireSeconds: Int) async throws -> Bool {
+    /// - Parameter mayOutliveLease: the holder never saw its token gone (only Redis failing to
+    ///   answer a renewal could have let the lease expire): store when no lease, no tombstone
+    ///   and no value are there.
+    func fill(_ lease: Lease, _ value: [UInt8], expireSeconds: Int, mayOutliveLease: Bool) async throws -> FillOutcome {
         let script = """
             if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then
               redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
               redis.call('DEL', KEYS[2])
               return 1
             end
+            if ARGV[4] == '1' then
+              if redis.call('LPUSHX', KEYS[2], ARGV[1]) > 0 then
+                redis.call('LPOP', KEYS[2])
+                return 0
+              end
+              if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return 2 end
+            end
             return 0
             """
-        let reply = try await eval(script, keys: [lease.key, lease.leaseKey], [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8)])
-        if case .error(let message) = reply { throw RedisError(.unexpectedReply, "lease fill: \(message)") }
-        return reply == .integer(1)
+        let reply = try await eval(script, keys: [lease.key, lease.leaseKey],
+                                   [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8), mayOutliveLease ? [0x31] : [0x30]])
+        switch reply {
+        case .error(let message): throw RedisError(.unexpectedReply, "lease fill: \(message)")
+        case .integer(1): return .stored
+        case .integer(2): return .storedAfterExpiry
+        default: return .dropped
+        }
     }
 
     /// Gives a lease back without filling (the origin load failed), if it is still this caller's.
@@ -135,17 +194,45 @@ package final class LeaseStore: Sendable {
         _ = try? await eval(script, keys: [lease.leaseKey], [Array(lease.token.utf8)])
     }
 
-    /// Write-through: ends any lease on `key` and stores `value`, atomically, so a fill of a load
-    /// that began before this write is refused.
+    /// Write-through: revokes any lease on `key` and stores `value`, atomically, so a fill of a
+    /// load that began before this write is refused.
     func writeThrough(_ key: String, _ value: [UInt8], expireSeconds: Int) async throws {
         guard let leaseKey = Self.leaseKey(for: key) else {
             try await redis.set(key, value, expireSeconds: expireSeconds)
             return
         }
-        let script = "redis.call('DEL', KEYS[2]) return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])"
-        let reply = try await eval(script, keys: [key, leaseKey], [value, Array(String(expireSeconds).utf8)])
+        let script = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) " + Self.revokeLease
+        let reply = try await eval(script, keys: [key, leaseKey], [value, Array(String(expireSeconds).utf8), Array(milliseconds.utf8), Array(Self.tombstone.utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "write-through: \(message)") }
     }
+
+    /// Invalidation: deletes `key` and revokes any lease on it, atomically (the same tombstone as
+    /// a write-through leaves: a load that read the row before the change does not fill after it).
+    func invalidate(_ key: String) async throws {
+        guard let leaseKey = Self.leaseKey(for: key) else {
+            _ = try await redis.del([key])
+            return
+        }
+        let script = "redis.call('DEL', KEYS[1]) " + Self.revokeLease
+        let reply = try await eval(script, keys: [key, leaseKey], [[], [], Array(milliseconds.utf8), Array(Self.tombstone.utf8)])
+        if case .error(let message) = reply { throw RedisError(.unexpectedReply, "invalidate: \(message)") }
+    }
+
+    /// What a lease key holds after a write or an invalidation, for one lease time: a holder
+    /// that loaded before the change sees it at its fill and drops its value; the next miss
+    /// takes the lease over.
+    static let tombstone = "cacheload-lease:revoked"
+
+    /// The script's tail that replaces `KEYS[2]` with a tombstone living `ARGV[3]` ms (`ARGV[4]`).
+    private static let revokeLease = """
+        redis.call('DEL', KEYS[2])
+        redis.call('RPUSH', KEYS[2], ARGV[4])
+        redis.call('PEXPIRE', KEYS[2], ARGV[3])
+        return 1
+        """
+
+    /// ``duration`` in milliseconds, as the scripts take it.
+    private var milliseconds: String { String(max(1, Int(duration / .milliseconds(1)))) }
 
     /// `EVAL script numkeys keys… arguments…` (routed by its first key in a cluster).
     private func eval(_ script: String, keys: [String], _ arguments: [[UInt8]]) async throws -> RedisReply {

@@ -90,19 +90,41 @@ package final class SingleFlight<Value: Sendable>: Sendable {
     /// Callers waiting for another caller's load right now.
     package var waitingCount: Int { waiting.load(ordering: .relaxed) }
 
+    /// The leader's result, or ``CacheAsideError/Reason/singleFlightTimeout`` once `timeout` has
+    /// passed — whichever comes first. The leader's task cannot be cancelled from here (it is
+    /// shared), so the wait is a race between two watchers, not a task group (a group would wait
+    /// for the leader anyway before returning).
     private func waitBounded(_ task: Task<Value, any Error>, key: String) async throws -> Value {
         let timeout = self.timeout
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await task.value }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        let outcome = FirstOutcome<Value>()
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.install(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                outcome.resume(with: .failure(CacheAsideError(.singleFlightTimeout, "the load of \(key) already in progress did not finish within \(timeout)")))
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw CacheAsideError(.singleFlightTimeout, "the load of \(key) already in progress did not finish within \(timeout)")
+            Task {
+                let result = await task.result
+                timer.cancel()
+                outcome.resume(with: result)
             }
-            return value
         }
+    }
+}
+
+/// A continuation resumed by whichever of several watchers reports first; later reports are dropped.
+private final class FirstOutcome<Value: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Value, any Error>?>(nil)
+
+    func install(_ continuation: CheckedContinuation<Value, any Error>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func resume(with result: Result<Value, any Error>) {
+        let taken = continuation.withLock { slot -> CheckedContinuation<Value, any Error>? in
+            defer { slot = nil }
+            return slot
+        }
+        taken?.resume(with: result)
     }
 }

@@ -39,7 +39,18 @@ extension LoadResult {
         if let targetRate {
             lines.append(String(format: "Target rate:  %.2f (achieved %.1f%%); %d requests sent late", targetRate, achievedRate / targetRate * 100, counts.late))
         }
+        if let saturation = saturationWarning { lines.append("⚠ \(saturation)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Open loop: the generator did not send everything its schedule had due — said in so many
+    /// words, so the target's percentiles do not carry the blame for the generator's limit.
+    package var saturationWarning: String? {
+        guard counts.unsent > 0 else { return nil }
+        let due = counts.sent + counts.unsent
+        return "the load generator could not keep its schedule: \(counts.unsent) of \(due) requests due within the run were never sent "
+            + "(\(String(format: "%.1f", Double(counts.unsent) / Double(max(due, 1)) * 100))%). Its own CPU or too few connections for "
+            + "the target's latency limited the run: add connections (-c), give it a core of its own, or lower --rate."
     }
 
     /// The percentile spectrum; for open-loop runs with the uncorrected latency (from the actual

@@ -45,6 +45,15 @@ package struct LoadSummary: Codable, Sendable, Equatable {
     package var thresholds: [Verdict]
     /// Several targets: one entry each; absent for one target.
     package var targets: [Target]?
+    /// Whether the generator held its schedule.
+    package var generator: Generator
+
+    /// The generator's own limits: requests it had due but never sent, or sent late.
+    package struct Generator: Codable, Sendable, Equatable {
+        package var saturated: Bool
+        package var unsent: Int
+        package var late: Int
+    }
 
     /// One target of a run against several.
     package struct Target: Codable, Sendable, Equatable {
@@ -73,6 +82,7 @@ package struct LoadSummary: Codable, Sendable, Equatable {
                   "4xx": counts.status4xx, "5xx": counts.status5xx]
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,
                   "bad_response": counts.badResponses, "tls": counts.tlsErrors]
+        generator = Generator(saturated: counts.unsent > 0, unsent: counts.unsent, late: counts.late)
         self.thresholds = thresholds.map { Verdict(expression: $0.description, passed: $0.passes(result), measured: $0.measured(in: result)) }
         self.targets = result.targets?.map { target in
             Target(url: target.url, connections: target.connections, requests: target.counts.completed,

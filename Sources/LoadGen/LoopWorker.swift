@@ -136,6 +136,7 @@ final class LoopWorker: @unchecked Sendable {
         stopped = true
         finished = true
         recorder.counts.inFlightAtStop = inFlightCount
+        recorder.counts.unsent = slots.reduce(0) { $0 + unsentRequests(of: $1) }
         if !recorder.targets.isEmpty {
             for slot in slots where slot.inFlight { recorder.targets[slot.target].counts.inFlightAtStop += 1 }
         }
@@ -315,6 +316,21 @@ final class LoopWorker: @unchecked Sendable {
         } else {
             slot.scheduleEnded = true
         }
+    }
+
+    /// Open loop: how many of the slot's requests due within the run it never sent (its next
+    /// due one, and every later one the schedule has before the end).
+    private func unsentRequests(of slot: Slot) -> Int {
+        guard let schedule = plan.schedule, !slot.scheduleEnded else { return 0 }
+        let ends = plan.duration.map { ($0 + plan.warmup) / .seconds(1) } ?? .infinity
+        guard ends.isFinite else { return 0 }
+        var unsent = 1
+        var sequence = slot.sequence
+        while let due = schedule.time(ofRequest: plan.segment.map { $0.globalIndex(sequence) } ?? sequence), due < ends {
+            unsent += 1
+            sequence += plan.connections
+        }
+        return unsent
     }
 
     private func checkTimeouts() {

@@ -136,6 +136,10 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     package var reconnects = 0
     /// Constant rate: requests sent more than 1 ms after their scheduled time.
     package var late = 0
+    /// Constant rate: requests the schedule had due within the run that were never sent — the
+    /// generator could not keep up (its CPU, or too few connections for the target's latency).
+    /// `sent + unsent` is the schedule's count whatever the machine's speed.
+    package var unsent = 0
     /// Requests still unanswered when the run stopped (0 after a full drain).
     package var inFlightAtStop = 0
     /// Responses to requests scheduled during `--warmup`, not counted above.
@@ -143,6 +147,23 @@ package struct LoadCounts: Sendable, Codable, Equatable {
 
     /// All zero.
     package init() {}
+
+    /// Reads counts written by this or an earlier version: a count the file does not have is 0
+    /// (results are merged across versions of the generator on a fleet).
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        sent = try count(.sent); completed = try count(.completed)
+        status1xx = try count(.status1xx); status2xx = try count(.status2xx); status3xx = try count(.status3xx)
+        status4xx = try count(.status4xx); status5xx = try count(.status5xx)
+        hits = try count(.hits); misses = try count(.misses); bypasses = try count(.bypasses); noCacheHeader = try count(.noCacheHeader)
+        negativeHits = try count(.negativeHits); stale = try count(.stale)
+        failedRequests = try count(.failedRequests); connectErrors = try count(.connectErrors); timeouts = try count(.timeouts)
+        resets = try count(.resets); badResponses = try count(.badResponses); tlsErrors = try count(.tlsErrors)
+        tlsHandshakes = try count(.tlsHandshakes); tlsHandshakeMicroseconds = try count(.tlsHandshakeMicroseconds)
+        reconnects = try count(.reconnects); late = try count(.late); unsent = try count(.unsent)
+        inFlightAtStop = try count(.inFlightAtStop); warmupResponses = try count(.warmupResponses)
+    }
 
     /// Every error: failed requests plus failed connection attempts.
     package var errors: Int { failedRequests + connectErrors }
@@ -192,7 +213,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
-        late += other.late; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
+        late += other.late; unsent += other.unsent; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
     }
 }
 

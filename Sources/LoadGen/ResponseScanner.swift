@@ -117,10 +117,12 @@ struct ResponseScanner {
             try parseStatusLine(line)
             state = .headerLine
         case .headerLine:
-            if line.isEmpty { try endOfHeaders(onResponse) } else { parseHeader(line) }
+            if line.isEmpty { try endOfHeaders(onResponse) } else { try parseHeader(line) }
         case .chunkSize:
-            let digits = line.prefix { $0 != 59 && $0 != 32 }  // stop at ';' or ' ' (extensions)
-            guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+            let digits = line.prefix { $0 != 59 && $0 != 32 && $0 != 9 }  // stop at ';', ' ' or tab (extensions)
+            // Hex digits only (no sign, no prefix), at most 15 of them: a size fits an Int.
+            guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(Self.isHexDigit),
+                  let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0 else {
                 throw MalformedResponse(reason: "bad chunk size")
             }
             state = size == 0 ? .trailer : .chunkData(remaining: size)
@@ -145,13 +147,15 @@ struct ResponseScanner {
             guard digit >= 48, digit <= 57 else { throw MalformedResponse(reason: "bad status code") }
             status = status * 10 + Int(digit - 48)
         }
+        // Exactly three digits, then the reason phrase after a space (or nothing).
+        guard line.count == 12 || line[12] == 32, status >= 100 else { throw MalformedResponse(reason: "bad status code") }
         let isHTTP10 = line[7] == 48  // "HTTP/1.0"
         current = Response(status: status, cache: .none, close: isHTTP10)
         contentLength = nil
         chunked = false
     }
 
-    private mutating func parseHeader(_ line: UnsafeBufferPointer<UInt8>) {
+    private mutating func parseHeader(_ line: UnsafeBufferPointer<UInt8>) throws(MalformedResponse) {
         guard let colon = line.firstIndex(of: 58) else { return }
         var valueStart = colon + 1
         while valueStart < line.count, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
@@ -160,8 +164,9 @@ struct ResponseScanner {
         let value = line[valueStart..<valueEnd]
         let name = UnsafeBufferPointer(rebasing: line[..<colon])
         if Self.nameEquals(name, "content-length") {
-            var length = 0
-            for byte in value where byte >= 48 && byte <= 57 { length = length &* 10 &+ Int(byte - 48) }
+            let length = try Self.contentLength(value)
+            // Two different lengths: which one frames the body is anyone's guess (RFC 9112 §6.3).
+            if let contentLength, contentLength != length { throw MalformedResponse(reason: "conflicting Content-Length headers") }
             contentLength = length
         } else if Self.nameEquals(name, "x-cache") {
             current.cache = Self.valueEquals(value, "hit") ? .hit : Self.valueEquals(value, "miss") ? .miss
@@ -193,6 +198,27 @@ struct ResponseScanner {
     private mutating func finish(_ onResponse: (Response) -> Void) {
         state = .statusLine
         onResponse(current)
+    }
+
+    /// The largest body a `Content-Length` may announce (1 TiB): far above any response a load
+    /// test reads, far below where arithmetic on it could overflow.
+    static let maximumContentLength = 1 << 40
+
+    /// A `Content-Length` value: decimal digits only — no sign, no spaces inside, no list —
+    /// at most ``maximumContentLength``. A target's bytes are untrusted: anything else is malformed.
+    private static func contentLength(_ value: Slice<UnsafeBufferPointer<UInt8>>) throws(MalformedResponse) -> Int {
+        guard !value.isEmpty, value.count <= 13 else { throw MalformedResponse(reason: "bad Content-Length") }
+        var length = 0
+        for byte in value {
+            guard byte >= 48, byte <= 57 else { throw MalformedResponse(reason: "bad Content-Length") }
+            length = length * 10 + Int(byte - 48)
+        }
+        guard length <= maximumContentLength else { throw MalformedResponse(reason: "Content-Length above 1 TiB") }
+        return length
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
     }
 
     /// Case-insensitive compare of a header name with a lower-case ASCII name.

@@ -27,8 +27,11 @@ package struct CacheOptions: ParsableArguments {
         valueName: "on|off"))
     package var leases: String = "on"
 
-    @Option(help: ArgumentHelp("How long a lease lives: longer than an origin load; a crashed holder delays the key's waiters this long.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long a lease lives unrenewed: its holder renews it every third of this while its origin load runs, so a slow origin keeps its lease; a crashed holder delays the key's waiters at most this long.", valueName: "duration"))
     package var leaseTime: String = "2s"
+
+    @Option(help: ArgumentHelp("The longest an origin load may take: PostgreSQL's statement timeout, and how long a request waits for another request's (or another instance's) load of the same key before answering 503. Above the slowest origin query you expect (slow_version() sleeps 10 s by default).", valueName: "duration"))
+    package var originTimeout: String = "30s"
 
     // .unconditional: "-1" is taken as the value (and refused with its reason), not as a flag.
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -56,6 +59,7 @@ package struct CacheOptions: ParsableArguments {
         guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
         guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
         _ = try leaseDuration()
+        _ = try originTimeoutDuration()
         if let staleWhileRevalidate, staleWhileRevalidate < 1 {
             throw ValidationError("--stale-while-revalidate \(staleWhileRevalidate): expected seconds ≥ 1 (leave it out to turn it off)")
         }
@@ -76,6 +80,14 @@ package struct CacheOptions: ParsableArguments {
         return duration
     }
 
+    private func originTimeoutDuration() throws -> Duration {
+        guard let duration = try? DurationText.parse(originTimeout, option: "--origin-timeout"),
+              duration >= .milliseconds(100), duration <= .seconds(3600) else {
+            throw ValidationError("--origin-timeout \"\(originTimeout)\": expected a duration from 100ms to 1h, such as 30s")
+        }
+        return duration
+    }
+
     private func nearCacheByteLimit() throws -> Int {
         let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("", 1)]
         for (suffix, scale) in units where nearCacheBytes.hasSuffix(suffix) {
@@ -91,7 +103,7 @@ package struct CacheOptions: ParsableArguments {
     package func configuration() throws -> CacheAside.Configuration {
         var configuration = CacheAside.Configuration(
             enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl,
-            leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate,
+            loadTimeout: try originTimeoutDuration(), leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate,
             earlyRefreshBeta: earlyRefresh)
         configuration.nearCache = try nearCache.map { NearCache.Limits(entries: $0, bytes: try nearCacheByteLimit()) }
         return configuration

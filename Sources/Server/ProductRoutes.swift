@@ -70,10 +70,21 @@ struct ProductRoutes: Sendable {
                 throw APIError(.notFound, "product \(id) not found")
             }
             let json = product.json
-            await cache.store(CacheKey.product(id), json) { [catalog] in try await catalog.product(id: id)?.json }
+            let key = CacheKey.product(id)
+            var status = cache.configuration.enabled ? "WRITE_THROUGH" : "BYPASS"
+            if cache.configuration.enabled, await !cache.store(key, json, current: { [catalog] in try await catalog.product(id: id)?.json }) {
+                // The row changed but Redis did not take the new value: the old one must not be
+                // served for the rest of its TTL. Removed, the next read reloads the row.
+                guard await cache.invalidate(key) else {
+                    throw APIError(.serviceUnavailable, "product \(id) is saved in the database, but Redis took neither the new value nor "
+                        + "the removal of the old one: the old value may be served for up to \(cache.configuration.ttl.seconds) s. "
+                        + "Repeat the PUT when Redis answers again")
+                }
+                status = "INVALIDATED"
+            }
             var body = ByteBuffer(string: "{\"product\":")
             body.writeBytes(json)
-            body.writeString(",\"cache_status\":\"WRITE_THROUGH\"}")
+            body.writeString(",\"cache_status\":\"\(status)\"}")
             return JSONResponse.raw(.ok, body)
         } catch let error as APIError {
             throw error

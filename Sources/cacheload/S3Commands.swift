@@ -53,7 +53,7 @@ struct S3: AsyncParsableCommand {
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
             do {
                 for (key, object) in try await S3SampleObjects(store: store).put(count: count, size: bytes) {
-                    try await redis?.set(CacheKey.object(key), object.cacheValue, expireSeconds: 3600)
+                    try await redis?.set(CacheKey.object(key), CacheEntry.encode(object.cacheValue, freshness: nil), expireSeconds: 3600)
                 }
             } catch {
                 await redis?.shutdown()

@@ -6,6 +6,7 @@ import Logging
 import Origins
 import Server
 import Telemetry
+import Postgres
 import ServiceLifecycle
 import UnixSignals
 
@@ -81,6 +82,8 @@ struct Serve: AsyncParsableCommand {
             cache: try caching.configuration(),
             slowPageTTL: caching.slowPageTTL,
             adminToken: token, idleTimeout: .seconds(idleTimeout))
+        // An origin query may not outlast the wait of the requests that share it.
+        if configuration.postgres.statementTimeout == nil { configuration.postgres.statementTimeout = configuration.cache.loadTimeout }
         configuration.awsRegion = AWSCredentialChain.region()
         configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
         if let s3Bucket {

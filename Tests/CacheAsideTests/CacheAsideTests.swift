@@ -88,8 +88,17 @@ struct CacheAsideTests {
         #expect(results.allSatisfy { $0.0 == 7 })
         #expect(results.filter { !$0.1 }.count == 1)
 
+        // The leader is held until the follower has its answer: a follower that waits for the
+        // leader instead of its bound returns only when the leader's 30 s run ends.
         let slow = SingleFlight<Int>(timeout: .milliseconds(100))
-        let leader = Task { try await slow.run("slow") { try await Task.sleep(for: .seconds(1)); return 1 } }
+        let release = AsyncStream<Void>.makeStream()
+        let leader = Task {
+            try await slow.run("slow") {
+                for await _ in release.stream { break }
+                return 1
+            }
+        }
+        let stopper = Task { try await Task.sleep(for: .seconds(30)); release.continuation.yield() }
         while slow.inFlightCount == 0 { await Task.yield() }
         do {
             _ = try await slow.run("slow") { 2 }
@@ -97,7 +106,88 @@ struct CacheAsideTests {
         } catch let error as CacheAsideError {
             #expect(error.reason == .singleFlightTimeout)
         }
+        #expect(slow.inFlightCount == 1, "the follower returned only after the leader finished")
+        release.continuation.yield()
+        stopper.cancel()
         #expect(try await leader.value.value == 1)
+    }
+
+    @Test("leases: an origin slower than the lease time is loaded once across three instances, stored, and served to all")
+    func slowOriginUnderLease() async throws {
+        let server = try RedisServerProcess()
+        // Three instances sharing one Redis, a lease of 300 ms, an origin that takes 1.2 s: the
+        // holder must keep its lease for the whole load, and the others wait for its fill.
+        let configuration = CacheAside.Configuration(leaseTime: .milliseconds(300))
+        let instances = try (0..<3).map { _ in try makeCache(server.url, configuration: configuration) }
+        let loads = AtomicCounter()
+        let results = try await withThrowingTaskGroup(of: CacheResult.self) { group in
+            for (cache, _) in instances {
+                group.addTask {
+                    try await cache.fetch("slow") {
+                        loads.increment()
+                        try await Task.sleep(for: .milliseconds(1200))
+                        return Array("slow value".utf8)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(loads.value == 1, "origin loads: \(loads.value)")
+        #expect(results.allSatisfy { $0.value.map { String(buffer: $0) } == "slow value" })
+        let metrics = instances.map { $0.0.metrics.snapshot }
+        #expect(metrics.reduce(0) { $0 + $1.fillsDropped } == 0, "a fill lost its lease: \(metrics)")
+        #expect(metrics.reduce(0) { $0 + $1.leaseRenewals } >= 2, "\(metrics)")
+        let again = try await instances[2].0.fetch("slow") { Issue.record("loaded again"); return nil }
+        #expect(again.status == .hit)
+        for (_, redis) in instances { await redis.shutdown() }
+    }
+
+    @Test("leases: a write during a slow load revokes the lease; the old value is served to its caller but never stored")
+    func writeDuringSlowLoad() async throws {
+        let server = try RedisServerProcess()
+        let (cache, redis) = try makeCache(server.url, configuration: .init(leaseTime: .milliseconds(300)))
+        let loading = AsyncStream<Void>.makeStream()
+        let load = Task {
+            try await cache.fetch("row") {
+                loading.continuation.yield()
+                try await Task.sleep(for: .milliseconds(800))
+                return Array("old".utf8)
+            }
+        }
+        for await _ in loading.stream { break }
+        #expect(await cache.store("row", Array("new".utf8)))
+        let served = try await load.value
+        #expect(served.value.map { String(buffer: $0) } == "old")
+        let after = try await cache.fetch("row") { Issue.record("loaded again"); return nil }
+        #expect(after.value.map { String(buffer: $0) } == "new")
+        #expect(cache.metrics.snapshot.fillsDropped == 1)
+        await redis.shutdown()
+    }
+
+    @Test("entries: bytes this version did not write are a miss, reloaded and overwritten — never an answer",
+          arguments: [[0x01, 0x78] + Array(repeating: UInt8(0x41), count: 20), [0x00], [0xCA, 0x02, 0x01, 0x41], [0xCA, 0x01, 0x02, 0x00], [0x41, 0x42]])
+    func unreadableEntries(_ stored: [UInt8]) async throws {
+        let server = try RedisServerProcess()
+        let (cache, redis) = try makeCache(server.url)
+        try await redis.set("foreign", stored, expireSeconds: 60)
+        let first = try await cache.fetch("foreign") { Array("reloaded".utf8) }
+        #expect(first.status == .miss && first.value.map { String(buffer: $0) } == "reloaded")
+        #expect(cache.metrics.snapshot.unreadableEntries == 1)
+        let second = try await cache.fetch("foreign") { Issue.record("not overwritten"); return nil }
+        #expect(second.status == .hit && second.value.map { String(buffer: $0) } == "reloaded")
+        await redis.shutdown()
+    }
+
+    @Test("entries round-trip: JSON stays plain for other readers, everything else is framed", arguments: [
+        "{\"id\":1}", "[1]", "PostgreSQL 15", "\u{1}x", "\u{0}", "", "\u{CA}\u{1}\u{0}"])
+    func entryRoundTrip(_ text: String) {
+        let bytes = Array(text.utf8)
+        for freshness in [nil, CacheEntry.Freshness(freshUntil: 1_700_000_000_000, loadMilliseconds: 12)] {
+            let encoded = CacheEntry.encode(bytes, freshness: freshness)
+            #expect(CacheEntry(bytes: encoded) == .value(ByteBuffer(bytes: bytes), freshness: freshness), "\(text)")
+            if freshness == nil, text.hasPrefix("{") || text.hasPrefix("[") { #expect(encoded == bytes) }
+        }
+        #expect(CacheEntry(bytes: CacheEntry.encode(nil, freshness: nil)) == .notFound)
     }
 
     @Test("TTL jitter stays within bounds and varies; zero jitter is exact")

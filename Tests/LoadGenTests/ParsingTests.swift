@@ -121,6 +121,30 @@ struct ParsingTests {
         }
     }
 
+    @Test("lengths, chunk sizes and status lines from a target are untrusted: malformed is an error, never a crash or a 2xx",
+          arguments: ["Content-Length: 9223372036854775808", "Content-Length: 99999999999999999999999", "Content-Length: -5",
+                      "Content-Length: 18446744073709551621", "Content-Length: 1e3", "Content-Length: 5, 5", "Content-Length:",
+                      "Content-Length: 2199023255553", "Content-Length: 5\r\nContent-Length: 6",
+                      "Transfer-Encoding: chunked\r\n\r\n-5", "Transfer-Encoding: chunked\r\n\r\n+5", "Transfer-Encoding: chunked\r\n\r\n0x5",
+                      "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff"])
+    func hostileFraming(_ header: String) {
+        let bytes = Array("HTTP/1.1 200 OK\r\n\(header)\r\n\r\nhello\r\n".utf8)
+        var scanner = ResponseScanner()
+        var responses: [ResponseScanner.Response] = []
+        #expect(throws: ResponseScanner.MalformedResponse.self, "\(header)") {
+            try bytes.withUnsafeBytes { try scanner.consume($0) { responses.append($0) } }
+        }
+        #expect(responses.isEmpty, "\(header): \(responses)")
+    }
+
+    @Test("a status line with more or fewer than three digits, or a code under 100, is malformed", arguments: ["HTTP/1.1 2000 OK", "HTTP/1.1 099 X", "HTTP/1.1 20 OK"])
+    func hostileStatusLine(_ line: String) {
+        var scanner = ResponseScanner()
+        #expect(throws: ResponseScanner.MalformedResponse.self, "\(line)") {
+            try Array("\(line)\r\nContent-Length: 0\r\n\r\n".utf8).withUnsafeBytes { try scanner.consume($0) { _ in } }
+        }
+    }
+
     @Test("cacheload load exits 99 when a threshold fails and says which")
     func thresholdExitCode() async throws {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)

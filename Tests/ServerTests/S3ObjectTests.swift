@@ -41,6 +41,20 @@ struct S3ObjectTests {
         await server.stop()
     }
 
+    @Test("an object whose content type is one byte long (first byte of the entry 0x01) comes back from the cache intact",
+          arguments: ["x", "text/plain"])
+    func oddContentType(_ contentType: String) async throws {
+        let (bucket, store) = try await bucket()
+        let body = "thirty-six bytes of object, exactly!"
+        try await store.put("k-x", S3Object(body: Array(body.utf8), contentType: contentType))
+        let server = try await TestServer.start(s3Bucket: bucket)
+        #expect(try await server.request(.GET, "/object/k-x").text == body)
+        let cached = try await server.request(.GET, "/object/k-x")
+        #expect(cached.header("X-Cache") == "HIT")
+        #expect(cached.status == 200 && cached.text == body, "\(cached.status) \(cached.text)")
+        await server.stop()
+    }
+
     @Test("PUT /object/{key} (admin) overwrites in S3 and invalidates: the next GET is a MISS with the new bytes")
     func overwriteInvalidates() async throws {
         let (bucket, store) = try await bucket()

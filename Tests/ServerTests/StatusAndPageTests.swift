@@ -27,6 +27,23 @@ struct StatusAndPageTests {
         await server.stop()
     }
 
+    @Test("with the default options (leases on, 2 s lease), a slow page slower than the lease is cached: three at once, one query, then HIT")
+    func slowerThanTheLease() async throws {
+        let server = try await TestServer.start(slowSeconds: 2.5)
+        let firsts = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<3 { group.addTask { try await server.request(.GET, "/", timeout: .seconds(20)).header("X-Cache") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(firsts.allSatisfy { $0 == "MISS" }, "\(firsts)")
+        let second = try await server.request(.GET, "/")
+        #expect(second.header("X-Cache") == "HIT")
+        let metrics = try await server.request(.GET, "/metrics").text
+        #expect(metrics.contains("cacheload_cache_fills_dropped_total 0"), "\(metrics.split(separator: "\n").filter { $0.contains("fills") })")
+        #expect(metrics.contains("cacheload_origin_queries_total{operation=\"slow_version\"} 1"),
+                "\(metrics.split(separator: "\n").filter { $0.contains("origin_queries") })")
+        await server.stop()
+    }
+
     @Test("/stats reports server counters and Redis keyspace hits and misses")
     func stats() async throws {
         let server = try await TestServer.start()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPCurl
 import Postgres
+import Redis
 import Testing
 import TestSupport
 
@@ -23,6 +24,43 @@ struct WriteAndAdminTests {
         #expect(try row?.string("name") == "Renamed")
         #expect(try row?.string("price") == "12.50")
         await postgres.shutdown()
+        await server.stop()
+    }
+
+    /// Sets Redis options on the test's own Redis (a real refusal, not a mock).
+    private func configure(_ server: TestServer, _ settings: [(String, String)]) async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.redisURL, poolSize: 1))
+        for (name, value) in settings { _ = try await redis.send(RedisCommand("CONFIG", "SET", name, value)) }
+        await redis.shutdown()
+    }
+
+    @Test("PUT whose new value Redis refuses (out of memory) removes the old one: INVALIDATED, and the next GET has the new row")
+    func writeThroughRefusedInvalidates() async throws {
+        let server = try await TestServer.start()
+        #expect(try await server.request(.GET, "/product/11").header("X-Cache") == "MISS")
+        #expect(try await server.request(.GET, "/product/11").header("X-Cache") == "HIT")
+        // noeviction at 1 byte: Redis refuses SET and scripts, still takes DEL and answers GET.
+        try await configure(server, [("maxmemory-policy", "noeviction"), ("maxmemory", "1")])
+        let put = try await server.request(.PUT, "/product/11", body: #"{"name":"Refused by Redis","price":3}"#, token: server.adminToken)
+        #expect(put.status == 200, "\(put.text)")
+        #expect(jsonObject(put)["cache_status"] as? String == "INVALIDATED", "\(put.text)")
+        let after = try await server.request(.GET, "/product/11")
+        #expect(after.header("X-Cache") != "HIT", "the old value was still served")
+        #expect((jsonObject(after)["product"] as? [String: Any])?["name"] as? String == "Refused by Redis")
+        try await configure(server, [("maxmemory", "0")])
+        await server.stop()
+    }
+
+    @Test("PUT when Redis refuses every write answers 503 saying the row is saved and the old value may be served")
+    func writeThroughAndRemovalRefused() async throws {
+        let server = try await TestServer.start()
+        _ = try await server.request(.GET, "/product/12")
+        // A primary without the replicas it requires refuses every write, DEL included.
+        try await configure(server, [("min-replicas-to-write", "1")])
+        let put = try await server.request(.PUT, "/product/12", body: #"{"name":"Saved, not cached","price":4}"#, token: server.adminToken)
+        #expect(put.status == 503, "\(put.text)")
+        #expect(put.text.contains("saved in the database"), "\(put.text)")
+        try await configure(server, [("min-replicas-to-write", "0")])
         await server.stop()
     }
 

@@ -63,8 +63,16 @@ package final class AWSCredentialChain: Sendable {
             current = task
             return task
         }
-        let (credentials, source) = try await lookUp.value
-        return (credentials, source)
+        do {
+            let (credentials, source) = try await lookUp.value
+            return (credentials, source)
+        } catch {
+            // The refresh ahead of expiry failed: keys that are still valid keep working.
+            if let current = cached.withLock({ $0 }), let expiration = current.expiration, expiration.timeIntervalSinceNow > 10 {
+                return (current.credentials, current.source)
+            }
+            throw error
+        }
     }
 
     /// The credentials alone: the closure form S3 and CloudWatch clients take.

@@ -100,13 +100,14 @@ package final class SingleFlight<Value: Sendable>: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             outcome.install(continuation)
             let timer = Task {
-                try? await Task.sleep(for: timeout)
+                // Cancelled (the value arrived first): no report at all, not a timeout.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 outcome.resume(with: .failure(CacheAsideError(.singleFlightTimeout, "the load of \(key) already in progress did not finish within \(timeout)")))
             }
             Task {
                 let result = await task.result
-                timer.cancel()
                 outcome.resume(with: result)
+                timer.cancel()
             }
         }
     }

@@ -43,7 +43,17 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         // the oldest outstanding commands are the only ones that can be overdue.
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         timeoutCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: checkInterval, delay: checkInterval) { _ in
-            bound.value.handler.expireOverdue()
+            // A connection that let a command time out is closed: its peer is silent or stuck
+            // (a frozen server, a network path that drops without a reset), and every command
+            // queued behind would only wait out its own timeout. The pool's slot opens a new one.
+            // The channel is closed before the overdue callers hear of their timeout, so none of
+            // them can pick this connection again for its next command.
+            let overdue = bound.value.handler.takeOverdue()
+            guard !overdue.isEmpty else { return }
+            bound.value.context.close(promise: nil)
+            for (promise, name) in overdue {
+                promise.fail(RedisError(.timeout, "no reply to \(name) within the command timeout"))
+            }
         }
     }
 
@@ -94,16 +104,20 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    private func expireOverdue() {
+    /// Marks the commands past their deadline as answered and returns their promises, for the
+    /// caller to fail (after closing the connection).
+    private func takeOverdue() -> [(EventLoopPromise<RedisReply>, String)] {
         let now = NIODeadline.now()
+        var overdue: [(EventLoopPromise<RedisReply>, String)] = []
         var index = pending.startIndex
         while index != pending.endIndex, pending[index].deadline <= now {
             if !pending[index].isCompleted {
                 pending[index].isCompleted = true
-                pending[index].promise.fail(RedisError(.timeout, "no reply to \(pending[index].name) within the command timeout"))
+                overdue.append((pending[index].promise, pending[index].name))
             }
             index = pending.index(after: index)
         }
+        return overdue
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

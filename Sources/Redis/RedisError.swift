@@ -4,7 +4,7 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Base: Hashable, Sendable {
             case invalidURL, connectionFailed, connectionClosed, timeout, authenticationFailed
-            case server, protocolError, unexpectedReply, clientClosed, tooManyRedirections, notACluster
+            case server, protocolError, unexpectedReply, clientClosed, tooManyRedirections, notACluster, unresponsive
         }
         let base: Base
         /// The Redis URL is malformed or uses an unsupported scheme.
@@ -30,6 +30,9 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let tooManyRedirections = Code(base: .tooManyRedirections)
         /// `--redis-mode cluster` was given but the node is not in cluster mode.
         package static let notACluster = Code(base: .notACluster)
+        /// The node let several commands in a row time out: commands fail at once until a
+        /// background probe gets an answer (``CircuitBreaker``).
+        package static let unresponsive = Code(base: .unresponsive)
 
         package var description: String {
             switch base {
@@ -44,6 +47,7 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .clientClosed: "client closed"
             case .tooManyRedirections: "too many redirections"
             case .notACluster: "not a cluster"
+            case .unresponsive: "unresponsive"
             }
         }
     }

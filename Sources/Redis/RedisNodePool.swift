@@ -8,6 +8,11 @@ final class RedisNodePool: Sendable {
     let configuration: RedisConfiguration
     private let slots: [RedisConnectionSlot]
     private let nextSlot = NIOLockedValueBox(0)
+    /// Whether the node answers; open, callers fail at once while a probe asks it again.
+    private let breaker = NIOLockedValueBox(CircuitBreaker())
+    private let isClosed = NIOLockedValueBox(false)
+    /// How often the probe of a silent node asks again.
+    static let probeInterval: Duration = .milliseconds(200)
 
     init(configuration: RedisConfiguration, tlsContext: RedisTLSContext?, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
@@ -18,21 +23,54 @@ final class RedisNodePool: Sendable {
 
     /// Sends `command` on a ready connection (connecting one when none is).
     func send(_ command: RedisCommand) async throws -> RedisReply {
-        try await connection().send(command).get()
+        try await guarded { try await connection().send(command).get() }
     }
 
     /// `ASKING` then `command`, back to back on one connection, as an `ASK` redirection needs:
     /// the flag `ASKING` sets holds for the next command on that connection only.
     func sendAsking(_ command: RedisCommand) async throws -> RedisReply {
-        try await connection().send(.asking, then: command).get()
+        try await guarded { try await connection().send(.asking, then: command).get() }
+    }
+
+    /// Runs `exchange` unless the node's breaker is open, and tells the breaker how it went.
+    private func guarded(_ exchange: () async throws -> RedisReply) async throws -> RedisReply {
+        guard breaker.withLockedValue({ $0.admits }) else {
+            throw RedisError(.unresponsive, "Redis at \(configuration) let several commands in a row time out; commands fail at once until it answers a probe")
+        }
+        do {
+            let reply = try await exchange()
+            _ = breaker.withLockedValue { $0.answered() }
+            return reply
+        } catch let error as RedisError where error.code == .timeout {
+            if breaker.withLockedValue({ $0.timedOut(now: .now()) }) == .startProbing { startProbing() }
+            throw error
+        }
+    }
+
+    /// Asks a silent node `PING` every ``probeInterval`` (on a new connection: the silent ones
+    /// were closed) until it answers, then lets commands through again.
+    private func startProbing() {
+        Task { [self] in
+            while !isClosed.withLockedValue({ $0 }) {
+                try? await Task.sleep(for: Self.probeInterval)
+                guard (try? await connection().send(.ping).get()) != nil else { continue }
+                _ = breaker.withLockedValue { $0.answered() }
+                return
+            }
+        }
     }
 
     /// Sends `command`; a `READONLY` reply (the node behind this name became a replica: a
     /// replication group failed over and DNS moved) drops the connection and retries once on a
     /// new one, which reaches the node the name points to now.
     func sendReconnectingOnReadOnly(_ command: RedisCommand, statistics: RedisClientStatistics) async throws -> RedisReply {
-        let connection = try await connection()
-        let reply = try await connection.send(command).get()
+        var used: RedisConnection?
+        let reply = try await guarded {
+            let connection = try await connection()
+            used = connection
+            return try await connection.send(command).get()
+        }
+        guard let connection = used else { return reply }
         guard case .error(let message) = reply, ClusterRedirection(errorReply: message) == .readOnly else { return reply }
         statistics.count(.readOnlyReconnects)
         connection.close()
@@ -43,6 +81,7 @@ final class RedisNodePool: Sendable {
     }
 
     func close() {
+        isClosed.withLockedValue { $0 = true }
         slots.forEach { $0.close() }
     }
 

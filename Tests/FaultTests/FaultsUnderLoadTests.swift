@@ -80,6 +80,32 @@ struct FaultsUnderLoadTests {
         await server.stop()
     }
 
+    @Test("Redis silent (SIGSTOP: no reset) for 3 s: after a few timeouts requests bypass it at once, not each after the command timeout")
+    func redisSilentBypassedAtOnce() async throws {
+        let server = try await TestServer.start(redisCommandTimeout: .milliseconds(500))
+        try await warm(server)
+        let clock = ContinuousClock()
+        async let load = LoadEngine(plan: try plan(server, connections: 64, rate: 200, seconds: 6)).run()
+        try await Task.sleep(until: clock.now + .milliseconds(1500))
+        server.redisServer.pause()
+        try await Task.sleep(until: clock.now + .seconds(3))
+        server.redisServer.resume()
+        let recovery = try await probe(server, "/product/3") { $0.header("X-Cache") == "HIT" }
+        let result = try await load
+
+        let counts = result.counts
+        #expect(counts.status5xx == 0 && counts.errors == 0)
+        #expect(counts.bypasses > 0, "the silence was not seen")
+        // Half the run is silent: waiting out 500 ms per request would put p75 at 500 ms or more.
+        // With the breaker only the requests in flight before it opened wait (about 0.5 s of the
+        // 6 s run); the rest are answered from PostgreSQL at once.
+        let p75 = result.latencyMilliseconds(atPercentile: 75)
+        #expect(p75 < 400, "p75 \(p75) ms: requests waited for the silent Redis")
+        #expect(recovery.elapsed < .seconds(3))
+        print("redis silent 3 s: p75 \(p75) ms, p99 \(result.latencyMilliseconds(atPercentile: 99)) ms, \(counts.bypasses) BYPASS, HIT again \(recovery.elapsed) after resume")
+        await server.stop()
+    }
+
     @Test("Redis frozen (SIGSTOP) for 1.5 s: command timeouts bound the added latency, the rate is kept, no 5xx")
     func redisFrozen() async throws {
         let server = try await TestServer.start(redisCommandTimeout: .milliseconds(200))

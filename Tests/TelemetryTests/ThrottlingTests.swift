@@ -122,6 +122,52 @@ struct ThrottlingTests {
         try await stubborn.close()
     }
 
+    @Test("spooled datums stay in the spool file while their delivery is under way: a crash mid-flush loses none")
+    func spoolKeptUntilDelivered() async throws {
+        let chain = AWSCredentialChain(environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"])
+        let spool = MetricSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID())/datums.jsonl").path)
+        let configuration = CloudWatchPusher.Configuration(namespace: "CacheLoadSpoolTest")
+        let down = CloudWatchClient(endpoint: "http://127.0.0.1:1", region: "us-east-1", credentials: chain,
+                                    retry: .init(attempts: 1, base: .milliseconds(1), cap: .milliseconds(1)))
+        let first = CloudWatchPusher(configuration: configuration, client: down, spool: spool)
+        first.count(CloudWatchPusher.Name.hits, 5)
+        first.count(CloudWatchPusher.Name.misses, 1)
+        #expect(await first.flush().spooled == 3)
+        // What the spool file holds at the moment CloudWatch receives the request: a process
+        // killed then must find its datums on disk when it starts again.
+        let duringDelivery = Mutex<[Int]>([])
+        let endpoint = try await ScriptedEndpoint { _ in
+            duringDelivery.withLock { $0.append(spool.count) }
+            return (.ok, ScriptedEndpoint.accepted)
+        }
+        let up = CloudWatchClient(endpoint: "http://127.0.0.1:\(endpoint.port)", region: "us-east-1", credentials: chain)
+        let outcome = await CloudWatchPusher(configuration: configuration, client: up, spool: spool).flush()
+        #expect(outcome.delivered == 3)
+        #expect(duringDelivery.withLock { $0 } == [3], "spool size while the delivery was in flight")
+        #expect(spool.count == 0)
+        try await endpoint.close()
+    }
+
+    @Test("credentials that cannot be looked up (metadata endpoint down) spool the datums instead of dropping them as rejected")
+    func credentialsOutageSpools() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        // No keys in the environment or files; the instance metadata endpoint refuses connections.
+        let chain = AWSCredentialChain(environment: ["HOME": home, "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"])
+        let endpoint = try await ScriptedEndpoint { _ in (.ok, ScriptedEndpoint.accepted) }
+        let spool = MetricSpool(path: home + "/spool/datums.jsonl")
+        let client = CloudWatchClient(endpoint: "http://127.0.0.1:\(endpoint.port)", region: "us-east-1", credentials: chain,
+                                      retry: .init(attempts: 2, base: .milliseconds(1), cap: .milliseconds(1)))
+        let pusher = CloudWatchPusher(configuration: CloudWatchPusher.Configuration(namespace: "CacheLoadCredentialsTest"), client: client, spool: spool)
+        pusher.count(CloudWatchPusher.Name.hits, 2)
+        let outcome = await pusher.flush()
+        #expect(outcome.rejected == 0 && outcome.spooled == 2, "\(outcome)")
+        #expect(spool.count == 2)
+        #expect(endpoint.seen == 0)
+        await chain.shutdown()
+        try await endpoint.close()
+    }
+
     @Test("an endpoint that refuses gzip bodies gets the same body plain, and plain bodies from then on")
     func gzipRefused() async throws {
         let endpoint = try await ScriptedEndpoint { request in

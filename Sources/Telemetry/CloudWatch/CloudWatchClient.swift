@@ -143,7 +143,9 @@ package final class CloudWatchClient: Sendable {
         do {
             return try await credentials.resolve()
         } catch {
-            throw CloudWatchError(.rejected, "\(error)")
+            // A credentials look-up that fails (the instance metadata endpoint busy, a container
+            // endpoint restarting) is an outage like a network one: retried, then spooled.
+            throw CloudWatchError(.credentialsUnavailable, "AWS credentials could not be resolved: \(error)")
         }
     }
 
@@ -167,7 +169,7 @@ package final class CloudWatchClient: Sendable {
 
 /// A CloudWatch call that failed; `isRetryable` says whether waiting could help.
 package struct CloudWatchError: Error, Sendable, CustomStringConvertible {
-    package enum Reason: Sendable { case unreachable, throttled, serverError, rejected }
+    package enum Reason: Sendable { case unreachable, throttled, serverError, rejected, credentialsUnavailable }
     package let reason: Reason
     package let message: String
 
@@ -176,8 +178,9 @@ package struct CloudWatchError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Throttling, 5xx and network failures are retried and spooled; rejections (bad
-    /// credentials, invalid parameters) are not — retrying cannot fix them.
+    /// Throttling, 5xx, network failures and credentials that could not be looked up are
+    /// retried and spooled; rejections (credentials refused, invalid parameters) are not —
+    /// retrying cannot fix them.
     package var isRetryable: Bool { reason != .rejected }
 
     package var description: String { message }

@@ -140,32 +140,26 @@ package final class CloudWatchPusher: Service, Sendable {
         return await deliver(makeDatums(closed))
     }
 
-    /// Delivers `datums` (stamped by the caller) and any spooled ones; what cannot be delivered now is spooled.
+    /// Delivers any spooled datums, oldest first, then `datums` (stamped by the caller); what
+    /// cannot be delivered now is spooled. Spooled datums leave the spool file only once
+    /// CloudWatch took them (or refused them for good): a crash mid-flush loses none.
     package func deliver(_ datums: [MetricDatum]) async -> FlushOutcome {
-        let datums = spool.takeAll() + datums
         var outcome = FlushOutcome()
-        guard !datums.isEmpty else { return outcome }
-        for (body, batch) in PutMetricData.bodies(namespace: configuration.namespace, datums: datums) {
-            outcome.requests += 1
-            putRequests?.increment()
-            do {
-                try await client.call(body)
-                outcome.delivered += batch.count
-                sent?.increment(by: Int64(batch.count))
-            } catch let error as CloudWatchError where error.isRetryable {
-                spool.append(batch)
-                outcome.spooled += batch.count
-                spooledCounter?.increment(by: Int64(batch.count))
-                logger.warning("CloudWatch unavailable; datums spooled for later delivery",
-                               metadata: ["datums": "\(batch.count)", "error": "\(error)", "spool": "\(spool.path)"])
-            } catch {
-                outcome.rejected += batch.count
-                failed?.increment(by: Int64(batch.count))
-                let message = "\(error)"
-                if reportedRejections.withLock({ $0.insert(message).inserted }) {
-                    logger.error("CloudWatch rejected metrics; not retrying (fix the cause, then restart)", metadata: ["error": "\(message)"])
-                }
+        var reachable = true
+        while reachable {
+            let spooled = spool.oldest(Self.spoolChunk)
+            if spooled.isEmpty { break }
+            if await send(spooled, into: &outcome) {
+                spool.removeFirst(spooled.count)
+            } else {
+                reachable = false
             }
+        }
+        if reachable {
+            if !(await send(datums, into: &outcome)) { spoolNew(datums, into: &outcome) }
+        } else {
+            // CloudWatch did not take what was waiting: the new datums wait behind it.
+            spoolNew(datums, into: &outcome)
         }
         let droppedSoFar = spool.dropped
         let newlyDropped = reportedDrops.withLock { reported -> Int in
@@ -175,6 +169,43 @@ package final class CloudWatchPusher: Service, Sendable {
         if newlyDropped > 0 { dropped?.increment(by: Int64(newlyDropped)) }
         spoolSize?.set(Double(spool.count))
         return outcome
+    }
+
+    /// Spooled datums are delivered this many at a time (one request, as a rule), each chunk
+    /// removed from the spool once delivered.
+    static let spoolChunk = 500
+
+    /// Sends `datums`, batch by batch. - Returns: `false` when CloudWatch could not be reached
+    /// (or throttled, or failed) for a batch: that batch and the rest are not delivered.
+    private func send(_ datums: [MetricDatum], into outcome: inout FlushOutcome) async -> Bool {
+        for (body, batch) in PutMetricData.bodies(namespace: configuration.namespace, datums: datums) {
+            outcome.requests += 1
+            putRequests?.increment()
+            do {
+                try await client.call(body)
+                outcome.delivered += batch.count
+                sent?.increment(by: Int64(batch.count))
+            } catch let error as CloudWatchError where error.isRetryable {
+                logger.warning("CloudWatch unavailable; datums kept in the spool for later delivery",
+                               metadata: ["datums": "\(datums.count)", "error": "\(error)", "spool": "\(spool.path)"])
+                return false
+            } catch {
+                outcome.rejected += batch.count
+                failed?.increment(by: Int64(batch.count))
+                let message = "\(error)"
+                if reportedRejections.withLock({ $0.insert(message).inserted }) {
+                    logger.error("CloudWatch rejected metrics; not retrying (fix the cause, then restart)", metadata: ["error": "\(message)"])
+                }
+            }
+        }
+        return true
+    }
+
+    private func spoolNew(_ datums: [MetricDatum], into outcome: inout FlushOutcome) {
+        guard !datums.isEmpty else { return }
+        spool.append(datums)
+        outcome.spooled += datums.count
+        spooledCounter?.increment(by: Int64(datums.count))
     }
 
     private func makeDatums(_ period: Period) -> [MetricDatum] {

@@ -38,15 +38,28 @@ package final class MetricSpool: Sendable {
         }
     }
 
-    /// Takes every spooled datum out (the caller re-appends what it could not deliver).
-    package func takeAll() -> [MetricDatum] {
+    /// The oldest `limit` spooled datums, left in the spool: the caller removes them with
+    /// ``removeFirst(_:)`` once CloudWatch took them, so a crash mid-delivery loses nothing
+    /// (it sends them again). Datums past CloudWatch's two-week window are dropped here.
+    package func oldest(_ limit: Int) -> [MetricDatum] {
         lock.withLock { dropped in
             let all = readAll()
-            write([])
             let horizon = Date().addingTimeInterval(-14 * 24 * 3600 + 600)
             let fresh = all.filter { $0.timestamp > horizon }
-            dropped += all.count - fresh.count
-            return fresh
+            if fresh.count < all.count {
+                dropped += all.count - fresh.count
+                write(fresh)
+            }
+            return Array(fresh.prefix(limit))
+        }
+    }
+
+    /// Removes the oldest `count` datums (delivered, or refused for good).
+    package func removeFirst(_ count: Int) {
+        guard count > 0 else { return }
+        lock.withLock { _ in
+            let all = readAll()
+            write(Array(all.dropFirst(count)))
         }
     }
 

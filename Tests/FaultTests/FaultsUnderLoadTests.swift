@@ -80,18 +80,25 @@ struct FaultsUnderLoadTests {
         await server.stop()
     }
 
+    /// Warms the keys, runs `plan`, stops Redis (SIGSTOP: no reset, no reply) 1.5 s into it for
+    /// `pause`, then measures how soon a hit comes back after the resume.
+    private func runWithRedisPaused(_ server: TestServer, plan: LoadPlan, for pause: Duration) async throws
+        -> (result: LoadResult, recovery: (elapsed: Duration, cache: [String])) {
+        try await warm(server)
+        let clock = ContinuousClock()
+        async let load = LoadEngine(plan: plan).run()
+        try await Task.sleep(until: clock.now + .milliseconds(1500))
+        server.redisServer.pause()
+        try await Task.sleep(until: clock.now + pause)
+        server.redisServer.resume()
+        let recovery = try await probe(server, "/product/2") { $0.header("X-Cache") == "HIT" }
+        return (try await load, recovery)
+    }
+
     @Test("Redis silent (SIGSTOP: no reset) for 3 s: after a few timeouts requests bypass it at once, not each after the command timeout")
     func redisSilentBypassedAtOnce() async throws {
         let server = try await TestServer.start(redisCommandTimeout: .milliseconds(500))
-        try await warm(server)
-        let clock = ContinuousClock()
-        async let load = LoadEngine(plan: try plan(server, connections: 64, rate: 200, seconds: 6)).run()
-        try await Task.sleep(until: clock.now + .milliseconds(1500))
-        server.redisServer.pause()
-        try await Task.sleep(until: clock.now + .seconds(3))
-        server.redisServer.resume()
-        let recovery = try await probe(server, "/product/3") { $0.header("X-Cache") == "HIT" }
-        let result = try await load
+        let (result, recovery) = try await runWithRedisPaused(server, plan: try plan(server, connections: 64, rate: 200, seconds: 6), for: .seconds(3))
 
         let counts = result.counts
         #expect(counts.status5xx == 0 && counts.errors == 0)
@@ -109,17 +116,9 @@ struct FaultsUnderLoadTests {
     @Test("Redis frozen (SIGSTOP) for 1.5 s: command timeouts bound the added latency, the rate is kept, no 5xx")
     func redisFrozen() async throws {
         let server = try await TestServer.start(redisCommandTimeout: .milliseconds(200))
-        try await warm(server)
-        let clock = ContinuousClock()
-
         // Open loop: a pile-up would show as requests late and latency growing through the freeze.
-        async let load = LoadEngine(plan: try plan(server, connections: 128, rate: 300, seconds: 5)).run()
-        try await Task.sleep(until: clock.now + .milliseconds(1500))
-        server.redisServer.pause()
-        try await Task.sleep(until: clock.now + .seconds(3))
-        server.redisServer.resume()
-        let recovery = try await probe(server, "/product/2") { $0.header("X-Cache") == "HIT" }
-        let result = try await load
+        let (result, recovery) = try await runWithRedisPaused(server, plan: try plan(server, connections: 128, rate: 300, seconds: 5),
+                                                              for: .milliseconds(1500))
 
         let counts = result.counts
         #expect(counts.status5xx == 0)

@@ -61,6 +61,9 @@ package struct LoadOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Read/write mix by method weight, e.g. get:95,put:5 (writes use --body).", valueName: "mix"))
     package var mix: String?
 
+    @Option(help: ArgumentHelp("Statuses that are answers, not failures (default 100-399): any other status counts as an HTTP failure in errors<… thresholds, as k6's http_req_failed does. E.g. 200-399,404 for a run over unknown ids that the cache answers 404.", valueName: "statuses"))
+    package var expectStatus: String?
+
     @Option(help: ArgumentHelp("Threads driving the connections, each its own event loop; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here). On a machine the target shares, one thread leaves the target more CPU.", valueName: "n"))
     package var threads: Int?
 
@@ -132,6 +135,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
             timeout: try DurationText.parse(timeout, option: "--timeout"),
             warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         plan.targets = templates
+        if let expectStatus { plan.expectedStatus = try ExpectedStatus(parsing: expectStatus) }
         if let mix {
             plan.mix = try mixTemplates(mix, main: template, headers: parsedHeaders)
         }

@@ -30,6 +30,8 @@ package struct LoadPlan: Sendable {
     package var requests: Int?
     /// A request unanswered for this long counts as a timeout and its connection is reopened.
     package var timeout: Duration
+    /// Statuses that are answers, not failures (`--expect-status`; 100–399 by default).
+    package var expectedStatus = ExpectedStatus.default
     /// Sent but not recorded: lets caches, JITs and connection pools settle first.
     package var warmup: Duration
     /// Event loops (threads) driving the connections.

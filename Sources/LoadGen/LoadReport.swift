@@ -25,6 +25,10 @@ extension LoadResult {
         lines.append("")
         lines.append("  \(counts.completed) responses in \(Self.number(durationSeconds))s; \(counts.sent) sent, \(counts.failedRequests) failed, \(counts.inFlightAtStop) in flight at stop")
         lines.append("  status 2xx \(counts.status2xx)  3xx \(counts.status3xx)  4xx \(counts.status4xx)  5xx \(counts.status5xx)")
+        if counts.httpFailures > 0 {
+            lines.append("  HTTP failures \(counts.httpFailures) (\(String(format: "%.1f%%", Double(counts.httpFailures) / Double(max(1, counts.completed)) * 100)) of answers: "
+                + "status outside --expect-status; counted by errors<… thresholds)")
+        }
         if let warning = clientErrorWarning { lines.append("  ⚠ \(warning)") }
         if counts.errors > 0 {
             lines.append("  errors: connect \(counts.connectErrors), timeout \(counts.timeouts), reset \(counts.resets), "

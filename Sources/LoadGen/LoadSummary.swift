@@ -81,7 +81,7 @@ package struct LoadSummary: Codable, Sendable, Equatable {
         status = ["1xx": counts.status1xx, "2xx": counts.status2xx, "3xx": counts.status3xx,
                   "4xx": counts.status4xx, "5xx": counts.status5xx]
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,
-                  "bad_response": counts.badResponses, "tls": counts.tlsErrors]
+                  "bad_response": counts.badResponses, "tls": counts.tlsErrors, "http": counts.httpFailures]
         generator = Generator(saturated: counts.unsent > 0, unsent: counts.unsent, late: counts.late)
         self.thresholds = thresholds.map { Verdict(expression: $0.description, passed: $0.passes(result), measured: $0.measured(in: result)) }
         self.targets = result.targets?.map { target in

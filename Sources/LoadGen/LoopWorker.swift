@@ -289,7 +289,8 @@ final class LoopWorker: @unchecked Sendable {
             // Latency from the intended start: in constant-rate mode a stall shows up in full
             // for every request it delayed (no coordinated omission).
             recorder.recordResponse(second: second(of: slot.intendedStart), microseconds: (finished - slot.intendedStart) / 1000,
-                                    status: response.status, cache: response.cache, target: slot.target)
+                                    status: response.status, cache: response.cache, target: slot.target,
+                                    expected: plan.expectedStatus.contains(response.status))
             // Open loop only: in closed loop every request is sent when it is due, so the two are one.
             if plan.schedule != nil { recorder.recordUncorrected(microseconds: (finished - slot.sentAt) / 1000) }
         } else {

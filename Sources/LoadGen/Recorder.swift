@@ -37,8 +37,13 @@ struct Recorder {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader, target: Int = 0) {
+    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader, target: Int = 0,
+                                 expected: Bool = true) {
         let value = max(1, microseconds)
+        if !expected {
+            counts.httpFailures += 1
+            if !targets.isEmpty { targets[target].counts.httpFailures += 1 }
+        }
         switch counts.count(status: status, cache: cache) {
         case .hit: _ = hitLatency.record(value)
         case .miss: _ = missLatency.record(value)
@@ -127,6 +132,9 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     package var stale = 0
     /// Requests that failed without a response (timeouts, resets, bad responses).
     package var failedRequests = 0
+    /// Answers whose status the run did not expect (`--expect-status`; by default every 4xx
+    /// and 5xx): HTTP failures, counted apart from the transport's.
+    package var httpFailures = 0
     package var connectErrors = 0, timeouts = 0, resets = 0, badResponses = 0
     /// Requests lost to a failed TLS handshake.
     package var tlsErrors = 0
@@ -158,15 +166,18 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         status4xx = try count(.status4xx); status5xx = try count(.status5xx)
         hits = try count(.hits); misses = try count(.misses); bypasses = try count(.bypasses); noCacheHeader = try count(.noCacheHeader)
         negativeHits = try count(.negativeHits); stale = try count(.stale)
-        failedRequests = try count(.failedRequests); connectErrors = try count(.connectErrors); timeouts = try count(.timeouts)
+        failedRequests = try count(.failedRequests); httpFailures = try count(.httpFailures); connectErrors = try count(.connectErrors); timeouts = try count(.timeouts)
         resets = try count(.resets); badResponses = try count(.badResponses); tlsErrors = try count(.tlsErrors)
         tlsHandshakes = try count(.tlsHandshakes); tlsHandshakeMicroseconds = try count(.tlsHandshakeMicroseconds)
         reconnects = try count(.reconnects); late = try count(.late); unsent = try count(.unsent)
         inFlightAtStop = try count(.inFlightAtStop); warmupResponses = try count(.warmupResponses)
     }
 
-    /// Every error: failed requests plus failed connection attempts.
+    /// Transport errors: failed requests plus failed connection attempts.
     package var errors: Int { failedRequests + connectErrors }
+
+    /// What `errors<1%` judges, as k6's `http_req_failed`: transport errors and HTTP failures.
+    package var failures: Int { errors + httpFailures }
 
     /// Which latency histogram a response goes to.
     enum LatencyClass { case hit, miss, other }
@@ -210,7 +221,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         status4xx += other.status4xx; status5xx += other.status5xx
         hits += other.hits; misses += other.misses; bypasses += other.bypasses; noCacheHeader += other.noCacheHeader
         negativeHits += other.negativeHits; stale += other.stale
-        failedRequests += other.failedRequests; connectErrors += other.connectErrors; timeouts += other.timeouts
+        failedRequests += other.failedRequests; httpFailures += other.httpFailures; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
         late += other.late; unsent += other.unsent; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses

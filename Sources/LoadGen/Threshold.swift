@@ -6,7 +6,7 @@ import Telemetry
 /// `errors<0.1%`, `rate>=1000`.
 package struct Threshold: Sendable, Equatable, CustomStringConvertible {
     enum Metric: Equatable {
-        case percentile(Double), max, mean, hitRatio, errorCount, errorRate, rate
+        case percentile(Double), max, mean, hitRatio, errorCount, errorRate, transportErrorCount, transportErrorRate, unsentCount, unsentRate, rate
     }
     enum Comparison: String { case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=" }
 
@@ -16,7 +16,7 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
     let value: Double
     package let description: String
 
-    static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values in us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage), rate (req/s); e.g. 'p99<50ms'"
+    static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values in us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage of requests: transport errors and HTTP failures), transport_errors (the same without HTTP failures), unsent (requests due but never sent: a count or a percentage of the schedule), rate (req/s); e.g. 'p99<50ms'"
 
     /// Parses one `--threshold` expression.
     package init(parsing text: String) throws(LoadOptionError) {
@@ -42,13 +42,23 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case "hit_ratio", "hitratio":
             metric = .hitRatio
             value = try Self.fraction(valueText, text)
-        case "errors", "error_rate":
+        case "errors", "error_rate", "transport_errors":
+            let transport = name == "transport_errors"
             if valueText.hasSuffix("%") {
-                metric = .errorRate
+                metric = transport ? .transportErrorRate : .errorRate
                 value = try Self.fraction(valueText, text)
             } else {
                 guard let count = Double(valueText), count >= 0 else { throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)") }
-                metric = .errorCount
+                metric = transport ? .transportErrorCount : .errorCount
+                value = count
+            }
+        case "unsent":
+            if valueText.hasSuffix("%") {
+                metric = .unsentRate
+                value = try Self.fraction(valueText, text)
+            } else {
+                guard let count = Double(valueText), count >= 0 else { throw LoadOptionError("--threshold \"\(text)\": \(Self.expected)") }
+                metric = .unsentCount
                 value = count
             }
         case "rate", "rps":
@@ -76,10 +86,13 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case .max: result.counts.completed == 0 ? nil : Double(result.latency.max) / 1000
         case .mean: result.counts.completed == 0 ? nil : result.latency.mean / 1000
         case .hitRatio: result.hitRatio
-        case .errorCount: Double(result.counts.errors)
-        case .errorRate:
-            result.counts.sent + result.counts.connectErrors == 0
-                ? nil : Double(result.counts.errors) / Double(result.counts.sent + result.counts.connectErrors)
+        case .errorCount: Double(result.counts.failures)
+        case .transportErrorCount: Double(result.counts.errors)
+        case .errorRate: Self.share(result.counts.failures, of: result)
+        case .transportErrorRate: Self.share(result.counts.errors, of: result)
+        case .unsentCount: Double(result.counts.unsent)
+        case .unsentRate:
+            result.counts.sent + result.counts.unsent == 0 ? nil : Double(result.counts.unsent) / Double(result.counts.sent + result.counts.unsent)
         case .rate: result.achievedRate
         }
     }
@@ -89,13 +102,24 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
         guard let measured = measured(in: result) else { return "no data" }
         switch metric {
         case .percentile, .max, .mean: return LoadResult.ms(measured)
-        case .hitRatio, .errorRate: return String(format: "%.2f%%", measured * 100)
-        case .errorCount: return "\(Int(measured)) errors"
+        case .hitRatio: return String(format: "%.2f%%", measured * 100)
+        case .errorRate: return String(format: "%.2f%% of requests failed: transport errors and HTTP failures (status not in --expect-status)", measured * 100)
+        case .transportErrorRate: return String(format: "%.2f%% transport errors (refused, reset, timed out, not HTTP)", measured * 100)
+        case .errorCount: return "\(Int(measured)) failed: transport errors and HTTP failures"
+        case .transportErrorCount: return "\(Int(measured)) transport errors"
+        case .unsentCount: return "\(Int(measured)) requests due but never sent (the generator's own limit)"
+        case .unsentRate: return String(format: "%.2f%% of the schedule never sent (the generator's own limit)", measured * 100)
         case .rate: return String(format: "%.1f req/s", measured)
         }
     }
 
     /// Whether the result meets the threshold. A threshold on no data fails: an empty run proves nothing.
+    /// `count` as a share of the requests made (sent, plus connection attempts that failed).
+    private static func share(_ count: Int, of result: LoadResult) -> Double? {
+        let made = result.counts.sent + result.counts.connectErrors
+        return made == 0 ? nil : Double(count) / Double(made)
+    }
+
     package func passes(_ result: LoadResult) -> Bool {
         guard let measured = measured(in: result) else { return false }
         switch comparison {

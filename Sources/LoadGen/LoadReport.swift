@@ -5,7 +5,8 @@ extension LoadResult {
     /// A wrk2-style text summary: rate, totals, errors, cache, and the percentile spectrum.
     package var summary: String {
         var lines: [String] = []
-        let mode = targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Self.number($0)) req/s" } ?? "closed loop"
+        let mode = mixedSchedules == true ? "closed-loop and constant-rate results merged (no one rate asked of the whole)"
+            : targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Self.number($0)) req/s" } ?? "closed loop"
         lines.append("Running \(Self.number(durationSeconds))s test @ \(url)")
         lines.append("  \(connections) connections, \(mode), keys \(keys) \(distribution)\(interrupted ? " (interrupted)" : "")")
         lines.append("")

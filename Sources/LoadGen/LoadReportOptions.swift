@@ -122,6 +122,8 @@ package struct LoadMerge {
     package var result: LoadResult
     /// Segments of the run that no result was found for (a dead or late machine).
     package var missing: [Int]
+    /// Segments that were stopped before their schedule ended (their result says `interrupted`).
+    package var interruptedSegments: [Int] = []
     /// The merged segments' plan, when they carried one.
     package var planID: String?
     /// How many results were merged.
@@ -131,9 +133,17 @@ package struct LoadMerge {
     package struct Incomplete: Error, CustomStringConvertible {
         package let missing: [Int]
         package let count: Int
+        /// Segments whose result says they were stopped (Ctrl-C, SIGTERM) before their schedule ended.
+        package var interrupted: [Int] = []
         package var description: String {
-            "incomplete run: no result for segment \(missing.map(String.init).joined(separator: ", ")) of \(count) "
-                + "(a machine that died or is late); nothing judged as the whole run"
+            var reasons: [String] = []
+            if !missing.isEmpty {
+                reasons.append("no result for segment \(missing.map(String.init).joined(separator: ", ")) of \(count) (a machine that died or is late)")
+            }
+            if !interrupted.isEmpty {
+                reasons.append("segment \(interrupted.map(String.init).joined(separator: ", ")) of \(count) was interrupted before its schedule ended")
+            }
+            return "incomplete run: " + reasons.joined(separator: "; ") + "; nothing judged as the whole run"
         }
     }
 
@@ -179,6 +189,7 @@ package struct LoadMerge {
             throw ValidationError("the results are segments of a \(split)-way split, not of \(expectedSegments) (--segments)")
         }
         missing = count == 0 ? [] : Array(Set(1...count).subtracting(segments.map(\.index))).sorted()
+        interruptedSegments = results.filter { $0.result.interrupted }.compactMap(\.result.segment?.index).sorted()
         planID = results[0].result.planID
         sources = results.count
         result = merged
@@ -186,7 +197,10 @@ package struct LoadMerge {
 
     /// The run's missing segments as an error to end with; `nil` when none is missing.
     package var incomplete: Incomplete? {
-        missing.isEmpty ? nil : Incomplete(missing: missing, count: result.mergedSegments?.first?.count ?? missing.count)
+        guard !missing.isEmpty || !interruptedSegments.isEmpty else { return nil }
+        var incomplete = Incomplete(missing: missing, count: result.mergedSegments?.first?.count ?? missing.count)
+        incomplete.interrupted = interruptedSegments
+        return incomplete
     }
 
     /// `merged segments 1, 2, 3 of 3 (plan 1a2b…), started within 2.1 ms of each other`.

@@ -10,6 +10,9 @@ package struct LoadResult: Sendable, Codable {
     /// The rate ramped through `--stages` (``targetRate`` is then their average); absent in
     /// results written before it was recorded.
     package var staged: Bool?
+    /// After a merge of closed-loop and constant-rate results: `true` (``targetRate`` is then
+    /// absent — no one rate was asked of the whole).
+    package var mixedSchedules: Bool?
     package var distribution: String
     package var keys: String
     /// Measured time (warm-up excluded), in seconds.
@@ -102,15 +105,24 @@ package struct LoadResult: Sendable, Codable {
     /// histograms merge exactly, time series add second by second.
     package mutating func merge(_ other: LoadResult) {
         counts.merge(other.counts)
+        // A closed-loop part's uncorrected latency is its latency: a merge with an open-loop part
+        // adds that, so the uncorrected percentiles are the whole run's, not one part's.
+        if uncorrectedLatency != nil || other.uncorrectedLatency != nil {
+            var uncorrected = uncorrectedLatency ?? latency
+            uncorrected.add(other.uncorrectedLatency ?? other.latency)
+            uncorrectedLatency = uncorrected
+        }
         latency.add(other.latency)
         hitLatency.add(other.hitLatency)
         missLatency.add(other.missLatency)
-        if let theirs = other.uncorrectedLatency {
-            if uncorrectedLatency == nil { uncorrectedLatency = theirs } else { uncorrectedLatency!.add(theirs) }
-        }
         durationSeconds = max(durationSeconds, other.durationSeconds)
         connections += other.connections
-        if let rate = targetRate, let otherRate = other.targetRate { targetRate = rate + otherRate }
+        if (targetRate == nil) != (other.targetRate == nil) || mixedSchedules == true || other.mixedSchedules == true {
+            mixedSchedules = true
+            targetRate = nil
+        } else if let rate = targetRate, let otherRate = other.targetRate {
+            targetRate = rate + otherRate
+        }
         SecondSample.merge(other.seconds, into: &seconds)
         interrupted = interrupted || other.interrupted
         if let theirs = other.targets {

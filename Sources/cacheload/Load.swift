@@ -85,7 +85,7 @@ struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge --json results of one run split over machines (or of runs against one target) into one, and judge it.",
             discussion: """
-                Counts add up and HDR histograms merge exactly. Segments of a split run (load --segment) must share one plan; a missing segment is named and the run judged incomplete (exit 1). --threshold judges the merged run (exit 99).
+                Counts add up and HDR histograms merge exactly. Segments of a split run (load --segment) must share one plan; a missing segment, or one interrupted before its schedule ended, is named and the run judged incomplete (exit 1); closed-loop and constant-rate results merge with the uncorrected percentiles of both. --threshold judges the merged run (exit 99).
 
                 Examples:
                   cacheload report merge a.json b.json --json all.json

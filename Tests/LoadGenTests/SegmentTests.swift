@@ -103,4 +103,56 @@ struct SegmentTests {
         #expect(skew < 0.05, "started \(skew * 1000) ms apart")
         await server.stop()
     }
+
+    @Test("a segment stopped while it waited for --start-at is no delivered segment: the merge names it and exits 1")
+    func interruptedSegmentIsIncomplete() async throws {
+        let server = try await TestServer.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = server.baseURL + "/product/{key}"
+        let path = { (index: Int) in directory.appendingPathComponent("segment-\(index).json").path }
+        let log = directory.appendingPathComponent("segment-1.log").path
+        // Both segments of one plan (one start time); segment 1 is stopped before it comes.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let start = formatter.string(from: Date().addingTimeInterval(4))
+        let waiting = try spawn(TestServices.cacheloadBinary, ["load", url, "--rate", "100", "-c", "4", "-d", "1s", "--segment", "1/2",
+                                                               "--start-at", start, "--json", path(1)], outputPath: log)
+        defer { stopIfRunning(waiting) }
+        // Interrupted once it says it waits for its start (the banner), not after a guessed pause.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("starting at") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(waiting, SIGINT)
+        _ = await exitStatus(of: waiting, within: 20)
+        let ran = try await runCacheload(["load", url, "--rate", "100", "-c", "4", "-d", "1s", "--segment", "2/2", "--start-at", start,
+                                          "--json", path(2), "--quiet"])
+        #expect(ran.status == 0, "\(ran.output)")
+        let merged = try await runCacheload(["report", "merge", path(1), path(2), "--segments", "2", "--threshold", "errors<1%"])
+        #expect(merged.status == 1, "\(merged.output)")
+        #expect(merged.output.contains("segment 1 of 2 was interrupted before its schedule ended"), "\(merged.output)")
+        await server.stop()
+    }
+
+    @Test("merging a closed-loop and a constant-rate result: the uncorrected percentiles cover both, and the mode says merged")
+    func mixedSchedulesMerge() async throws {
+        let server = try await TestServer.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mixed-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = server.baseURL + "/product/{key}"
+        let closed = directory.appendingPathComponent("closed.json").path, open = directory.appendingPathComponent("open.json").path
+        #expect(try await runCacheload(["load", url, "--requests", "400", "-c", "4", "--json", closed, "--quiet"]).status == 0)
+        #expect(try await runCacheload(["load", url, "--rate", "200", "-c", "4", "-d", "1s", "--json", open, "--quiet"]).status == 0)
+        let mergedPath = directory.appendingPathComponent("merged.json").path
+        let merged = try await runCacheload(["report", "merge", closed, open, "--json", mergedPath])
+        #expect(merged.status == 0, "\(merged.output)")
+        #expect(merged.output.contains("closed-loop and constant-rate results merged"), "\(merged.output)")
+        let result = try LoadResult.fromJSON(Data(contentsOf: URL(fileURLWithPath: mergedPath)))
+        #expect(result.targetRate == nil && result.mixedSchedules == true)
+        #expect(result.uncorrectedLatency?.totalCount == result.latency.totalCount, "uncorrected covers \(result.uncorrectedLatency?.totalCount ?? 0) of \(result.latency.totalCount)")
+        await server.stop()
+    }
 }

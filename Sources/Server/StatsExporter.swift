@@ -19,7 +19,12 @@ package final class StatsExporter: Service, Sendable {
     private let baseline = Mutex(CounterBaseline<String>())
 
     private let redisHits, redisMisses, redisEvicted, counterResets: Counter
-    private let redisRatio, redisMemory, redisClients, redisUp, serverRatio, serverUp: Gauge
+    private let redisMemory, redisClients, redisUp: Gauge
+    /// Ratios are samples only while known (a target read, with lookups to divide).
+    private let redisRatio: KnownGauge
+    /// Only with `--server`: an exporter never given a server publishes nothing about one.
+    private let serverRatio: KnownGauge?
+    private let serverUp: Gauge?
     private let registry: MetricsRegistry
     private let clientMetrics: RedisClientMetrics
 
@@ -30,7 +35,7 @@ package final class StatsExporter: Service, Sendable {
     package init(redis: RedisClient, serverURL: String?, interval: Duration, registry: MetricsRegistry,
                 cloudWatch: CloudWatchPusher?, logger: Logger) {
         self.redis = redis
-        self.serverURL = serverURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.serverURL = serverURL.map(Self.baseURL)
         self.interval = interval
         self.cloudWatch = cloudWatch
         self.logger = logger
@@ -40,12 +45,14 @@ package final class StatsExporter: Service, Sendable {
         redisMisses = registry.counter("redis_keyspace_misses", help: "Redis keyspace misses (INFO stats keyspace_misses), as read by the exporter.")
         redisEvicted = registry.counter("redis_evicted_keys", help: "Keys Redis evicted for memory (INFO stats evicted_keys).")
         counterResets = registry.counter("export_source_resets", help: "Readings of a Redis or server counter that went backwards (a restart or CONFIG RESETSTAT).")
-        redisRatio = registry.gauge("redis_hit_ratio", help: "keyspace_hits / (keyspace_hits + keyspace_misses) since Redis started.")
+        redisRatio = KnownGauge(registry: registry, name: "redis_hit_ratio", help: "keyspace_hits / (keyspace_hits + keyspace_misses) since Redis started.")
         redisMemory = registry.gauge("redis_used_memory", unit: "bytes", help: "Memory Redis uses (INFO memory used_memory).")
         redisClients = registry.gauge("redis_connected_clients", help: "Clients connected to Redis.")
         redisUp = registry.gauge("export_target_up", help: "1 when the exporter's last read of the target succeeded.", labels: [("target", "redis")])
-        serverRatio = registry.gauge("server_hit_ratio", help: "The cache server's own hit ratio (/stats), as read by the exporter.")
-        serverUp = registry.gauge("export_target_up", help: "1 when the exporter's last read of the target succeeded.", labels: [("target", "server")])
+        serverRatio = serverURL == nil ? nil
+            : KnownGauge(registry: registry, name: "server_hit_ratio", help: "The cache server's own hit ratio (/stats), as read by the exporter.")
+        serverUp = serverURL == nil ? nil
+            : registry.gauge("export_target_up", help: "1 when the exporter's last read of the target succeeded.", labels: [("target", "server")])
     }
 
     package func run() async throws {
@@ -74,7 +81,7 @@ package final class StatsExporter: Service, Sendable {
             redisHits.increment(by: Int64(hitDelta ?? hits))
             redisMisses.increment(by: Int64(missDelta ?? misses))
             redisEvicted.increment(by: Int64(evictedDelta ?? evicted))
-            redisRatio.set(hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses))
+            redisRatio.set(hits + misses == 0 ? nil : Double(hits) / Double(hits + misses))
             redisMemory.set(Double(stats["used_memory"] ?? "") ?? 0)
             redisClients.set(Double(stats["connected_clients"] ?? "") ?? 0)
             redisUp.set(1.0)
@@ -84,6 +91,7 @@ package final class StatsExporter: Service, Sendable {
             }
         } catch {
             redisUp.set(0.0)
+            redisRatio.set(nil)
             logger.warning("cannot read Redis INFO", metadata: ["error": "\(error)"])
         }
         guard let serverURL else { return }
@@ -96,14 +104,15 @@ package final class StatsExporter: Service, Sendable {
                 throw NotServerStatistics(url: serverURL + "/stats")
             }
             let (hitDelta, missDelta) = (increase("server_hits", hits), increase("server_misses", misses))
-            serverRatio.set(hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses))
-            serverUp.set(1.0)
+            serverRatio?.set(hits + misses == 0 ? nil : Double(hits) / Double(hits + misses))
+            serverUp?.set(1.0)
             if let cloudWatch, let hitDelta, let missDelta {
                 cloudWatch.count(CloudWatchPusher.Name.hits, Double(hitDelta))
                 cloudWatch.count(CloudWatchPusher.Name.misses, Double(missDelta))
             }
         } catch {
-            serverUp.set(0.0)
+            serverUp?.set(0.0)
+            serverRatio?.set(nil)
             logger.warning("cannot read the server's /stats", metadata: ["error": "\(error)"])
         }
     }
@@ -124,6 +133,14 @@ package final class StatsExporter: Service, Sendable {
         }
     }
 
+    /// A server's base URL as given, or with the `/stats` a user pasted from its route taken off.
+    static func baseURL(_ url: String) -> String {
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/stats") { base.removeLast("/stats".count) }
+        return base
+    }
+
     /// The increase of a counter since its previous reading (`nil` on its first); a reset is counted and logged.
     private func increase(_ key: String, _ reading: Int) -> Int? {
         let (value, reset) = baseline.withLock { baseline in
@@ -142,4 +159,33 @@ package final class StatsExporter: Service, Sendable {
 struct NotServerStatistics: Error, CustomStringConvertible {
     let url: String
     var description: String { "\(url) did not return cacheload server statistics" }
+}
+
+/// A gauge that is a sample only while its value is known: `set(nil)` takes it out of the
+/// exposition (a ratio of nothing, or of a target that did not answer, is no 0).
+private final class KnownGauge: Sendable {
+    private let registry: MetricsRegistry
+    private let name: String
+    private let help: String
+    private let gauge = Mutex<Gauge?>(nil)
+
+    init(registry: MetricsRegistry, name: String, help: String) {
+        self.registry = registry
+        self.name = name
+        self.help = help
+    }
+
+    func set(_ value: Double?) {
+        let removed = gauge.withLock { current -> Gauge? in
+            guard let value else {
+                defer { current = nil }
+                return current
+            }
+            let target = current ?? registry.gauge(name, help: help)
+            current = target
+            target.set(value)
+            return nil
+        }
+        if let removed { registry.remove(removed) }
+    }
 }

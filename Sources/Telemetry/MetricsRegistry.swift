@@ -44,6 +44,11 @@ package final class MetricsRegistry: Sendable {
         prometheus.makeGauge(descriptor: descriptor(name, unit: unit, help: help), labels: labels)
     }
 
+    /// Takes a gauge out of the exposition: a value that is not known is no sample, not a 0.
+    package func remove(_ gauge: Gauge) {
+        prometheus.unregisterGauge(gauge)
+    }
+
     /// A latency histogram `cacheload_<name>_seconds` with ``latencyBuckets``.
     package func durationHistogram(
         _ name: String, help: String, labels: [(String, String)] = [], buckets: [Duration] = latencyBuckets

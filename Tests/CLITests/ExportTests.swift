@@ -69,6 +69,48 @@ struct ExportTests {
         await server.stop()
     }
 
+    @Test("export publishes only what it was given: no server series without --server, no ratio without lookups; --server …/stats reads /stats")
+    func onlyWhatItWasGiven() async throws {
+        let redisServer = try RedisServerProcess()
+        let client = CurlClient(concurrency: 1)
+        func scrape(_ arguments: [String], until done: (String) -> Bool) async throws -> String {
+            let port = freeLoopbackPort()
+            let pid = try spawn(TestServices.cacheloadBinary, ["export", "--redis", redisServer.url, "--listen", "127.0.0.1:\(port)",
+                                                               "--interval", "1", "--log-level", "error"] + arguments)
+            defer { stopIfRunning(pid) }
+            try waitUntilAccepting(port: port, seconds: 10)
+            var text = ""
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
+                if done(text) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return text
+        }
+        // A fresh Redis: read (up 1), but no lookups yet — no ratio to publish.
+        let alone = try await scrape([]) { $0.contains("cacheload_export_target_up{target=\"redis\"} 1") }
+        #expect(alone.contains("cacheload_export_target_up{target=\"redis\"} 1"), "\(alone)")
+        #expect(!alone.contains("target=\"server\""), "\(alone)")
+        #expect(!alone.contains("cacheload_server_hit_ratio"), "\(alone)")
+        #expect(!alone.contains("cacheload_redis_hit_ratio "), "\(alone)")
+
+        let server = try await TestServer.start(redisURL: redisServer.url)
+        _ = try await server.request(.GET, "/product/1")
+        _ = try await server.request(.GET, "/product/1")
+        let pasted = try await scrape(["--server", server.baseURL + "/stats/"]) { $0.contains("cacheload_server_hit_ratio 0.5") }
+        #expect(pasted.contains("cacheload_export_target_up{target=\"server\"} 1"), "\(pasted)")
+        #expect(pasted.contains("cacheload_server_hit_ratio 0.5"), "\(pasted)")
+        #expect(pasted.contains("cacheload_redis_hit_ratio 0.5"), "\(pasted)")
+        await server.stop()
+
+        // A server that does not answer: up 0, and its ratio is no sample rather than a 0.
+        let unreadable = try await scrape(["--server", "http://127.0.0.1:9"]) { $0.contains("cacheload_export_target_up{target=\"server\"} 0") }
+        #expect(unreadable.contains("cacheload_export_target_up{target=\"server\"} 0"), "\(unreadable)")
+        #expect(!unreadable.contains("cacheload_server_hit_ratio"), "\(unreadable)")
+        await client.shutdown()
+    }
+
     @Test("a counter that goes backwards (CONFIG RESETSTAT) starts again from its new value and is counted")
     func counterReset() {
         var baseline = CounterBaseline<String>()

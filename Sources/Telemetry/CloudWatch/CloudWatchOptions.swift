@@ -31,7 +31,7 @@ package struct CloudWatchTarget: ParsableArguments {
 package struct CloudWatchOptions: ParsableArguments {
     package init() {}
 
-    @Flag(help: "Push CacheHits, CacheMisses, CacheHitRatio, RequestLatency and Errors to CloudWatch.")
+    @Flag(help: "Push CacheHits, CacheMisses and CacheHitRatio to CloudWatch (serve also pushes RequestLatency and Errors; export reads no latency).")
     package var cloudwatch = false
 
     @OptionGroup package var target: CloudWatchTarget

@@ -71,9 +71,8 @@ package final class CacheAside: Sendable {
     /// Copies of values in this process (`--near-cache`), kept coherent by Redis' invalidations.
     package let near: NearCache?
     let logger: Logger
-    /// Whether the last Redis lookup worked: outages are logged when they start and end, once
-    /// each, not once per request (an atomic, not a lock, on the hit path).
-    private let redisAnswering = Atomic<Bool>(true)
+    /// Redis outages, logged when they start and end, not once per request.
+    private let outage: RedisOutage
 
     /// Makes the cache; with ``Configuration/nearCache`` its near cache serves nothing until
     /// ``keepNearCacheCoherent(prefixes:)`` runs and Redis confirmed it reports changes.
@@ -92,6 +91,7 @@ package final class CacheAside: Sendable {
         self.refreshes = SingleFlight(timeout: configuration.followerWait)
         self.leases = configuration.leaseTime.map { LeaseStore(redis: redis, duration: $0, logger: logger) }
         self.logger = logger
+        self.outage = RedisOutage(redis: redis.configuration, logger: logger)
     }
 
     /// The value for `key`: from Redis when there, else from `load` (once for all concurrent
@@ -116,11 +116,11 @@ package final class CacheAside: Sendable {
         let cached: ByteBuffer?
         do {
             cached = try await redis.get(key)
-            if !redisAnswering.load(ordering: .relaxed) { redisStateChanged(answering: true, error: nil) }
+            outage.answered()
         } catch {
             metrics.error()
             metrics.bypass()
-            if redisAnswering.load(ordering: .relaxed) { redisStateChanged(answering: false, error: error) }
+            outage.failed(error)
             logger.debug("cache lookup failed; answering from the origin", metadata: ["key": "\(key)", "error": "\(error)"])
             // Still one origin query per key at a time: a Redis outage must not become a stampede.
             let value = try await singleFlight.run(key, load).value
@@ -322,18 +322,6 @@ package final class CacheAside: Sendable {
             escaped.append(character)
         }
         return escaped
-    }
-
-    /// Logs an outage's start (with its cause: refused, timeout, wrong password) and its end, once
-    /// each even when many requests notice at the same moment.
-    private func redisStateChanged(answering: Bool, error: (any Error)?) {
-        guard redisAnswering.compareExchange(expected: !answering, desired: answering, ordering: .relaxed).exchanged else { return }
-        if let error {
-            logger.warning("Redis is unavailable; answering from the origin (X-Cache: BYPASS) until it is back",
-                           metadata: ["redis": "\(redis.configuration)", "error": "\(error)"])
-        } else {
-            logger.notice("Redis answers again; caching resumed", metadata: ["redis": "\(redis.configuration)"])
-        }
     }
 
     /// Stores a loaded value (under `lease`, a compare-and-set), or writes one through (ending

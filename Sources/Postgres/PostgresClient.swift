@@ -21,6 +21,8 @@ package final class PostgresClient: Sendable {
     private let pool: PostgresConnectionPool
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    /// Connection failures are logged at an outage's start and end, not one line per query.
+    private let outage: OutageLog
 
     /// Creates the client. No connection is opened until the first statement runs.
     /// - Parameter credentialsSource: asked for a user and password when a connection is refused
@@ -34,6 +36,7 @@ package final class PostgresClient: Sendable {
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
         self.threadPool.start()
         self.logger = logger
+        self.outage = OutageLog("PostgreSQL", logger: logger)
     }
 
     /// Runs a statement whose interpolated values are sent as bind parameters.
@@ -91,19 +94,18 @@ package final class PostgresClient: Sendable {
                 connection = try await open()
             } catch {
                 pool.openFailed()
-                logger.warning("cannot open a PostgreSQL connection", metadata: ["error": "\(error)"])
+                outage.failed(error, "cannot open a PostgreSQL connection")
                 throw error
             }
         }
         do {
             let result = try await threadPool.runIfActive { try body(connection) }
             pool.release(connection, healthy: connection.isHealthy)
+            outage.succeeded()
             return result
         } catch {
             let broken = (error as? PostgresError)?.breaksConnection ?? !connection.isHealthy
-            if broken {
-                logger.warning("PostgreSQL connection lost; dropping idle connections", metadata: ["error": "\(error)"])
-            }
+            if broken { outage.failed(error, "PostgreSQL connection lost; dropping idle connections") }
             pool.release(connection, healthy: !broken && connection.isHealthy)
             throw error
         }

@@ -275,6 +275,10 @@ package final class RedisClient: Sendable {
     private func checked(_ command: RedisCommand) async throws -> RedisReply {
         let reply = try await send(command)
         if case .error(let message) = reply {
+            if configuration.mode == .standalone, case .moved? = ClusterRedirection(errorReply: message) {
+                throw RedisError(.server, "\(command.name): \(message) — this Redis is a cluster node, but --redis-mode standalone "
+                    + "sends every key to it: use --redis-mode auto (the default) or cluster")
+            }
             throw RedisError(.server, "\(command.name): \(message)")
         }
         return reply

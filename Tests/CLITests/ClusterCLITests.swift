@@ -75,4 +75,23 @@ struct ClusterCLITests {
         #expect(usage == 64)
         #expect(usageOutput.contains("expected auto, standalone or cluster"), "\(usageOutput)")
     }
+
+    @Test("serve --redis-mode standalone on a cluster node: MOVED answers BYPASS, the log says once to use auto and does not flap")
+    func standaloneOnClusterNode() async throws {
+        let database = try await TestDatabase.create(products: 200)
+        let serve = try ServeProcess(redis: TestServices.redisClusterURL, postgres: database.url, arguments: ["--redis-mode", "standalone"])
+        let client = CurlClient(concurrency: 4)
+        var caches: [String] = []
+        for id in 1...200 {
+            caches.append(try await client.execute(CurlRequest(url: "\(serve.baseURL)/product/\(id)")).header("X-Cache") ?? "none")
+        }
+        await client.shutdown()
+        _ = await serve.stop()
+        // About a third of the keys live on the node given: those are cached; the others bypass.
+        #expect(caches.contains("MISS") && caches.contains("BYPASS"), "\(Set(caches))")
+        let lines = serve.output.split(separator: "\n")
+        let changes = lines.filter { $0.contains("Redis is unavailable") || $0.contains("Redis answers again") }
+        #expect(changes.count <= 2, "\(changes.count) outage lines for 200 requests: \(changes.prefix(4))")
+        #expect(serve.output.contains("use --redis-mode auto"), "\(serve.output.suffix(1500))")
+    }
 }

@@ -39,6 +39,23 @@ struct DegradedModeTests {
         await server.stop()
     }
 
+    @Test("PostgreSQL unreachable under load: the outage is logged once, not once per request", arguments: ["on", "off"])
+    func databaseOutageLoggedOnce(_ cache: String) async throws {
+        let serve = try ServeProcess(redis: TestServices.redisURL, postgres: "postgresql://postgres@127.0.0.1:9/postgres",
+                                     arguments: ["--cache", cache])
+        let client = CurlClient(concurrency: 8)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for id in 0..<300 {
+                group.addTask { try await client.execute(CurlRequest(url: "\(serve.baseURL)/product/\(100_000 + id)")).status }
+            }
+            for try await status in group { #expect(status == 503) }
+        }
+        await client.shutdown()
+        _ = await serve.stop()
+        let lines = serve.output.split(separator: "\n").filter { $0.contains("PostgreSQL") }
+        #expect(lines.count == 1, "\(lines.count) lines about PostgreSQL for 300 failed requests: \(lines.prefix(3))")
+    }
+
     @Test("PostgreSQL stopped: cached products still 200, misses 503 JSON, health 503; recovery automatic")
     func postgresOutage() async throws {
         let cluster = try PostgresClusterProcess()

@@ -10,44 +10,77 @@ struct Alarm: AsyncParsableCommand {
             Examples:
               cacheload alarm create --environment prod \\
                   --sns-topic arn:aws:sns:eu-west-1:123456789012:alerts
-              cacheload alarm create --latency-p99 50ms
-              cacheload alarm describe
+              cacheload alarm create --environment prod --latency-p99 50ms
+              cacheload alarm describe --environment prod
             """,
         subcommands: [Create.self, Describe.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create or update the hit-ratio alarm.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update the hit-ratio alarm (and with --latency-p99 the latency alarm) of one service and environment.",
+            discussion: "Names carry the service and environment (cacheload-prod-hit-ratio-low), so one environment's create never touches another's. An alarm of the given --name that watches another service or environment is refused unless --replace; an update without --sns-topic keeps the alarm's actions.")
         @OptionGroup var cloudWatch: CloudWatchTarget
         @OptionGroup var alarm: AlarmOptions
 
         func run() async throws {
-            let (hitRatio, latency) = try alarm.alarms(in: cloudWatch)
+            var (hitRatio, latency) = try alarm.alarms(in: cloudWatch)
             let client = cloudWatch.client()
             do {
+                try await Self.checkOwner(&hitRatio.schedule, replace: alarm.replace, with: client)
+                if var definition = latency {
+                    try await Self.checkOwner(&definition.schedule, replace: alarm.replace, with: client)
+                    latency = definition
+                }
                 try await hitRatio.create(with: client)
                 try await latency?.create(with: client)
+            } catch let failure as CommandFailure {
+                throw failure
             } catch {
                 throw CommandFailure("\(error)")
             }
-            alarm.descriptions(latency: latency).forEach(say)
+            alarm.descriptions(hitRatio: hitRatio, latency: latency).forEach(say)
+        }
+
+        /// An alarm already under this name: refused when it watches other dimensions (unless
+        /// `replace`); its actions kept when this create names none.
+        private static func checkOwner(_ schedule: inout AlarmSchedule, replace: Bool, with client: CloudWatchClient) async throws {
+            guard let existing = try await HitRatioAlarm.describe(schedule.name, with: client) else { return }
+            if !existing.dimensions.isEmpty, Set(existing.dimensions) != Set(schedule.dimensions), !replace {
+                let wanted = schedule.dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+                throw CommandFailure("alarm \(schedule.name) exists and watches \(existing.dimensionsText); this create is for \(wanted) "
+                    + "and would replace it. Leave out --name (names carry the environment), give another --name, or pass --replace")
+            }
+            if schedule.actions.isEmpty, !existing.actions.isEmpty {
+                schedule.actions = existing.actions
+                say("alarm \(schedule.name): keeping its actions (\(existing.actions.joined(separator: ", "))); give --sns-topic to change them")
+            }
         }
     }
 
     struct Describe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the alarms' definitions and states (the latency alarm when it exists).")
+        static let configuration = CommandConfiguration(abstract: "Show the alarms of one service and environment: state, definition, dimensions and actions.")
         @OptionGroup var cloudWatch: CloudWatchTarget
-        @Option(help: "Alarm name.") var name: String = "cacheload-hit-ratio-low"
-        @Option(help: "Name of the latency alarm.") var latencyName: String = "cacheload-latency-p99-high"
+        @Option(help: ArgumentHelp("Alarm name (default SERVICE-ENVIRONMENT-hit-ratio-low).", valueName: "name")) var name: String?
+        @Option(help: ArgumentHelp("Name of the latency alarm (default SERVICE-ENVIRONMENT-latency-p99-high).", valueName: "name")) var latencyName: String?
 
         func run() async throws {
             let client = cloudWatch.client()
+            let name = name ?? HitRatioAlarm.defaultName(service: cloudWatch.service, environment: cloudWatch.environment)
+            let latencyName = latencyName ?? LatencyAlarm.defaultName(service: cloudWatch.service, environment: cloudWatch.environment)
             guard let state = try await HitRatioAlarm.describe(name, with: client) else {
-                throw CommandFailure("alarm \(name) does not exist; create it with: cacheload alarm create")
+                throw CommandFailure("alarm \(name) does not exist; create it with: cacheload alarm create --environment \(cloudWatch.environment)")
             }
             say("\(state.name): \(state.state)\n  \(state.expressions.joined(separator: ", ")) \(state.comparison) \(state.threshold)\n  \(state.reason)")
+            say(Self.ownerLine(state))
             if let latency = try await HitRatioAlarm.describe(latencyName, with: client) {
                 say("\(latency.name): \(latency.state)\n  \(latency.metric ?? "") \(latency.comparison) \(latency.threshold) ms\n  \(latency.reason)")
+                say(Self.ownerLine(latency))
             }
+        }
+
+        private static func ownerLine(_ state: HitRatioAlarm.State) -> String {
+            "  watches \(state.dimensionsText.isEmpty ? "no dimensions" : state.dimensionsText); "
+                + (state.actions.isEmpty ? "no actions" : "notifies \(state.actions.joined(separator: ", "))")
         }
     }
 }

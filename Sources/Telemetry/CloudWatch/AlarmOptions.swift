@@ -5,7 +5,8 @@ import ArgumentParser
 package struct AlarmOptions: ParsableArguments {
     package init() {}
 
-    @Option(help: "Alarm name.") package var name: String = "cacheload-hit-ratio-low"
+    @Option(help: ArgumentHelp("Alarm name (default SERVICE-ENVIRONMENT-hit-ratio-low, e.g. cacheload-prod-hit-ratio-low: one alarm per environment).", valueName: "name"))
+    package var name: String?
     @Option(help: "Percent below which the alarm fires.") package var threshold: Double = 80
     @Option(help: "Period in seconds.") package var period: Int = 60
     @Option(help: "Evaluation periods (N).") package var periods: Int = 5
@@ -13,7 +14,10 @@ package struct AlarmOptions: ParsableArguments {
     @Option(help: "SNS topic ARN to notify, repeatable.") package var snsTopic: [String] = []
     @Option(help: ArgumentHelp("Also create the latency alarm: fires when p99 RequestLatency is above this (50ms, 0.2s).", valueName: "duration"))
     package var latencyP99: String?
-    @Option(help: "Name of the latency alarm.") package var latencyName: String = "cacheload-latency-p99-high"
+    @Option(help: ArgumentHelp("Name of the latency alarm (default SERVICE-ENVIRONMENT-latency-p99-high).", valueName: "name"))
+    package var latencyName: String?
+    @Flag(help: "Replace an alarm of the same name that watches another service or environment (refused otherwise).")
+    package var replace = false
 
     package func validate() throws {
         _ = try latencyThreshold()
@@ -45,9 +49,11 @@ package struct AlarmOptions: ParsableArguments {
     }
 
     /// What the created alarms do, one line each.
-    package func descriptions(latency: LatencyAlarm?) -> [String] {
+    package func descriptions(hitRatio: HitRatioAlarm, latency: LatencyAlarm?) -> [String] {
         let schedule = "for \(datapoints) of \(periods) periods of \(period) s"
-        var lines = ["alarm \(name): fires when \(HitRatioAlarm.expression) < \(threshold) \(schedule)"]
+        let watched = hitRatio.dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        let actions = hitRatio.actions.isEmpty ? "no actions" : "notifies \(hitRatio.actions.joined(separator: ", "))"
+        var lines = ["alarm \(hitRatio.name): fires when \(HitRatioAlarm.expression) < \(threshold) \(schedule) (\(watched); \(actions))"]
         if let latency {
             lines.append("alarm \(latency.name): fires when \(latency.percentile) \(CloudWatchPusher.Name.latency) > \(latency.thresholdMilliseconds) ms \(schedule)")
         }

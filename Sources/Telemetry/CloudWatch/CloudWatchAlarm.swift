@@ -48,10 +48,16 @@ package struct HitRatioAlarm: Sendable, Equatable {
 
     package static let expression = "100*hits/(hits+misses)"
 
-    package init(name: String = "cacheload-hit-ratio-low", namespace: String = "CacheLoad", service: String = "cacheload",
+    /// The name an alarm of `service` in `environment` gets unless given one: what makes it
+    /// distinct is in it, so one environment's alarm never replaces another's (the Terraform
+    /// module names them the same way: `cacheload-prod-hit-ratio-low`).
+    package static func defaultName(service: String, environment: String) -> String { "\(service)-\(environment)-hit-ratio-low" }
+
+    package init(name: String? = nil, namespace: String = "CacheLoad", service: String = "cacheload",
                 environment: String = "dev", threshold: Double = 80, periodSeconds: Int = 60, evaluationPeriods: Int = 5,
                 datapointsToAlarm: Int = 3, actions: [String] = []) {
-        schedule = AlarmSchedule(name: name, namespace: namespace, service: service, environment: environment, periodSeconds: periodSeconds,
+        schedule = AlarmSchedule(name: name ?? Self.defaultName(service: service, environment: environment), namespace: namespace,
+                                 service: service, environment: environment, periodSeconds: periodSeconds,
                                  evaluationPeriods: evaluationPeriods, datapointsToAlarm: datapointsToAlarm, actions: actions)
         self.threshold = threshold
     }
@@ -95,10 +101,14 @@ package struct LatencyAlarm: Sendable, Equatable {
     /// Milliseconds; the alarm fires above it.
     package var thresholdMilliseconds: Double
 
-    package init(name: String = "cacheload-latency-p99-high", namespace: String = "CacheLoad", service: String = "cacheload",
+    /// The latency alarm's name unless given one (see ``HitRatioAlarm/defaultName(service:environment:)``).
+    package static func defaultName(service: String, environment: String) -> String { "\(service)-\(environment)-latency-p99-high" }
+
+    package init(name: String? = nil, namespace: String = "CacheLoad", service: String = "cacheload",
                 environment: String = "dev", percentile: String = "p99", thresholdMilliseconds: Double,
                 periodSeconds: Int = 60, evaluationPeriods: Int = 5, datapointsToAlarm: Int = 3, actions: [String] = []) {
-        schedule = AlarmSchedule(name: name, namespace: namespace, service: service, environment: environment, periodSeconds: periodSeconds,
+        schedule = AlarmSchedule(name: name ?? Self.defaultName(service: service, environment: environment), namespace: namespace,
+                                 service: service, environment: environment, periodSeconds: periodSeconds,
                                  evaluationPeriods: evaluationPeriods, datapointsToAlarm: datapointsToAlarm, actions: actions)
         self.percentile = percentile
         self.thresholdMilliseconds = thresholdMilliseconds
@@ -135,6 +145,26 @@ extension HitRatioAlarm {
         package var expressions: [String]
         /// The metric and extended statistic of a single-metric alarm (`RequestLatency p99`).
         package var metric: String?
+        /// The dimensions its metrics are read with (`Environment=prod`, …), each once.
+        package var dimensions: [Dimension] = []
+        /// SNS topics and other actions run when it fires.
+        package var actions: [String] = []
+
+        /// The dimensions as `Name=Value, …`.
+        package var dimensionsText: String { dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ", ") }
+    }
+
+    /// Every distinct dimension in an alarm's definition (a metric-math alarm repeats them per metric).
+    private static func dimensions(in alarm: String) -> [Dimension] {
+        var seen: [Dimension] = []
+        for block in XMLText.elements("Dimensions", in: alarm) {
+            for member in XMLText.elements("member", in: block) {
+                guard let name = XMLText.element("Name", in: member), let value = XMLText.element("Value", in: member) else { continue }
+                let dimension = Dimension(XMLText.unescaped(name), XMLText.unescaped(value))
+                if !seen.contains(dimension) { seen.append(dimension) }
+            }
+        }
+        return seen
     }
 
     /// Reads the alarm back; `nil` when it does not exist.
@@ -148,6 +178,8 @@ extension HitRatioAlarm {
             threshold: XMLText.element("Threshold", in: alarm) ?? "",
             comparison: XMLText.element("ComparisonOperator", in: alarm) ?? "",
             expressions: XMLText.elements("Expression", in: alarm),
-            metric: XMLText.element("ExtendedStatistic", in: alarm).map { "\(XMLText.element("MetricName", in: alarm) ?? "?") \($0)" })
+            metric: XMLText.element("ExtendedStatistic", in: alarm).map { "\(XMLText.element("MetricName", in: alarm) ?? "?") \($0)" },
+            dimensions: dimensions(in: alarm),
+            actions: XMLText.element("AlarmActions", in: alarm).map { XMLText.elements("member", in: $0).map(XMLText.unescaped) } ?? [])
     }
 }

@@ -194,7 +194,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport"],
+            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -16,7 +16,7 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
     let value: Double
     package let description: String
 
-    static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values in us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage of requests: transport errors and HTTP failures), transport_errors (the same without HTTP failures), unsent (requests due but never sent: a count or a percentage of the schedule), rate (req/s); e.g. 'p99<50ms'"
+    static let expected = "expected METRIC<VALUE or METRIC>VALUE with METRIC one of p50, p90, p99, p99.9, max, mean (values with a unit: us, ms or s), hit_ratio (0.8 or 80%), errors (a count or a percentage of requests: transport errors and HTTP failures), transport_errors (the same without HTTP failures), unsent (requests due but never sent: a count or a percentage of the schedule), rate (req/s); e.g. 'p99<50ms'"
 
     /// Parses one `--threshold` expression.
     package init(parsing text: String) throws(LoadOptionError) {
@@ -135,7 +135,11 @@ package struct Threshold: Sendable, Equatable, CustomStringConvertible {
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let number = Double(text.dropLast(suffix.count)), number >= 0 { return number * factor }
         }
-        if let number = Double(text), number >= 0 { return number }
+        if let number = Double(text) {
+            // One rule for every duration: a bare number is refused (it meant ms here, s elsewhere).
+            guard number == 0 else { throw LoadOptionError("--threshold \"\(whole)\": give \"\(text)\" a unit, such as \(text)ms or \(text)s") }
+            return 0
+        }
         throw LoadOptionError("--threshold \"\(whole)\": \"\(text)\" is not a duration; \(expected)")
     }
 

@@ -9,15 +9,6 @@ package struct S3SampleObjects: Sendable {
         self.store = store
     }
 
-    /// `512`, `1KB`, `2MB` (binary units) as bytes; `nil` when it is none of these.
-    package static func size(parsing text: String) -> Int? {
-        let upper = text.uppercased()
-        for (suffix, factor) in [("KB", 1024), ("MB", 1024 * 1024), ("B", 1)] where upper.hasSuffix(suffix) {
-            if let value = Int(upper.dropLast(suffix.count)), value >= 0 { return value * factor }
-        }
-        return Int(upper).flatMap { $0 >= 0 ? $0 : nil }
-    }
-
     /// The key of sample `index` (1-based).
     package static func key(_ index: Int) -> String { "object-\(index)" }
 

@@ -10,17 +10,17 @@ package struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Cache on, or off to serve every request from PostgreSQL.", valueName: "on|off"))
     package var cache: String = "on"
 
-    @Option(help: "Time to live of cached products, in seconds.")
-    package var ttl: Int = 3600
+    @Option(help: ArgumentHelp("Time to live of cached products: seconds, or a duration (1h).", valueName: "seconds"))
+    package var ttl = WholeSeconds(3600)
 
     @Option(help: "TTL jitter as a fraction of --ttl (0.1 = ±10%), so keys filled together expire apart.")
     package var ttlJitter: Double = 0.1
 
-    @Option(help: "Time to live of a cached 'not found', in seconds.")
-    package var negativeTtl: Int = 30
+    @Option(help: ArgumentHelp("Time to live of a cached 'not found': seconds, or a duration (30s).", valueName: "seconds"))
+    package var negativeTtl = WholeSeconds(30)
 
-    @Option(help: "Time to live of the slow page GET /, in seconds.")
-    package var slowPageTtl: Int = 10
+    @Option(help: ArgumentHelp("Time to live of the slow page GET /: seconds, or a duration (10s).", valueName: "seconds"))
+    package var slowPageTtl = WholeSeconds(10)
 
     @Option(help: ArgumentHelp(
         "Leases in Redis: one origin query per key across every instance sharing the cache, and no fill of a value read before a write.",
@@ -35,9 +35,9 @@ package struct CacheOptions: ParsableArguments {
 
     // .unconditional: "-1" is taken as the value (and refused with its reason), not as a flag.
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Serve an entry up to this many seconds past its TTL (X-Cache: STALE) while one refresh runs: no stampede and no wait at expiry, at the price of answers that old. Off by default.",
+        "Serve an entry up to this long past its TTL (seconds, or a duration: 30s) with X-Cache: STALE while one refresh runs: no stampede and no wait at expiry, at the price of answers that old. Off by default.",
         valueName: "seconds"))
-    package var staleWhileRevalidate: Int?
+    package var staleWhileRevalidate: WholeSeconds?
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "XFetch's beta: hits refresh a key before it expires, with a probability that grows near expiry and with the key's load time (1 is the paper's choice; 2 refreshes earlier). Off by default.",
@@ -55,13 +55,13 @@ package struct CacheOptions: ParsableArguments {
     package func validate() throws {
         guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
         guard ["on", "off"].contains(leases) else { throw ValidationError("--leases must be on or off, not \"\(leases)\"") }
-        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
+        guard ttl.seconds >= 1 else { throw ValidationError("--ttl must be at least 1 second") }
         guard (0...1).contains(ttlJitter) else { throw ValidationError("--ttl-jitter must be between 0 and 1") }
-        guard negativeTtl >= 1, slowPageTtl >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
+        guard negativeTtl.seconds >= 1, slowPageTtl.seconds >= 1 else { throw ValidationError("TTLs must be at least 1 second") }
         _ = try leaseDuration()
         _ = try originTimeoutDuration()
-        if let staleWhileRevalidate, staleWhileRevalidate < 1 {
-            throw ValidationError("--stale-while-revalidate \(staleWhileRevalidate): expected seconds ≥ 1 (leave it out to turn it off)")
+        if let staleWhileRevalidate, staleWhileRevalidate.seconds < 1 {
+            throw ValidationError("--stale-while-revalidate \(staleWhileRevalidate): expected at least 1 second (leave it out to turn it off)")
         }
         if let earlyRefresh, !(earlyRefresh > 0 && earlyRefresh <= 1_000_000) {
             throw ValidationError("--early-refresh \(earlyRefresh): expected a beta above 0 and at most 1000000, such as 1 (leave it out to turn it off)")
@@ -89,26 +89,23 @@ package struct CacheOptions: ParsableArguments {
     }
 
     private func nearCacheByteLimit() throws -> Int {
-        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("", 1)]
-        for (suffix, scale) in units where nearCacheBytes.hasSuffix(suffix) {
-            if let number = Int(nearCacheBytes.dropLast(suffix.count)), number >= 1, number <= (1 << 40) / scale {
-                return number * scale
-            }
-            break
+        do {
+            return try SizeText.parse(nearCacheBytes, option: "--near-cache-bytes", range: 1...(1 << 40))
+        } catch {
+            throw ValidationError(error.message)
         }
-        throw ValidationError("--near-cache-bytes \"\(nearCacheBytes)\": expected a size such as 64MiB, 512KiB or 1048576")
     }
 
     /// The cache's configuration.
     package func configuration() throws -> CacheAside.Configuration {
         var configuration = CacheAside.Configuration(
-            enabled: cache == "on", ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter), negativeTTLSeconds: negativeTtl,
-            loadTimeout: try originTimeoutDuration(), leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate,
+            enabled: cache == "on", ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter), negativeTTLSeconds: negativeTtl.seconds,
+            loadTimeout: try originTimeoutDuration(), leaseTime: leases == "on" ? try leaseDuration() : nil, staleWhileRevalidateSeconds: staleWhileRevalidate?.seconds,
             earlyRefreshBeta: earlyRefresh)
         configuration.nearCache = try nearCache.map { NearCache.Limits(entries: $0, bytes: try nearCacheByteLimit()) }
         return configuration
     }
 
     /// The slow page's TTL (no jitter: one key).
-    package var slowPageTTL: TTLPolicy { TTLPolicy(seconds: slowPageTtl, jitter: 0) }
+    package var slowPageTTL: TTLPolicy { TTLPolicy(seconds: slowPageTtl.seconds, jitter: 0) }
 }

@@ -1,9 +1,15 @@
-/// Durations as the command line writes them: `500ms`, `30s`, `1m`, `1m30s`, `2h`; a bare
-/// number is seconds.
+/// Durations as the command line writes them, one grammar for every option: `500ms`, `30s`,
+/// `1m`, `1m30s`, `2h`. A bare number is refused (but `0`): `50` was seconds to one option and
+/// milliseconds to another, and a unit costs nothing to write.
 package enum DurationText {
     package static func parse(_ text: String, option: String) throws(OptionValueError) -> Duration {
         let expected = "\(option) \"\(text)\": expected a duration such as 500ms, 30s, 1m or 1m30s"
-        if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        if let number = Double(text) {
+            guard number == 0 else {
+                throw OptionValueError("\(option) \"\(text)\": a bare number is ambiguous; give a unit, such as \(text)ms or \(text)s")
+            }
+            return .zero
+        }
         var total = Duration.zero
         var number = ""
         var unit = ""
@@ -42,4 +48,26 @@ package struct OptionValueError: Error, Sendable, Equatable, CustomStringConvert
     package let message: String
     package init(_ message: String) { self.message = message }
     package var description: String { message }
+}
+
+/// A whole number of seconds as a TTL-like option takes it: a bare number is seconds (as the
+/// option's name and Redis's `EX` say), and any duration with a unit works too (`30s`, `1h`,
+/// `1m30s`) — the same grammar as every duration option, so `--stale-while-revalidate 30s` and
+/// `--lease-time 2s` are written alike.
+package struct WholeSeconds: Sendable, Equatable, CustomStringConvertible {
+    package let seconds: Int
+
+    package init(_ seconds: Int) { self.seconds = seconds }
+
+    /// `nil` for anything else, or a duration that is not a whole number of seconds.
+    package init?(parsing text: String) {
+        if let seconds = Int(text) {
+            self.seconds = seconds
+            return
+        }
+        guard let duration = try? DurationText.parse(text, option: ""), duration.components.attoseconds == 0 else { return nil }
+        seconds = Int(duration.components.seconds)
+    }
+
+    package var description: String { "\(seconds)" }
 }

@@ -43,8 +43,11 @@ struct S3: AsyncParsableCommand {
         }
 
         private static func bytes(_ text: String) throws -> Int {
-            guard let bytes = S3SampleObjects.size(parsing: text) else { throw ValidationError("--size \"\(text)\": expected bytes, KB or MB, e.g. 1KB") }
-            return bytes
+            do {
+                return try SizeText.parse(text, option: "--size")
+            } catch {
+                throw ValidationError(error.message)
+            }
         }
 
         func run() async throws {

@@ -23,20 +23,20 @@ struct Warm: AsyncParsableCommand {
     var top: Int = 100
 
     @Option(help: "Time to live of the cached products, in seconds.")
-    var ttl: Int = 3600
+    var ttl = WholeSeconds(3600)
 
     @Option(help: "TTL jitter as a fraction of --ttl.")
     var ttlJitter: Double = 0.1
 
     func validate() throws {
         guard (1...100_000).contains(top) else { throw ValidationError("--top must be between 1 and 100000") }
-        guard ttl >= 1, (0...1).contains(ttlJitter) else { throw ValidationError("--ttl must be ≥ 1 and --ttl-jitter between 0 and 1") }
+        guard ttl.seconds >= 1, (0...1).contains(ttlJitter) else { throw ValidationError("--ttl must be ≥ 1 and --ttl-jitter between 0 and 1") }
     }
 
     func run() async throws {
         let redis = RedisClient(configuration: try connections.redisConfiguration())
         let postgres = PostgresClient(configuration: try connections.postgresConfiguration(poolSize: 2))
-        let cache = CacheAside(redis: redis, configuration: .init(ttl: TTLPolicy(seconds: ttl, jitter: ttlJitter)),
+        let cache = CacheAside(redis: redis, configuration: .init(ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter)),
                                metrics: CacheMetrics(registry: MetricsRegistry()))
         let catalog = ProductCatalog(postgres: postgres)
         let outcome: (selected: Int, stored: Int)

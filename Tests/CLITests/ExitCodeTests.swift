@@ -71,8 +71,8 @@ struct ExitCodeTests {
             (["serve", "--port", "8080"], "--listen HOST:PORT"),
             (["serve", "--redis-url", "redis://x"], "--redis URL"),
             (["seed", "--postgres", "postgressql://postgres@127.0.0.1/postgres"], "unknown scheme \"postgressql://\""),
-            (["alarm", "create", "--latency-p99", "fast"], "--latency-p99 \"fast\": expected a positive duration"),
-            (["serve", "--stale-while-revalidate", "-1"], "--stale-while-revalidate -1: expected seconds ≥ 1"),
+            (["alarm", "create", "--latency-p99", "fast"], "--latency-p99 \"fast\": expected a duration such as 500ms"),
+            (["serve", "--stale-while-revalidate", "-1"], "--stale-while-revalidate -1: expected at least 1 second"),
             (["serve", "--early-refresh", "0"], "--early-refresh 0.0: expected a beta above 0"),
             (["serve", "--leases", "maybe"], "--leases must be on or off"),
             (["serve", "--lease-time", "10ms"], "--lease-time \"10ms\": expected a duration from 50ms to 60s"),
@@ -122,6 +122,18 @@ struct ExitCodeTests {
         #expect(stolen.status == 1 && stolen.output.contains("would replace it"), "\(stolen.output)")
         let still = try await runCacheload(["alarm", "describe", "--environment", environment], environment: aws)
         #expect(still.output.contains("Environment=\(environment)") && still.output.contains("notifies \(topic)"), "\(still.output)")
+    }
+
+    @Test("units, one rule everywhere: bare durations refused (alarm, threshold), seconds options take units, sizes one grammar",
+          arguments: [
+            (["alarm", "create", "--latency-p99", "50"], "give a unit, such as 50ms or 50s"),
+            (["load", "http://127.0.0.1:9/{key}", "--requests", "1", "--threshold", "p99<10"], "give \"10\" a unit"),
+            (["serve", "--near-cache", "10", "--near-cache-bytes", "64 MB extra"], "--near-cache-bytes"),
+          ])
+    func unitsRefused(_ arguments: [String], _ message: String) async throws {
+        let (status, output) = try await runCacheload(arguments, environment: aws)
+        #expect(status == 64, "\(arguments): \(output)")
+        #expect(output.contains(message), "\(arguments): \(output)")
     }
 
     @Test("a listener that cannot bind fails at start with the address named: serve, export, load --metrics-listen")

@@ -90,11 +90,42 @@ struct ParsingTests {
     func goodSyntax() throws {
         #expect(try DurationText.parse("1m30s", option: "") == .seconds(90))
         #expect(try DurationText.parse("500ms", option: "") == .milliseconds(500))
-        #expect(try DurationText.parse("2", option: "") == .seconds(2))
+        #expect(try DurationText.parse("0", option: "") == .zero)
         #expect(try Threshold(parsing: "p99<50ms").value == 50)
         #expect(try Threshold(parsing: "p99.9 <= 1s").value == 1000)
         #expect(try Threshold(parsing: "hit_ratio>80%").value == 0.8)
         #expect(try Threshold(parsing: "errors<0.1%").value == 0.001)
+    }
+
+    @Test("one duration grammar: a bare number is refused as a duration and as a threshold value, never seconds here and ms there")
+    func bareNumbersRefused() {
+        #expect(throws: OptionValueError.self) { try DurationText.parse("50", option: "--latency-p99") }
+        do {
+            _ = try DurationText.parse("50", option: "--latency-p99")
+        } catch {
+            #expect(error.message.contains("give a unit, such as 50ms or 50s"), "\(error)")
+        }
+        #expect(throws: LoadOptionError.self) { try Threshold(parsing: "p99<10") }
+        #expect(WholeSeconds(parsing: "30")?.seconds == 30)
+        #expect(WholeSeconds(parsing: "30s")?.seconds == 30)
+        #expect(WholeSeconds(parsing: "1h")?.seconds == 3600)
+        #expect(WholeSeconds(parsing: "1500ms") == nil)
+    }
+
+    @Test("one size grammar: bytes, K/KB/KiB, M/MB/MiB, G/GB/GiB (binary), anything else refused with the option named",
+          arguments: [("1048576", 1 << 20), ("64MB", 64 << 20), ("64MiB", 64 << 20), ("64m", 64 << 20), ("1KB", 1024), ("1kib", 1024), ("2G", 2 << 30)])
+    func sizes(_ text: String, _ bytes: Int) throws {
+        #expect(try SizeText.parse(text, option: "--near-cache-bytes") == bytes)
+    }
+
+    @Test("sizes that are none: refused with the option named", arguments: ["64 MB extra", "-1", "1.5MB", "MB", "64TB", ""])
+    func badSizes(_ text: String) {
+        do {
+            _ = try SizeText.parse(text, option: "--size")
+            Issue.record("\(text) was taken")
+        } catch {
+            #expect(error.message.hasPrefix("--size"), "\(error)")
+        }
     }
 
     @Test("the response scanner finds every response whatever the split: lengths, chunked, 1xx, close")

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+extension WholeSeconds: ExpressibleByArgument {
+    package init?(argument: String) { self.init(parsing: argument) }
+    package var defaultValueDescription: String { "\(seconds)" }
+}

@@ -71,11 +71,11 @@ package struct LoadReportOptions: ParsableArguments {
             say("wrote \(json)")
         }
         if let html {
-            try result.html.write(toFile: html, atomically: true, encoding: .utf8)
+            try OutputFile.write(Data(result.html.utf8), to: html, flag: "--html")
             say("wrote \(html)")
         }
         if let hdrLog {
-            try HdrIntervalLog.text(of: result).write(toFile: hdrLog, atomically: true, encoding: .utf8)
+            try OutputFile.write(Data(HdrIntervalLog.text(of: result).utf8), to: hdrLog, flag: "--hdr-log")
             say("wrote \(hdrLog)")
         }
         let cloudWatchFailure = await cloudWatch.push(result, say: say)
@@ -113,7 +113,42 @@ package enum OutputFile {
             throw ValidationError("\(flag) \(path): directory \(directory) does not exist (create it first)")
         }
         guard access(directory, W_OK) == 0 else { throw ValidationError("\(flag) \(path): directory \(directory) is not writable") }
+        // access() says yes to root everywhere, /proc included: create the file for real (and
+        // remove it again), so a path that cannot hold a file fails now, not after the run.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else { throw ValidationError("\(flag) \(path): cannot be created (\(String(cString: strerror(errno))))") }
+        close(descriptor)
+        unlink(path)
     }
+
+    /// Writes `data` to `path`, or throws an error that names the path and the system's reason.
+    package static func write(_ data: Data, to path: String, flag: String) throws(OutputFileError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw OutputFileError("\(flag) \(path): cannot be written (\(String(cString: strerror(errno))))") }
+        defer { close(descriptor) }
+        var written = 0
+        while written < data.count {
+            let result = data.withUnsafeBytes { bytes in Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written) }
+            guard result > 0 else { throw OutputFileError("\(flag) \(path): writing failed (\(String(cString: strerror(errno))))") }
+            written += result
+        }
+    }
+
+    /// Reads `path` whole, or throws an error that names it and the system's reason.
+    package static func read(_ path: String) throws(OutputFileError) -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            throw OutputFileError("\(path): " + (!exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot be read (permissions?)"))
+        }
+        return data
+    }
+}
+
+/// A file that could not be written or read: the path and the reason, in one line.
+package struct OutputFileError: Error, CustomStringConvertible, Sendable {
+    package let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Results of one split run read back for `report merge`: merged exactly, checked for being one

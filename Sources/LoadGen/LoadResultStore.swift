@@ -42,7 +42,7 @@ package actor LoadResultStore {
     package func write(_ data: Data, to location: LoadResultLocation) async throws {
         switch location {
         case .file(let path):
-            try data.write(to: URL(fileURLWithPath: path))
+            try OutputFile.write(data, to: path, flag: "--json")
         case .s3(let bucket, let key):
             try await store(bucket).put(key, S3Object(body: Array(data), contentType: "application/json"))
         }
@@ -53,7 +53,7 @@ package actor LoadResultStore {
     package func read(_ location: LoadResultLocation) async throws -> [(source: String, data: Data)] {
         switch location {
         case .file(let path):
-            return [(path, try Data(contentsOf: URL(fileURLWithPath: path)))]
+            return [(path, try OutputFile.read(path))]
         case .s3(let bucket, let prefix):
             let store = try store(bucket)
             var results: [(source: String, data: Data)] = []

@@ -97,7 +97,13 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
 
     /// `standalone`, `cluster (3 primaries)`, or `unknown` while Redis cannot be reached.
     private static func modeDescription(_ redis: RedisClient) async -> String {
-        guard let clustered = try? await redis.isCluster() else { return "unknown (Redis unreachable; asked again on first use)" }
+        let clustered: Bool
+        do {
+            clustered = try await redis.isCluster()
+        } catch {
+            // The cause as Redis gave it: a wrong password is not an unreachable server.
+            return "unknown (\(error); asked again on first use)"
+        }
         guard clustered else { return "standalone" }
         return "cluster (\((try? await redis.dataNodes().count).map { "\($0) primaries" } ?? "topology not read yet"))"
     }

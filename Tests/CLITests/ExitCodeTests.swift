@@ -136,6 +136,30 @@ struct ExitCodeTests {
         #expect(output.contains(message), "\(arguments): \(output)")
     }
 
+    @Test("errors say their cause: a wrong Redis password in warm, a missing merge input, an unwritable --json, TLS against a plain port")
+    func errorsSayTheirCause() async throws {
+        let database = try await TestDatabase.create(products: 20)
+        let redis = URLComponents(string: TestServices.redisURL)!
+        let wrongPassword = "redis://:wrong-password@\(redis.host!):\(redis.port!)/0"
+        let warm = try await runCacheload(["warm", "--redis", wrongPassword, "--postgres", database.url, "--top", "5"])
+        #expect(warm.status == 1, "\(warm.output)")
+        #expect(warm.output.contains("could not be written") && warm.output.lowercased().contains("auth"), "\(warm.output)")
+
+        let merge = try await runCacheload(["report", "merge", "/nonexistent/nosuchfile.json"])
+        #expect(merge.status != 0 && merge.output.contains("/nonexistent/nosuchfile.json: no such file"), "\(merge.output)")
+        #expect(!merge.output.contains("NSCocoaErrorDomain"), "\(merge.output)")
+
+        let server = try await TestServer.start()
+        let unwritable = try await runCacheload(["load", server.baseURL + "/product/{key}", "--requests", "5", "--json", "/proc/x.json"])
+        #expect(unwritable.status == 64 && unwritable.output.contains("--json /proc/x.json: cannot be created"), "\(unwritable.output)")
+
+        let plain = server.baseURL.replacingOccurrences(of: "http://", with: "https://")
+        let tls = try await runCacheload(["load", plain + "/product/{key}", "--requests", "5", "-c", "1", "--insecure"])
+        let last = tls.output.split(separator: "\n").last { $0.contains("the target failed") } ?? ""
+        #expect(tls.status == 1 && last.contains("TLS errors") && !last.contains(" 0 TLS errors"), "\(tls.output.suffix(600))")
+        await server.stop()
+    }
+
     @Test("a listener that cannot bind fails at start with the address named: serve, export, load --metrics-listen")
     func busyPorts() async throws {
         let busy = freeLoopbackPort()

@@ -207,7 +207,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CacheAsideTests",
-            dependencies: ["CacheAside", "Redis", "Telemetry", "AWS", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CacheAside", "Redis", "Telemetry", "AWS", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -108,10 +108,10 @@ package final class CacheAside: Sendable {
             metrics.bypass()
             return CacheResult(value: try await load().map(ByteBuffer.init(bytes:)), status: .bypass)
         }
-        if let copy = near?.value(key) {
-            return answer(CacheEntry(copy), key: key, tier: .near, ttl: ttl, load: load)
-        }
         let lookedAt = ContinuousClock.now
+        if let copy = near?.value(key) {
+            return answer(CacheEntry(copy), key: key, tier: .near, ttl: ttl, readAt: lookedAt, load: load)
+        }
         let ticket = near?.ticket()
         let cached: ByteBuffer?
         do {
@@ -131,7 +131,7 @@ package final class CacheAside: Sendable {
             if entry != .unreadable {
                 // A key with its own TTL (the slow page) is not kept longer than that TTL either.
                 if let ticket { near?.store(key, cached, ticket: ticket, maximumAge: ttl.map { .seconds($0.seconds) }) }
-                return answer(entry, key: key, tier: .redis, ttl: ttl, load: load)
+                return answer(entry, key: key, tier: .redis, ttl: ttl, readAt: lookedAt, load: load)
             }
             // Not an entry this version wrote: a miss, whose fill overwrites it.
             metrics.unreadableEntry()
@@ -146,7 +146,7 @@ package final class CacheAside: Sendable {
 
     /// A value found in Redis: a hit, or stale past its TTL (served while one refresh runs), or
     /// a hit whose early refresh XFetch draws now.
-    private func answer(_ entry: CacheEntry, key: String, tier: CacheTier, ttl: TTLPolicy?,
+    private func answer(_ entry: CacheEntry, key: String, tier: CacheTier, ttl: TTLPolicy?, readAt: ContinuousClock.Instant,
                         load: @escaping @Sendable () async throws -> [UInt8]?) -> CacheResult {
         guard case .value(let value, let freshness) = entry else {
             metrics.hit(negative: true, tier: tier)
@@ -158,12 +158,12 @@ package final class CacheAside: Sendable {
                 // A hit (Redis counted one; the ratios reconcile), and counted apart as stale.
                 metrics.hit(negative: false, tier: tier)
                 metrics.stale()
-                refreshInBackground(key, ttl: ttl, load: load)
+                refreshInBackground(key, ttl: ttl, readAt: readAt, load: load)
                 return CacheResult(value: value, status: .stale, tier: tier)
             }
             if let beta = configuration.earlyRefreshBeta, XFetch.refreshesEarly(now: now, freshness: freshness, beta: beta) {
                 metrics.earlyRefresh()
-                refreshInBackground(key, ttl: ttl, load: load)
+                refreshInBackground(key, ttl: ttl, readAt: readAt, load: load)
             }
         }
         metrics.hit(negative: false, tier: tier)
@@ -243,10 +243,12 @@ package final class CacheAside: Sendable {
     }
 
     /// Refreshes `key` from the origin without making anyone wait: one refresh per key in this
-    /// process, and with leases one in the fleet (a key whose lease is taken is being refreshed).
-    private func refreshInBackground(_ key: String, ttl: TTLPolicy?, load: @escaping @Sendable () async throws -> [UInt8]?) {
+    /// process — none when one finished after this caller read the value (`readAt`) — and with
+    /// leases one in the fleet (a key whose lease is taken, or marked refreshed, is skipped).
+    private func refreshInBackground(_ key: String, ttl: TTLPolicy?, readAt: ContinuousClock.Instant,
+                                     load: @escaping @Sendable () async throws -> [UInt8]?) {
         Task { [self] in
-            _ = try? await refreshes.run(key) { [self] in
+            _ = try? await refreshes.run(key, startedAt: readAt) { [self] in
                 let lease: LeaseStore.Lease?
                 switch await leases?.acquire(key, unlessFilled: false) {
                 case .granted(let granted)?: lease = granted

@@ -29,6 +29,10 @@ package final class LeaseStore: Sendable {
         package let key: String
         package let leaseKey: String
         package let token: String
+        /// Taken to refresh a value still there (stale-while-revalidate, early refresh): its
+        /// fill leaves a "refreshed" marker for one lease time instead of freeing the lease, so
+        /// requests that read the old value just before the fill do not refresh it again.
+        var refresh = false
     }
 
     /// What asking for a lease gave.
@@ -91,7 +95,7 @@ package final class LeaseStore: Sendable {
             """
         do {
             switch try await eval(script, keys: [leaseKey, key], [token, milliseconds, unlessFilled ? "1" : "0", Self.tombstone].map { Array($0.utf8) }) {
-            case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token))
+            case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token, refresh: !unlessFilled))
             case .integer(2): return .filled
             case .integer: return .held
             case .error(let message):
@@ -167,6 +171,10 @@ package final class LeaseStore: Sendable {
             if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then
               redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
               redis.call('DEL', KEYS[2])
+              if ARGV[5] ~= '' then
+                redis.call('RPUSH', KEYS[2], ARGV[5])
+                redis.call('PEXPIRE', KEYS[2], ARGV[6])
+              end
               return 1
             end
             if ARGV[4] == '1' then
@@ -179,7 +187,8 @@ package final class LeaseStore: Sendable {
             return 0
             """
         let reply = try await eval(script, keys: [lease.key, lease.leaseKey],
-                                   [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8), mayOutliveLease ? [0x31] : [0x30]])
+                                   [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8), mayOutliveLease ? [0x31] : [0x30],
+                                    lease.refresh ? Array(Self.refreshed.utf8) : [], Array(milliseconds.utf8)])
         switch reply {
         case .error(let message): throw RedisError(.unexpectedReply, "lease fill: \(message)")
         case .integer(1): return .stored
@@ -217,6 +226,11 @@ package final class LeaseStore: Sendable {
         let reply = try await eval(script, keys: [key, leaseKey], [[], [], Array(milliseconds.utf8), Array(Self.tombstone.utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "invalidate: \(message)") }
     }
+
+    /// What a lease key holds for one lease time after a refresh filled the key: a request
+    /// that read the old value just before asks for the lease, finds it taken and does not
+    /// refresh again (one refresh per expiry, fleet-wide). A miss is told the key is filled.
+    static let refreshed = "cacheload-lease:refreshed"
 
     /// What a lease key holds after a write or an invalidation, for one lease time: a holder
     /// that loaded before the change sees it at its fill and drops its value; the next miss

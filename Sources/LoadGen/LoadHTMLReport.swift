@@ -7,20 +7,23 @@ extension LoadResult {
     /// hit ratio over time and the HDR percentile curves (all, hits, misses; uncorrected beside
     /// corrected for constant-rate runs), with the text summary below.
     package var html: String {
-        let seconds = self.seconds.filter { $0.responses > 0 || $0.errors > 0 }.sorted { $0.second < $1.second }
+        let seconds = chartedSeconds
         let latency = SVGChart(title: "Latency over time (ms)", xLabel: "second", series: [
             .init(label: "p50", color: "#2b7bb9", points: seconds.map { (Double($0.second), $0.p50) }),
             .init(label: "p99", color: "#d9534f", points: seconds.map { (Double($0.second), $0.p99) }),
         ], wholeXTicks: true)
-        // The run's last second is partial: its count is scaled to a rate (or it would look like a
-        // collapse), and left out when under a fifth of a second, too short to scale honestly —
-        // unless it is the whole run (a quick `--requests` run), whose rate it then is.
-        var rateSeries = [SVGChart.Series(label: "responses/s", color: "#5cb85c", points: seconds.compactMap { sample in
-            let covered = max(0.001, min(1, durationSeconds - Double(sample.second)))
-            return covered < 0.2 && seconds.count > 1 ? nil : (Double(sample.second), Double(sample.responses) / covered)
+        // A partial last second's count is scaled to a rate, or it would look like a collapse.
+        var rateSeries = [SVGChart.Series(label: "responses/s", color: "#5cb85c", points: seconds.map { sample in
+            (Double(sample.second), Double(sample.responses) / max(0.001, min(1, durationSeconds - Double(sample.second))))
         })]
-        if let targetRate, let last = seconds.last {
-            rateSeries.append(.init(label: "target", color: "#999", points: [(0, targetRate), (Double(last.second), targetRate)]))
+        if let last = seconds.last {
+            if let scheduledRates {
+                // Stages: the ramp as scheduled, second by second.
+                rateSeries.append(.init(label: "target", color: "#999", points: scheduledRates.enumerated()
+                    .filter { $0.offset <= last.second }.map { (Double($0.offset), $0.element) }))
+            } else if let targetRate {
+                rateSeries.append(.init(label: "target", color: "#999", points: [(0, targetRate), (Double(last.second), targetRate)]))
+            }
         }
         let rate = SVGChart(title: "Rate (responses/s)", xLabel: "second", series: rateSeries, wholeXTicks: true)
         let ratioPoints = seconds.compactMap { sample in sample.hitRatio.map { (Double(sample.second), $0 * 100) } }
@@ -68,6 +71,14 @@ extension LoadResult {
         }
         return "<table><tr><th>target</th><th>connections</th><th>answers</th><th>req/s</th><th>p50</th><th>p99</th>"
             + "<th>hit ratio</th><th>errors</th></tr>" + rows.joined() + "</table>"
+    }
+
+    /// The seconds every time chart draws. The run's last second is partial: under a fifth of a
+    /// second it is left out of every chart (too short to scale to a rate honestly, and the
+    /// charts must end together) — unless it is the whole run (a quick `--requests` run).
+    var chartedSeconds: [SecondSample] {
+        let recorded = seconds.filter { $0.responses > 0 || $0.errors > 0 }.sorted { $0.second < $1.second }
+        return recorded.count > 1 ? recorded.filter { durationSeconds - Double($0.second) >= 0.2 } : recorded
     }
 
     /// Latency by percentile on a log scale of 1/(1-p) (90% → 1, 99% → 2, 99.9% → 3 …), for all

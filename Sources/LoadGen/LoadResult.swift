@@ -13,6 +13,9 @@ package struct LoadResult: Sendable, Codable {
     /// After a merge of closed-loop and constant-rate results: `true` (``targetRate`` is then
     /// absent — no one rate was asked of the whole).
     package var mixedSchedules: Bool?
+    /// Stages: the rate the schedule asked for in each measured second (the ramp the HTML report
+    /// draws); absent at a constant rate, in closed loop, and in results written before it.
+    package var scheduledRates: [Double]?
     package var distribution: String
     package var keys: String
     /// Measured time (warm-up excluded), in seconds.
@@ -65,6 +68,12 @@ package struct LoadResult: Sendable, Codable {
         let share = Double(plan.segment?.count ?? 1)
         targetRate = plan.schedule.map { $0.expectedCount(within: measured) / max(measured, 1e-9) / share }
         staged = plan.schedule?.duration != nil
+        if let schedule = plan.schedule, schedule.duration != nil {
+            let warmup = plan.warmup / .seconds(1)
+            scheduledRates = (0..<Int(measured.rounded(.up))).map { second in
+                (schedule.expectedCount(within: warmup + Double(second + 1)) - schedule.expectedCount(within: warmup + Double(second))) / share
+            }
+        }
         distribution = plan.distribution.description
         keys = "\(plan.keys.lowerBound)-\(plan.keys.upperBound)"
         durationSeconds = measured
@@ -117,6 +126,11 @@ package struct LoadResult: Sendable, Codable {
         missLatency.add(other.missLatency)
         durationSeconds = max(durationSeconds, other.durationSeconds)
         connections += other.connections
+        if let mine = scheduledRates, let theirs = other.scheduledRates {
+            scheduledRates = (0..<max(mine.count, theirs.count)).map { (mine.indices.contains($0) ? mine[$0] : 0) + (theirs.indices.contains($0) ? theirs[$0] : 0) }
+        } else {
+            scheduledRates = nil
+        }
         if (targetRate == nil) != (other.targetRate == nil) || mixedSchedules == true || other.mixedSchedules == true {
             mixedSchedules = true
             targetRate = nil

@@ -128,6 +128,23 @@ struct ParsingTests {
         }
     }
 
+    @Test("HTML report: every time chart ends at the same second (a last sliver of a second left out of all); stages draw their ramp")
+    func reportChartsAgree() throws {
+        var recorder = Recorder(targets: 1)
+        for second in 0...2 { recorder.recordResponse(second: second, microseconds: 1000, status: 200, cache: .hit) }
+        var plan = LoadPlan(template: try RequestTemplate(url: "http://127.0.0.1:1/{key}"), keys: 1...10, distribution: .uniform, seed: 1,
+                            connections: 1, rate: nil, duration: .seconds(2), timeout: .seconds(1))
+        let closed = LoadResult(plan: plan, recorder: recorder, duration: .milliseconds(2100), interrupted: false)
+        #expect(closed.chartedSeconds.map(\.second) == [0, 1], "a 0.1 s last second is in no chart")
+
+        plan.schedule = try RateSchedule(parsing: "1s:100,1s:300,1s:0")
+        plan.duration = .seconds(3)
+        let staged = LoadResult(plan: plan, recorder: recorder, duration: .seconds(3), interrupted: false)
+        let rates = try #require(staged.scheduledRates)
+        #expect(rates.count == 3)
+        for (rate, expected) in zip(rates, [50.0, 200, 150]) { #expect(abs(rate - expected) < 1, "\(rates)") }
+    }
+
     @Test("the response scanner finds every response whatever the split: lengths, chunked, 1xx, close")
     func scanner() throws {
         let stream = Array(("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Cache: HIT\r\n\r\nhello"

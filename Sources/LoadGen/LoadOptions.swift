@@ -124,6 +124,10 @@ package struct LoadOptions: ParsableArguments, Sendable {
             }
         }
         let durationValue = try duration.map { text throws(LoadOptionError) in try DurationText.parse(text, option: "--duration") }
+        if let durationValue, durationValue <= .zero { throw LoadOptionError("--duration \(duration ?? ""): a run needs a duration above 0, such as 10s") }
+        if try DurationText.parse(timeout, option: "--timeout") <= .zero {
+            throw LoadOptionError("--timeout \(timeout): every request would time out at once; give a timeout above 0, such as 2s")
+        }
         let schedule = try stages.map { text throws(LoadOptionError) in try RateSchedule(parsing: text, initialRate: rate ?? 0) }
         if schedule != nil && duration != nil {
             throw LoadOptionError("--stages sets the duration; leave out --duration")

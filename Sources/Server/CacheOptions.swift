@@ -49,8 +49,8 @@ package struct CacheOptions: ParsableArguments {
         valueName: "entries"))
     package var nearCache: Int?
 
-    @Option(help: ArgumentHelp("The near cache's memory bound, in bytes of values (suffixes KiB, MiB, GiB).", valueName: "size"))
-    package var nearCacheBytes: String = "64MiB"
+    @Option(help: ArgumentHelp("The near cache's memory bound in bytes of values (64MiB by default; 64MB, 512KiB, …); needs --near-cache.", valueName: "size"))
+    package var nearCacheBytes: String?
 
     package func validate() throws {
         guard ["on", "off"].contains(cache) else { throw ValidationError("--cache must be on or off, not \"\(cache)\"") }
@@ -70,6 +70,9 @@ package struct CacheOptions: ParsableArguments {
             throw ValidationError("--near-cache \(nearCache): expected a number of entries ≥ 1, such as 10000 (leave it out to turn it off)")
         }
         _ = try nearCacheByteLimit()
+        if nearCache == nil, nearCacheBytes != nil {
+            throw ValidationError("--near-cache-bytes bounds the near cache, which is off: give --near-cache ENTRIES too")
+        }
     }
 
     private func leaseDuration() throws -> Duration {
@@ -90,7 +93,7 @@ package struct CacheOptions: ParsableArguments {
 
     private func nearCacheByteLimit() throws -> Int {
         do {
-            return try SizeText.parse(nearCacheBytes, option: "--near-cache-bytes", range: 1...(1 << 40))
+            return try SizeText.parse(nearCacheBytes ?? "64MiB", option: "--near-cache-bytes", range: 1...(1 << 40))
         } catch {
             throw ValidationError(error.message)
         }

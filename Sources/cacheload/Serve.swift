@@ -14,7 +14,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the cache-aside server: Redis in front of PostgreSQL.",
         discussion: """
-            Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS), PUT and DELETE /product/{id} and POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics, GET /object/{key} (with --s3-bucket).
+            Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS|STALE), PUT and DELETE /product/{id} and POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics, GET /object/{key} (with --s3-bucket).
 
             Examples:
               cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\

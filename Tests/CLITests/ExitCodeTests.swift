@@ -79,6 +79,12 @@ struct ExitCodeTests {
             (["serve", "--near-cache", "0"], "--near-cache 0: expected a number of entries ≥ 1"),
             (["serve", "--near-cache", "100", "--near-cache-bytes", "lots"], "--near-cache-bytes \"lots\": expected a size such as 64MiB"),
             (["serve", "--early-refresh", "2000000"], "at most 1000000"),
+            (["serve", "--near-cache-bytes", "64MiB"], "--near-cache-bytes bounds the near cache, which is off"),
+            (["serve", "--cloudwatch", "--flush-interval", "1"], "--flush-interval 1 needs --resolution 1"),
+            (["alarm", "create", "--period", "45"], "--period 45: CloudWatch takes 10, 20 or 30"),
+            (["alarm", "create", "--sns-topic", "alerts"], "--sns-topic \"alerts\": expected the topic's ARN"),
+            (["load", target, "--timeout", "0s"], "--timeout 0s: every request would time out at once"),
+            (["load", target, "-d", "0s"], "a run needs a duration above 0"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {

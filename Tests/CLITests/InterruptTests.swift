@@ -4,7 +4,7 @@ import TestSupport
 
 @Suite("cacheload load interrupted")
 struct InterruptTests {
-    @Test("SIGINT mid-run stops sending, drains, prints the summary and still writes the JSON")
+    @Test("SIGINT mid-run stops sending, drains, prints the summary, still writes the JSON, says it was interrupted and exits 130")
     func sigint() async throws {
         let server = try await TestServer.start()
         let binary = TestServices.cacheloadBinary
@@ -23,8 +23,9 @@ struct InterruptTests {
         kill(pid, SIGINT)
         let status = waitForExit(pid)
         #expect(clock.now - interruptedAt < .seconds(5))
-        #expect(status == 0)
+        #expect(status == 130, "an interrupted run is no finished run (130, as the demo and shells say)")
         let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("cacheload load: interrupted"), "\(text.suffix(500))")
         #expect(text.contains("(interrupted)"))
         #expect(text.contains("Requests/sec:"))
         let data = try Data(contentsOf: URL(fileURLWithPath: json))

@@ -25,7 +25,7 @@ struct SecretsTests {
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
             binary, "serve", "--listen", "127.0.0.1:\(port)", "--log-level", "trace",
-            "--cloudwatch", "--flush-interval", "1", "--environment", "secrets-\(suffix)", "--spool", log + ".spool",
+            "--cloudwatch", "--flush-interval", "1", "--resolution", "1", "--environment", "secrets-\(suffix)", "--spool", log + ".spool",
         ], outputPath: log)
         defer { stopIfRunning(pid) }
         try waitUntilAccepting(port: port, seconds: 20)

@@ -160,7 +160,7 @@ struct SoakTests {
         let server = try await ServeProcess(
             extraEnvironment: ["AWS_ENDPOINT_URL=http://127.0.0.1:\(cloudWatchPort)", "AWS_REGION=us-east-1",
                                "AWS_ACCESS_KEY_ID=soak", "AWS_SECRET_ACCESS_KEY=soak"],
-            arguments: ["--cloudwatch", "--flush-interval", "1", "--namespace", namespace, "--spool", spool])
+            arguments: ["--cloudwatch", "--flush-interval", "1", "--resolution", "1", "--namespace", namespace, "--spool", spool])
         let plan = LoadPlan(template: try RequestTemplate(url: server.baseURL + "/product/{key}"), keys: 1...1005,
                             distribution: .zipf(1.1), connections: 8, rate: 500, duration: .seconds(Self.seconds))
         let result = try await LoadEngine(plan: plan).run()

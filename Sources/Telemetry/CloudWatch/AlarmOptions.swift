@@ -23,7 +23,13 @@ package struct AlarmOptions: ParsableArguments {
         _ = try latencyThreshold()
         guard (0...100).contains(threshold) else { throw ValidationError("--threshold is a percent between 0 and 100") }
         guard datapoints >= 1, periods >= datapoints else { throw ValidationError("need 1 ≤ --datapoints ≤ --periods") }
-        guard period >= 10 else { throw ValidationError("--period must be at least 10 seconds") }
+        // What PutMetricAlarm takes: 10, 20 or 30 (high-resolution metrics) or a multiple of 60.
+        guard [10, 20, 30].contains(period) || (period >= 60 && period % 60 == 0) else {
+            throw ValidationError("--period \(period): CloudWatch takes 10, 20 or 30 (high-resolution metrics) or a multiple of 60 seconds")
+        }
+        for topic in snsTopic where !(topic.hasPrefix("arn:aws") && topic.split(separator: ":", omittingEmptySubsequences: false).count >= 6) {
+            throw ValidationError("--sns-topic \"\(topic)\": expected the topic's ARN, such as arn:aws:sns:us-east-1:123456789012:alerts")
+        }
     }
 
     /// `--latency-p99` in milliseconds; `nil` when not given.

@@ -56,6 +56,10 @@ package struct CloudWatchOptions: ParsableArguments {
     package func validate() throws {
         guard [1, 60].contains(resolution) else { throw ValidationError("--resolution must be 1 or 60") }
         guard flushInterval >= 1 else { throw ValidationError("--flush-interval must be at least 1 second") }
+        // Standard-resolution metrics keep one value a minute: a datum a second would be merged.
+        guard resolution == 1 || flushInterval >= 60 else {
+            throw ValidationError("--flush-interval \(flushInterval) needs --resolution 1 (high resolution); standard metrics keep one value per minute, so flush every 60 s or more")
+        }
         _ = try extraDimensions()
     }
 

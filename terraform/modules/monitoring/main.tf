@@ -109,7 +109,7 @@ resource "aws_cloudwatch_metric_alarm" "elasticache_hit_rate" {
 
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.name
-  dashboard_body = templatefile("${path.module}/../../../dashboards/cloudwatch/cacheload.json", {
+  dashboard_body = templatefile("${path.module}/../../../dashboards/cloudwatch/cacheload.json.tftpl", {
     region               = var.region
     environment          = var.environment
     namespace            = var.namespace

@@ -31,47 +31,25 @@ package enum CacheEntry: Equatable {
         }
     }
 
-    static let magic: UInt8 = 0xCA
-    static let version: UInt8 = 1
+    static let magic = CacheEntryFrame.magic
+    static let version = CacheEntryFrame.version
     private enum Kind: UInt8 {
         case notFound = 0, value = 1, valueWithFreshness = 2
     }
-    /// Magic, version, kind.
-    static let frameSize = 3
-    static let freshnessSize = 12
+    static let frameSize = CacheEntryFrame.frameSize
+    static let freshnessSize = CacheEntryFrame.freshnessSize
 
-    /// Reads what Redis returned.
+    /// Reads what Redis returned (the layout is ``CacheEntryFrame``'s).
     package init(_ buffer: ByteBuffer) {
-        let start = buffer.readerIndex
-        let count = buffer.readableBytes
-        guard let first = buffer.getInteger(at: start, as: UInt8.self) else {
+        let frame = buffer.withUnsafeReadableBytes { CacheEntryFrame($0) }
+        switch frame?.kind {
+        case nil:
             self = .unreadable
-            return
-        }
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            self = .value(buffer, freshness: nil)
-            return
-        }
-        guard first == Self.magic, count >= Self.frameSize,
-              buffer.getInteger(at: start + 1, as: UInt8.self) == Self.version,
-              let kind = buffer.getInteger(at: start + 2, as: UInt8.self).flatMap(Kind.init(rawValue:)) else {
-            self = .unreadable
-            return
-        }
-        switch kind {
-        case .notFound:
-            self = count == Self.frameSize ? .notFound : .unreadable
-        case .value:
-            self = .value(buffer.getSlice(at: start + Self.frameSize, length: count - Self.frameSize)!, freshness: nil)
-        case .valueWithFreshness:
-            let header = Self.frameSize + Self.freshnessSize
-            guard count >= header, let freshUntil = buffer.getInteger(at: start + Self.frameSize, as: Int64.self),
-                  let load = buffer.getInteger(at: start + Self.frameSize + 8, as: UInt32.self) else {
-                self = .unreadable
-                return
-            }
-            self = .value(buffer.getSlice(at: start + header, length: count - header)!,
-                          freshness: Freshness(freshUntil: freshUntil, loadMilliseconds: Int(load)))
+        case .notFound?:
+            self = .notFound
+        case .value(let offset, let freshUntil, let load)?:
+            let value = buffer.getSlice(at: buffer.readerIndex + offset, length: buffer.readableBytes - offset)!
+            self = .value(value, freshness: freshUntil.map { Freshness(freshUntil: $0, loadMilliseconds: load ?? 0) })
         }
     }
 

@@ -7,16 +7,29 @@ import CCurl
 /// its free list for the duration of one request. Reusing handles keeps connections alive.
 final class CurlEasyHandle: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// Where libcurl writes its error text: allocated with the handle, so the pointer given to
+    /// CURLOPT_ERRORBUFFER stays valid for as long as libcurl may write through it.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The first option libcurl refused while a request was set up, and its code.
+    private var refused: (option: String, code: CURLcode)?
 
     init() {
         precondition(ccurl_global_init() == CURLE_OK, "libcurl could not initialise")
         guard let handle = curl_easy_init() else { preconditionFailure("libcurl: out of memory") }
         self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
         curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Notes a `curl_easy_setopt` result: an older libcurl that lacks an option (CURLOPT_AWS_SIGV4
+    /// before 7.75) must fail the request, not send it unsigned.
+    private func set(_ name: String, _ code: CURLcode) {
+        if code != CURLE_OK, refused == nil { refused = (name, code) }
     }
 
     /// Sends `request` and collects the response.
@@ -33,24 +46,23 @@ final class CurlEasyHandle: @unchecked Sendable {
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
 
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            buffer[0] = 0
-            _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-        }
-        _ = ccurl_setopt_string(handle, CURLOPT_URL, request.url)
-        _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
-        _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
-        _ = ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        refused = nil
+        errorBuffer[0] = 0
+        set("CURLOPT_ERRORBUFFER", ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        set("CURLOPT_URL", ccurl_setopt_string(handle, CURLOPT_URL, request.url))
+        set("CURLOPT_NOSIGNAL", ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set("CURLOPT_TIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
+        set("CURLOPT_CONNECTTIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)))
+        set("CURLOPT_PROTOCOLS_STR", ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
         setMethodAndBody(request)
 
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
         if let signing = request.signing {
-            _ = ccurl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(signing.region):\(signing.service)")
-            _ = ccurl_setopt_string(handle, CURLOPT_USERNAME, signing.credentials.accessKeyID)
-            _ = ccurl_setopt_string(handle, CURLOPT_PASSWORD, signing.credentials.secretAccessKey)
+            set("CURLOPT_AWS_SIGV4", ccurl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(signing.region):\(signing.service)"))
+            set("CURLOPT_USERNAME", ccurl_setopt_string(handle, CURLOPT_USERNAME, signing.credentials.accessKeyID))
+            set("CURLOPT_PASSWORD", ccurl_setopt_string(handle, CURLOPT_PASSWORD, signing.credentials.secretAccessKey))
             if let token = signing.credentials.sessionToken {
                 headerList = curl_slist_append(headerList, "X-Amz-Security-Token: \(token)")
             }
@@ -59,9 +71,9 @@ final class CurlEasyHandle: @unchecked Sendable {
             // Not when signing: curl 7.88 signs the suppressed header and the signature breaks.
             headerList = curl_slist_append(headerList, "Expect:")
         }
-        _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        set("CURLOPT_HTTPHEADER", ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
-        _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
+        set("CURLOPT_WRITEFUNCTION", ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
             if let onBody = collector.onBody {
@@ -70,15 +82,19 @@ final class CurlEasyHandle: @unchecked Sendable {
             }
             collector.body.append(contentsOf: bytes)
             return size * count
-        }
-        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
-        _ = ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
+        })
+        set("CURLOPT_WRITEDATA", ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
+        set("CURLOPT_HEADERFUNCTION", ccurl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()
             collector.addHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
-        }
-        _ = ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+        })
+        set("CURLOPT_HEADERDATA", ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque()))
 
+        if let (option, code) = refused {
+            throw CurlError(.invalidRequest, "this libcurl (\(String(cString: curl_version()))) refused \(option): \(String(cString: curl_easy_strerror(code)))"
+                + (option == "CURLOPT_AWS_SIGV4" ? " — AWS signing needs libcurl 7.75 or later" : ""))
+        }
         let result = curl_easy_perform(handle)
         guard result == CURLE_OK else { throw error(for: result) }
         var status = 0
@@ -88,25 +104,26 @@ final class CurlEasyHandle: @unchecked Sendable {
 
     private func setMethodAndBody(_ request: CurlRequest) {
         switch request.method {
-        case .GET: _ = ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
-        case .HEAD: _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        case .GET: set("CURLOPT_HTTPGET", ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        case .HEAD: set("CURLOPT_NOBODY", ccurl_setopt_long(handle, CURLOPT_NOBODY, 1))
         case .POST, .PUT, .DELETE:
             if request.method != .POST {
-                _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+                set("CURLOPT_CUSTOMREQUEST", ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue))
             }
             // POSTFIELDS (copied) rather than a read callback: curl 7.88's SigV4 hashes the
             // payload only when it is given this way.
             if let body = request.body ?? (request.method == .DELETE ? nil : []) {
-                _ = ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-                body.withUnsafeBytes { bytes in
-                    _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                set("CURLOPT_POSTFIELDSIZE_LARGE", ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+                let code = body.withUnsafeBytes { bytes in
+                    ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
                 }
+                set("CURLOPT_COPYPOSTFIELDS", code)
             }
         }
     }
 
     private func error(for code: CURLcode) -> CurlError {
-        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_OPERATION_TIMEDOUT:

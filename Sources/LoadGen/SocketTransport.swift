@@ -38,6 +38,7 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
     private var connections: [Connection] = []
     private var deadlines = DeadlineQueue()
     private var armedDeadline: UInt64 = .max
+    private var timerFailureReported = false
     /// Slots whose sockets closed, reported to the worker once the current event is handled.
     private var closedSlots: [LoopWorker.Slot] = []
     /// Each target's addresses (resolved once for the run); the index that connected last first.
@@ -63,8 +64,10 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
             let reason = String(cString: strerror(errno))
             throw LoadRunError("could not start a load thread: epoll, timerfd or eventfd failed (\(reason))")
         }
-        watch(wakeup, events: EPOLLIN.rawValue, data: Self.wakeupEvent, operation: EPOLL_CTL_ADD)
-        watch(timer, events: EPOLLIN.rawValue, data: Self.timerEvent, operation: EPOLL_CTL_ADD)
+        guard watch(wakeup, events: EPOLLIN.rawValue, data: Self.wakeupEvent, operation: EPOLL_CTL_ADD),
+              watch(timer, events: EPOLLIN.rawValue, data: Self.timerEvent, operation: EPOLL_CTL_ADD) else {
+            throw LoadRunError("could not start a load thread: epoll_ctl failed (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// The thread keeps the transport while it runs, so this comes after it ended (or when it
@@ -174,7 +177,15 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         var spec = itimerspec()
         spec.it_value.tv_sec = Int(deadline / 1_000_000_000)
         spec.it_value.tv_nsec = Int(deadline % 1_000_000_000)
-        timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+        if timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil) != 0 {
+            // Not armed: the next change of the earliest deadline tries again. Said once: an
+            // open-loop run whose timer fails sends late, and its summary shows it.
+            armedDeadline = .max
+            if !timerFailureReported {
+                timerFailureReported = true
+                FileHandle.standardError.write(Data("cacheload load: timerfd_settime failed (\(String(cString: strerror(errno)))); scheduled sends may be late\n".utf8))
+            }
+        }
     }
 
     private func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -294,7 +305,12 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         connections[position].socket = socket
         connections[position].generation &+= 1
         connections[position].connecting = true
-        watch(socket, events: EPOLLOUT.rawValue, data: eventID(position), operation: EPOLL_CTL_ADD)
+        guard watch(socket, events: EPOLLOUT.rawValue, data: eventID(position), operation: EPOLL_CTL_ADD) else {
+            // Unwatched, the socket would never report: a failed connect, counted and retried.
+            abandon(position)
+            worker?.openFailed(slots[position])
+            return
+        }
         let generation = connections[position].generation
         schedule(after: worker?.connectTimeoutNanos ?? LoopWorker.longestConnectTimeout) { [self] in
             guard connections[position].generation == generation, connections[position].connecting else { return }
@@ -338,15 +354,19 @@ final class SocketTransport: LoadTransport, @unchecked Sendable {
         UInt64(position + 2) | UInt64(connections[position].generation) << 32
     }
 
+    /// A connection whose interest cannot be changed is closed (its request counts as reset):
+    /// left as it was, it would wait for an event that never comes.
     private func rewatch(_ position: Int, events: UInt32) {
-        watch(connections[position].socket, events: events, data: eventID(position), operation: EPOLL_CTL_MOD)
+        if !watch(connections[position].socket, events: events, data: eventID(position), operation: EPOLL_CTL_MOD) { drop(position) }
     }
 
-    private func watch(_ descriptor: Int32, events: UInt32, data: UInt64, operation: Int32) {
+    /// `epoll_ctl`; `false` when the kernel refused (out of memory, a descriptor limit).
+    @discardableResult
+    private func watch(_ descriptor: Int32, events: UInt32, data: UInt64, operation: Int32) -> Bool {
         var event = epoll_event()
         event.events = events
         event.data.u64 = data
-        _ = epoll_ctl(epoll, operation, descriptor, &event)
+        return epoll_ctl(epoll, operation, descriptor, &event) == 0
     }
 
     /// Reads an eventfd's or timerfd's counter so it stops being readable.

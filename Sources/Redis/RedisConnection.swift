@@ -29,12 +29,21 @@ final class RedisConnection: Sendable {
         on eventLoop: any EventLoop,
         onMessage: (@Sendable (RedisReply) -> Void)? = nil
     ) -> EventLoopFuture<RedisConnection> {
-        let tls: (context: NIOSSLContext, serverName: String?)?
-        do {
-            tls = try tlsContext.map { (try $0.context(), Self.serverName(configuration.host)) }
-        } catch {
-            return eventLoop.makeFailedFuture(error)
-        }
+        guard let tlsContext else { return connect(configuration, tls: nil, on: eventLoop, onMessage: onMessage) }
+        // The TLS context checks and may reload the CA file: file I/O, so on the thread pool,
+        // never on the event loop that serves requests.
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try tlsContext.context() }
+            .flatMap { context in
+                connect(configuration, tls: (context, Self.serverName(configuration.host)), on: eventLoop, onMessage: onMessage)
+            }
+    }
+
+    private static func connect(
+        _ configuration: RedisConfiguration,
+        tls: (context: NIOSSLContext, serverName: String?)?,
+        on eventLoop: any EventLoop,
+        onMessage: (@Sendable (RedisReply) -> Void)?
+    ) -> EventLoopFuture<RedisConnection> {
         // With TLS the connection counts as made once the handshake is done: a refused
         // certificate then fails the connect with its reason, instead of surfacing later as an
         // anonymous "I/O on closed channel" on the first command.
@@ -53,7 +62,7 @@ final class RedisConnection: Sendable {
                 }
             }
         let timeout = TimeAmount(configuration.commandTimeout)
-        let failure = { (error: any Error) -> RedisError in
+        let failure = { @Sendable (error: any Error) -> RedisError in
             RedisError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
         return bootstrap.connect(host: configuration.host, port: configuration.port)

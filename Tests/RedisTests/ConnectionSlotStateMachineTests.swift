@@ -48,7 +48,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("a failed connect fails the waiters, backs off, fails callers fast until the deadline, then connects again")
     func failureBacksOff() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         guard case .failAndRetry(_, let waiters, let delay) = machine.connectFailed(Refused(), attempt: attempt, now: now) else {
             Issue.record("a failed connect was not reported")
             return
@@ -65,7 +65,7 @@ struct ConnectionSlotStateMachineTests {
             return
         }
         #expect(second != attempt)
-        guard case .failAndRetry(_, _, let longer) = machine.connectFailed(Refused(), attempt: second, now: now) else { return }
+        guard case .failAndRetry(_, _, let longer) = machine.connectFailed(Refused(), attempt: second, now: now) else { Issue.record("the state machine answered with another action"); return }
         #expect(longer == .milliseconds(200), "the delay grows with failures in a row")
         #expect(machine.failures == 2)
         guard case .startConnecting(let third) = machine.reconnectTimerFired() else {
@@ -79,7 +79,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("the reconnect timer does nothing while connecting or connected")
     func timerWhileBusy() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         guard case .none = machine.reconnectTimerFired() else {
             Issue.record("the timer started a second connect")
             return
@@ -94,7 +94,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("a closed connection makes the slot reconnect at once; a stale close changes nothing")
     func connectionClosed() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         let first = FakeConnection()
         _ = machine.connectSucceeded(first, attempt: attempt)
         guard case .none = machine.connectionClosed(FakeConnection()) else {
@@ -117,7 +117,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("a dead connection found by a caller is replaced: the caller starts a connect")
     func deadConnectionReplaced() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         let connection = FakeConnection()
         _ = machine.connectSucceeded(connection, attempt: attempt)
         connection.isActive = false
@@ -130,7 +130,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("close: the waiters are returned to be failed, a connect finishing later is discarded, callers fail")
     func closeWhileConnecting() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         let (connection, waiters) = machine.close()
         #expect(connection == nil)
         #expect(waiters == ["a"])
@@ -154,7 +154,7 @@ struct ConnectionSlotStateMachineTests {
     @Test("close of a connected slot returns the connection to close")
     func closeConnected() {
         var machine = machine()
-        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { return }
+        guard case .startConnecting(let attempt) = machine.connectionRequested(by: "a", now: now) else { Issue.record("the state machine answered with another action"); return }
         let connection = FakeConnection()
         _ = machine.connectSucceeded(connection, attempt: attempt)
         #expect(machine.close().connection === connection)

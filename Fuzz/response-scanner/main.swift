@@ -1,0 +1,24 @@
+// libFuzzer target: the load generator's response scanner over a target's bytes, delivered in
+// two reads split where the first byte says (a line, a length or a chunk cut anywhere).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    var scanner = ResponseScanner()
+    scanner.expectsBody = size % 7 != 0  // HEAD now and then
+    let cut = size > 0 ? Int(bytes[0]) % (size + 1) : 0
+    var responses = 0
+    let check = { (response: ResponseScanner.Response) in
+        precondition((100...999).contains(response.status), "status \(response.status) out of range")
+        responses += 1
+    }
+    do {
+        try scanner.consume(UnsafeRawBufferPointer(rebasing: bytes[..<cut]), onResponse: check)
+        try scanner.consume(UnsafeRawBufferPointer(rebasing: bytes[cut...]), onResponse: check)
+        _ = scanner.connectionClosed(onResponse: check)
+    } catch {
+        // Malformed: counted as a bad response by the worker; nothing to check.
+    }
+    // A response needs at least "HTTP/1.1 200\n\n" (15 bytes).
+    precondition(responses <= size / 15 + 1, "\(responses) responses from \(size) bytes")
+    return 0
+}

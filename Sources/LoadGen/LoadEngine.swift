@@ -79,8 +79,8 @@ package final class LoadEngine: Sendable {
             if budget.isLimited && budget.isSpent, await inFlight(workers) == 0 { break }
             if let progress, clock.now >= nextProgress {
                 nextProgress += .seconds(1)
-                let (counts, seconds) = await snapshot(workers)
-                progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: seconds.dropLast().last))
+                let (counts, lastSecond) = await snapshot(workers)
+                progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: lastSecond))
             }
             try? await Task.sleep(for: .milliseconds(budget.isLimited ? 5 : 20))
         }
@@ -108,15 +108,17 @@ package final class LoadEngine: Sendable {
         return total
     }
 
-    private func snapshot(_ workers: [LoopWorker]) async -> (LoadCounts, [SecondSample]) {
+    /// The counters so far and the last complete second, for a progress line: each worker hands
+    /// over its last two seconds only, so a line costs the same at hour 10 as at second 10.
+    private func snapshot(_ workers: [LoopWorker]) async -> (LoadCounts, SecondSample?) {
         var counts = LoadCounts()
-        var merged: [SecondSample] = []
+        var recent: [Int: SecondSample] = [:]
         for worker in workers {
             let (workerCounts, seconds) = await worker.transport.submit { worker.snapshot() }
             counts.merge(workerCounts)
-            SecondSample.merge(seconds, into: &merged)
+            for sample in seconds { recent[sample.second, default: SecondSample(second: sample.second)].merge(sample) }
         }
-        return (counts, merged)
+        return (counts, recent.keys.max().flatMap { recent[$0 - 1] })
     }
 }
 

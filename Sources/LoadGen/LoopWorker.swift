@@ -148,9 +148,10 @@ final class LoopWorker: @unchecked Sendable {
         return recorder
     }
 
-    /// A copy of the counters and time series so far (for progress lines).
+    /// A copy of the counters and the last two seconds (for progress lines: the one that just
+    /// completed and the one under way), not the whole series.
     func snapshot() -> (LoadCounts, [SecondSample]) {
-        (recorder.counts, recorder.seconds)
+        (recorder.counts, Array(recorder.seconds.suffix(2)))
     }
 
     // MARK: Connections

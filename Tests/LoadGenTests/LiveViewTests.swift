@@ -58,7 +58,7 @@ struct LiveViewTests {
 
         _ = try tmux(["send-keys", "-t", "live", "C-c"])
         let ended = try await tmux.screen(within: 15) { $0.contains("exit status ") }
-        #expect(ended.contains("exit status 0"), "\(ended)")
+        #expect(ended.contains("exit status 130"), "an interrupted run exits 130: \(ended)")
         #expect(try tmux.pane("#{alternate_on}") == "0", "the terminal got its screen back")
         #expect(ended.contains("Requests/sec") && ended.contains("in flight at stop"), "\(ended)")
         #expect(!ended.contains("Ctrl-C stops, drains and reports"), "the live view was left: \(ended)")

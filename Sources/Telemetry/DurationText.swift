@@ -2,6 +2,9 @@
 /// `1m`, `1m30s`, `2h`. A bare number is refused (but `0`): `50` was seconds to one option and
 /// milliseconds to another, and a unit costs nothing to write.
 package enum DurationText {
+    /// The longest duration any option takes, in seconds (a year).
+    static let longest: Double = 365 * 24 * 3600
+
     package static func parse(_ text: String, option: String) throws(OptionValueError) -> Duration {
         let expected = "\(option) \"\(text)\": expected a duration such as 500ms, 30s, 1m or 1m30s"
         if let number = Double(text) {
@@ -24,7 +27,13 @@ package enum DurationText {
             case "us", "µs": factor = 0.000001
             default: throw OptionValueError(expected)
             }
-            total += .microseconds(Int64(value * factor * 1_000_000))
+            // Bounded before the conversion: a number of 30 digits would trap converting to Int64
+            // (found by the options fuzz target: "3s0666…6s").
+            let seconds = value * factor
+            guard seconds.isFinite, seconds <= Self.longest, total + .seconds(seconds) <= .seconds(Self.longest) else {
+                throw OptionValueError("\(option) \"\(text)\": longer than a year; give a shorter duration")
+            }
+            total += .microseconds(Int64(seconds * 1_000_000))
             number = ""
             unit = ""
         }

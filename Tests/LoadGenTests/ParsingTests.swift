@@ -106,6 +106,10 @@ struct ParsingTests {
             #expect(error.message.contains("give a unit, such as 50ms or 50s"), "\(error)")
         }
         #expect(throws: LoadOptionError.self) { try Threshold(parsing: "p99<10") }
+        // Found by `make fuzz` (options): a 34-digit number of seconds trapped converting to Int64.
+        #expect(throws: OptionValueError.self) { try DurationText.parse("3s0666666666666666666666666666666666s", option: "-d") }
+        #expect(throws: OptionValueError.self) { try DurationText.parse("99999999999999999999h", option: "-d") }
+        #expect(WholeSeconds(parsing: "3s0666666666666666666666666666666666s") == nil)
         #expect(WholeSeconds(parsing: "30")?.seconds == 30)
         #expect(WholeSeconds(parsing: "30s")?.seconds == 30)
         #expect(WholeSeconds(parsing: "1h")?.seconds == 3600)

@@ -26,34 +26,17 @@ struct Alarm: AsyncParsableCommand {
             var (hitRatio, latency) = try alarm.alarms(in: cloudWatch)
             let client = cloudWatch.client()
             do {
-                try await Self.checkOwner(&hitRatio.schedule, replace: alarm.replace, with: client)
+                try await hitRatio.schedule.takeOver(replace: alarm.replace, with: client, say: { say($0) })
                 if var definition = latency {
-                    try await Self.checkOwner(&definition.schedule, replace: alarm.replace, with: client)
+                    try await definition.schedule.takeOver(replace: alarm.replace, with: client, say: { say($0) })
                     latency = definition
                 }
                 try await hitRatio.create(with: client)
                 try await latency?.create(with: client)
-            } catch let failure as CommandFailure {
-                throw failure
             } catch {
                 throw CommandFailure("\(error)")
             }
             alarm.descriptions(hitRatio: hitRatio, latency: latency).forEach(say)
-        }
-
-        /// An alarm already under this name: refused when it watches other dimensions (unless
-        /// `replace`); its actions kept when this create names none.
-        private static func checkOwner(_ schedule: inout AlarmSchedule, replace: Bool, with client: CloudWatchClient) async throws {
-            guard let existing = try await HitRatioAlarm.describe(schedule.name, with: client) else { return }
-            if !existing.dimensions.isEmpty, Set(existing.dimensions) != Set(schedule.dimensions), !replace {
-                let wanted = schedule.dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
-                throw CommandFailure("alarm \(schedule.name) exists and watches \(existing.dimensionsText); this create is for \(wanted) "
-                    + "and would replace it. Leave out --name (names carry the environment), give another --name, or pass --replace")
-            }
-            if schedule.actions.isEmpty, !existing.actions.isEmpty {
-                schedule.actions = existing.actions
-                say("alarm \(schedule.name): keeping its actions (\(existing.actions.joined(separator: ", "))); give --sns-topic to change them")
-            }
         }
     }
 

@@ -183,3 +183,27 @@ extension HitRatioAlarm {
             actions: XMLText.element("AlarmActions", in: alarm).map { XMLText.elements("member", in: $0).map(XMLText.unescaped) } ?? [])
     }
 }
+
+extension AlarmSchedule {
+    /// Before a create under this name: refuses an alarm that watches other dimensions (another
+    /// environment's, unless `replace`), and keeps the existing alarm's actions when this create
+    /// names none (`say` tells so).
+    package mutating func takeOver(replace: Bool, with client: CloudWatchClient, say: (String) -> Void) async throws {
+        guard let existing = try await HitRatioAlarm.describe(name, with: client) else { return }
+        if !existing.dimensions.isEmpty, Set(existing.dimensions) != Set(dimensions), !replace {
+            let wanted = dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+            throw AlarmOwnerError(description: "alarm \(name) exists and watches \(existing.dimensionsText); this create is for \(wanted) "
+                + "and would replace it. Leave out --name (names carry the environment), give another --name, or pass --replace")
+        }
+        if actions.isEmpty, !existing.actions.isEmpty {
+            actions = existing.actions
+            say("alarm \(name): keeping its actions (\(existing.actions.joined(separator: ", "))); give --sns-topic to change them")
+        }
+    }
+}
+
+/// An alarm create that would replace another service's or environment's alarm.
+package struct AlarmOwnerError: Error, CustomStringConvertible, Sendable {
+    package let description: String
+}
+

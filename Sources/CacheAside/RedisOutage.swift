@@ -2,12 +2,15 @@ import Logging
 import Redis
 import Synchronization
 
-/// Whether Redis answers the cache's lookups, logged as an outage: one warning when it starts,
-/// one notice when it ends (with its length and the lookups answered from the origin meanwhile).
+/// Whether Redis answers the cache's lookups, logged as outages, one per node: a warning when
+/// a node's outage starts, a notice when it ends (with its length and the lookups answered
+/// from the origin meanwhile). Two cluster shards failing one after the other are two outages,
+/// each naming its node.
 ///
-/// An outage ends only after a quiet second without failures: with one cluster shard down, or
-/// a standalone client sent `MOVED` for keys of other shards, lookups alternate between working
-/// and failing, and a log line per change would flood as surely as a line per request.
+/// An outage ends only after a quiet second without failures from its node: with one cluster
+/// shard down, or a standalone client sent `MOVED` for keys of other shards, lookups alternate
+/// between working and failing, and a log line per change would flood as surely as a line per
+/// request.
 final class RedisOutage: Sendable {
     private struct Outage {
         var since: ContinuousClock.Instant
@@ -17,7 +20,8 @@ final class RedisOutage: Sendable {
 
     /// Read on every hit: the lock is taken only while an outage is in progress.
     private let inOutage = Atomic<Bool>(false)
-    private let outage = Mutex<Outage?>(nil)
+    /// Outages in progress, by node (`host:port`; the client's URL when an error names none).
+    private let outages = Mutex<[String: Outage]>([:])
     private let logger: Logger
     private let redis: RedisConfiguration
     static let quiet: Duration = .seconds(1)
@@ -30,34 +34,39 @@ final class RedisOutage: Sendable {
     /// A lookup failed.
     func failed(_ error: any Error) {
         let now = ContinuousClock.now
-        let starts = outage.withLock { outage -> Bool in
-            if outage != nil {
-                outage!.failures += 1
-                outage!.lastFailure = now
+        let node = (error as? RedisError)?.node
+        let starts = outages.withLock { outages -> Bool in
+            if var outage = outages[node ?? ""] {
+                outage.failures += 1
+                outage.lastFailure = now
+                outages[node ?? ""] = outage
                 return false
             }
-            outage = Outage(since: now, lastFailure: now, failures: 1)
+            outages[node ?? ""] = Outage(since: now, lastFailure: now, failures: 1)
             return true
         }
         guard starts else { return }
         inOutage.store(true, ordering: .relaxed)
-        logger.warning("Redis is unavailable; answering from the origin (X-Cache: BYPASS) until it is back",
+        let at = node.map { " at \($0)" } ?? ""
+        logger.warning("Redis is unavailable\(at); answering from the origin (X-Cache: BYPASS) until it is back",
                        metadata: ["redis": "\(redis)", "error": "\(error)"])
     }
 
-    /// A lookup worked.
+    /// A lookup worked: ends every outage whose node has been quiet for a second.
     func answered() {
         guard inOutage.load(ordering: .relaxed) else { return }
         let now = ContinuousClock.now
-        let ended = outage.withLock { outage -> Outage? in
-            guard let current = outage, now - current.lastFailure >= Self.quiet else { return nil }
-            outage = nil
-            return current
+        let ended = outages.withLock { outages -> [(String, Outage)] in
+            let quiet = outages.filter { now - $0.value.lastFailure >= Self.quiet }
+            for node in quiet.keys { outages[node] = nil }
+            if outages.isEmpty { inOutage.store(false, ordering: .relaxed) }
+            return quiet.sorted { $0.key < $1.key }
         }
-        guard let ended else { return }
-        inOutage.store(false, ordering: .relaxed)
-        logger.notice("Redis answers again; caching resumed", metadata: [
-            "redis": "\(redis)", "outage_ms": "\((now - ended.since) / .milliseconds(1))", "failed_lookups": "\(ended.failures)",
-        ])
+        for (node, outage) in ended {
+            let at = node.isEmpty ? "" : " at \(node)"
+            logger.notice("Redis answers again\(at); caching resumed", metadata: [
+                "redis": "\(redis)", "outage_ms": "\((now - outage.since) / .milliseconds(1))", "failed_lookups": "\(outage.failures)",
+            ])
+        }
     }
 }

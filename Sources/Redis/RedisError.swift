@@ -56,10 +56,14 @@ package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     package let code: Code
     /// What happened, without secrets.
     package let message: String
+    /// The node (`host:port`) the command was sent to, when one was: a cluster client's
+    /// callers tell one shard's outage from another's by it.
+    package var node: String?
 
-    package init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String, node: String? = nil) {
         self.code = code
         self.message = message
+        self.node = node
     }
 
     package var description: String {

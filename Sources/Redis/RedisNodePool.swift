@@ -32,17 +32,23 @@ final class RedisNodePool: Sendable {
         try await guarded { try await connection().send(.asking, then: command).get() }
     }
 
+    /// The node's address as errors name it.
+    private var node: String { "\(configuration.host):\(configuration.port)" }
+
     /// Runs `exchange` unless the node's breaker is open, and tells the breaker how it went.
+    /// Its errors name the node.
     private func guarded(_ exchange: () async throws -> RedisReply) async throws -> RedisReply {
         guard breaker.withLockedValue({ $0.admits }) else {
-            throw RedisError(.unresponsive, "Redis at \(configuration) let several commands in a row time out; commands fail at once until it answers a probe")
+            throw RedisError(.unresponsive, "Redis at \(configuration) let several commands in a row time out; commands fail at once until it answers a probe",
+                             node: node)
         }
         do {
             let reply = try await exchange()
             _ = breaker.withLockedValue { $0.answered() }
             return reply
-        } catch let error as RedisError where error.code == .timeout {
-            if breaker.withLockedValue({ $0.timedOut(now: .now()) }) == .startProbing { startProbing() }
+        } catch var error as RedisError {
+            if error.code == .timeout, breaker.withLockedValue({ $0.timedOut(now: .now()) }) == .startProbing { startProbing() }
+            error.node = error.node ?? node
             throw error
         }
     }

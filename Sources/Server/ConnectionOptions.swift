@@ -28,6 +28,13 @@ package struct ConnectionOptions: ParsableArguments {
 
     @OptionGroup package var misspelled: MisspelledConnectionOptions
 
+    /// Resolves both connections while parsing, so a bad URL or `--config` file is a usage
+    /// error whose usage line names the subcommand (resolved in `run()`, it would name none).
+    package func validate() throws {
+        _ = try redisConfiguration()
+        _ = try postgresConfiguration()
+    }
+
     package func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
         try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
     }
@@ -54,6 +61,11 @@ package struct RedisOptions: ParsableArguments {
     @OptionGroup package var topology: RedisTopologyOptions
 
     @OptionGroup package var misspelled: MisspelledConnectionOptions
+
+    /// Resolves the connection while parsing (see ``ConnectionOptions/validate()``).
+    package func validate() throws {
+        _ = try configuration()
+    }
 
     package func configuration(poolSize: Int = 4) throws -> RedisConfiguration {
         try topology.applied(to: ConnectionSources(config: config).redis(flag: redis, poolSize: poolSize))
@@ -109,6 +121,11 @@ package struct PostgresOptions: ParsableArguments {
     package var config: String?
 
     @OptionGroup package var misspelled: MisspelledConnectionOptions
+
+    /// Resolves the connection while parsing (see ``ConnectionOptions/validate()``).
+    package func validate() throws {
+        _ = try configuration()
+    }
 
     package func configuration(poolSize: Int = 8) throws -> PostgresConfiguration {
         try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)

@@ -96,6 +96,21 @@ struct ExitCodeTests {
         }
     }
 
+    @Test("a connection refused while parsing (URL, cluster database, --config): exit 64, the usage line names the subcommand")
+    func connectionMistakesNameTheSubcommand() async throws {
+        let cases: [([String], String, String)] = [
+            (["serve", "--redis-mode", "cluster", "--redis", "redis://127.0.0.1:\(freeLoopbackPort())/1"], "only database 0", "cacheload serve"),
+            (["warm", "--redis", "http://127.0.0.1:6379/0"], "unsupported scheme", "cacheload warm"),
+            (["s3", "flush", "--config", "/nonexistent-\(UUID()).ini"], "cannot read --config", "cacheload s3 flush"),
+            (["export", "--redis", "redis://127.0.0.1:6379/x"], "is not a number", "cacheload export"),
+        ]
+        for (arguments, reason, usage) in cases {
+            let (status, output) = try await runCacheload(arguments)
+            #expect(status == 64, "\(arguments.joined(separator: " ")): exit \(String(describing: status)): \(output)")
+            #expect(output.contains(reason) && output.contains("Usage: \(usage)"), "\(arguments.joined(separator: " ")): \(output)")
+        }
+    }
+
     @Test("alarm create --latency-p99 50ms: both alarms exist; describe shows the p99 one on its extended statistic")
     func latencyAlarmFromTheCommandLine() async throws {
         let suffix = UUID().uuidString.prefix(6)

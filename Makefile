@@ -4,7 +4,7 @@ SWIFT ?= swift
 SERVICES := scripts/services
 CONFIG ?= debug
 
-.PHONY: all build release package test terraform-check boot-root demo bench soak fuzz sanitize bootstrap services-start services-stop clean
+.PHONY: all build release package test terraform-check boot-root demo bench bench-long soak fuzz sanitize bootstrap services-start services-stop clean
 
 all: build
 
@@ -96,6 +96,11 @@ bench: bootstrap
 	scripts/bench/cluster.sh
 	scripts/bench/fleet.sh
 	scripts/bench/origin-amplification.sh
+
+# A 10-minute constant-rate run: the load generator's memory stays flat and its CPU per second
+# the same at minute 10 as at minute 2.
+bench-long: bootstrap
+	scripts/bench/long-run.sh
 
 # The long versions of the fault and soak tests: 1000 connections and a CloudWatch outage for
 # SOAK_SECONDS each (60 by default), then every fault under load again.

@@ -1,5 +1,6 @@
 // libFuzzer target: the option grammars a user types — durations, whole seconds, sizes,
-// expected statuses, segments and --start-at — parse or throw their message, never crash.
+// expected statuses, segments, --start-at and --threshold — parse or throw their message,
+// never crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -24,5 +25,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for total in [0, 1, 7, 1000] { precondition(segment.share(of: total) <= total) }
     }
     _ = try? StartTime.parse(text)
+    do {
+        let threshold = try Threshold(parsing: text)
+        // A threshold compares against a finite, non-negative number: `p99<infms` judges nothing.
+        precondition(threshold.value.isFinite && threshold.value >= 0, "threshold value \(threshold.value) from \(text)")
+    } catch {
+        precondition(error.message.hasPrefix("--threshold"))
+    }
     return 0
 }

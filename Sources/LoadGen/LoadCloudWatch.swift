@@ -32,7 +32,9 @@ package struct LoadCloudWatch: ParsableArguments {
         for (minute, samples) in minutes.sorted(by: { $0.key < $1.key }) {
             let timestamp = Date(timeIntervalSince1970: max(start, Double(minute * 60)))
             var latency = CloudWatchDistribution.makeHistogram()
-            for sample in samples { CloudWatchDistribution.add(sample.histogram, to: &latency) }
+            for sample in samples { if let histogram = sample.histogram { CloudWatchDistribution.add(histogram, to: &latency) } }
+            // The seconds folded into this minute (``TimeSeries``).
+            for folded in result.minutes ?? [] where folded.minute == minute { CloudWatchDistribution.add(folded.histogram, to: &latency) }
             func count(_ name: String, _ value: Int) -> MetricDatum {
                 MetricDatum(name: name, unit: .count, dimensions: dimensions, timestamp: timestamp, value: .single(Double(value)))
             }

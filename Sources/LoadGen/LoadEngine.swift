@@ -72,15 +72,19 @@ package final class LoadEngine: Sendable {
         let measuring = began + plan.warmup
         let end = plan.duration.map { measuring + $0 }
         var nextProgress = began + .seconds(1)
+        var series = TimeSeries(startedAt: startedAt.timeIntervalSince1970)
         var cancelled = false
         while true {
             if Task.isCancelled { cancelled = true; break }
             if let end, clock.now >= end { break }
             if budget.isLimited && budget.isSpent, await inFlight(workers) == 0 { break }
-            if let progress, clock.now >= nextProgress {
+            if clock.now >= nextProgress {
                 nextProgress += .seconds(1)
-                let (counts, lastSecond) = await snapshot(workers)
-                progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: lastSecond))
+                if let progress {
+                    let (counts, lastSecond) = await snapshot(workers)
+                    progress(Progress(elapsed: clock.now - began, counts: counts, lastSecond: lastSecond))
+                }
+                await collect(workers, into: &series, elapsed: clock.now - measuring)
             }
             try? await Task.sleep(for: .milliseconds(budget.isLimited ? 5 : 20))
         }
@@ -93,11 +97,14 @@ package final class LoadEngine: Sendable {
         }
         var recorder = Recorder(targets: plan.targets.count)
         for worker in workers {
-            recorder.merge(await worker.transport.submit { worker.finish() })
+            var finished = await worker.transport.submit { worker.finish() }
+            series.add(finished.takeSeconds(before: .max))
+            recorder.merge(finished)
         }
         for worker in workers { await worker.transport.shutdown() }
+        series.foldAllButLast(plan.detailedSeconds)
         let measured = max(.milliseconds(1), stoppedSending - measuring)
-        var result = LoadResult(plan: plan, recorder: recorder, duration: measured, interrupted: cancelled)
+        var result = LoadResult(plan: plan, recorder: recorder, series: series, duration: measured, interrupted: cancelled)
         result.startedAt = startedAt.timeIntervalSince1970
         return result
     }
@@ -106,6 +113,18 @@ package final class LoadEngine: Sendable {
         var total = 0
         for worker in workers { total += await worker.transport.submit { worker.inFlightCount } }
         return total
+    }
+
+    /// Moves the seconds no answer can still arrive for (older than the request timeout and a
+    /// margin) from the loops to `series`, and folds those older than the detailed window: what
+    /// the run holds stays bounded however long it lasts.
+    private func collect(_ workers: [LoopWorker], into series: inout TimeSeries, elapsed: Duration) async {
+        let cutoff = Int(((elapsed - plan.timeout - .seconds(2)) / .seconds(1)).rounded(.down))
+        guard cutoff > 0 else { return }
+        for worker in workers {
+            series.add(await worker.transport.submit { worker.takeSeconds(before: cutoff) })
+        }
+        series.fold(before: cutoff - plan.detailedSeconds)
     }
 
     /// The counters so far and the last complete second, for a progress line: each worker hands

@@ -36,6 +36,9 @@ package struct LoadPlan: Sendable {
     package var warmup: Duration
     /// Event loops (threads) driving the connections.
     package var threads: Int
+    /// How many of the run's last seconds keep their latency histograms; older seconds are
+    /// folded into per-minute histograms (``TimeSeries``). Tests shorten it.
+    package var detailedSeconds = TimeSeries.detailedSeconds
     /// TLS for `https://` targets; `nil` for `http://`.
     package var tls: LoadTLS?
     /// This machine's part of a split run; `nil` runs the whole plan. ``connections`` and

@@ -22,7 +22,12 @@ package struct LoadResult: Sendable, Codable {
     package var durationSeconds: Double
     package var interrupted: Bool
     package var counts: LoadCounts
+    /// The run second by second; seconds before the last minute are folded (``TimeSeries``):
+    /// their percentiles stay, their histograms are in ``minutes``.
     package var seconds: [SecondSample]
+    /// The folded seconds' histograms, one per wall-clock minute; absent when nothing was
+    /// folded (a run of a minute or less, and results written before folding).
+    package var minutes: [MinuteSample]?
     package var latency: Histogram<UInt64>
     package var hitLatency: Histogram<UInt64>
     package var missLatency: Histogram<UInt64>
@@ -59,7 +64,7 @@ package struct LoadResult: Sendable, Codable {
         }
     }
 
-    init(plan: LoadPlan, recorder: Recorder, duration: Duration, interrupted: Bool) {
+    init(plan: LoadPlan, recorder: Recorder, series: TimeSeries, duration: Duration, interrupted: Bool) {
         url = plan.targets.count == 1 ? plan.template.url : "\(plan.template.url) and \(plan.targets.count - 1) more"
         connections = plan.connections
         let measured = duration / .seconds(1)
@@ -79,7 +84,8 @@ package struct LoadResult: Sendable, Codable {
         durationSeconds = measured
         self.interrupted = interrupted
         counts = recorder.counts
-        seconds = recorder.seconds
+        seconds = series.seconds
+        minutes = series.minutes.isEmpty ? nil : series.orderedMinutes
         latency = recorder.latency
         hitLatency = recorder.hitLatency
         missLatency = recorder.missLatency
@@ -111,7 +117,8 @@ package struct LoadResult: Sendable, Codable {
     }
 
     /// Combines results of runs against the same target (several machines): counts add up,
-    /// histograms merge exactly, time series add second by second.
+    /// histograms merge exactly, time series add second by second (folded seconds' percentiles
+    /// approximately: ``SecondSample/merge(_:)``), folded minutes by wall-clock minute.
     package mutating func merge(_ other: LoadResult) {
         counts.merge(other.counts)
         // A closed-loop part's uncorrected latency is its latency: a merge with an open-loop part
@@ -137,7 +144,11 @@ package struct LoadResult: Sendable, Codable {
         } else if let rate = targetRate, let otherRate = other.targetRate {
             targetRate = rate + otherRate
         }
-        SecondSample.merge(other.seconds, into: &seconds)
+        var series = TimeSeries(startedAt: startedAt ?? 0, seconds: seconds, minutes: minutes ?? [])
+        series.add(other.seconds)
+        for minute in other.minutes ?? [] { series.add(minute) }
+        seconds = series.seconds
+        minutes = series.minutes.isEmpty ? nil : series.orderedMinutes
         interrupted = interrupted || other.interrupted
         if let theirs = other.targets {
             var merged = targets ?? []

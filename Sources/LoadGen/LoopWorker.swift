@@ -148,6 +148,11 @@ final class LoopWorker: @unchecked Sendable {
         return recorder
     }
 
+    /// Hands over the seconds before `cutoff` (``Recorder/takeSeconds(before:)``).
+    func takeSeconds(before cutoff: Int) -> [SecondSample] {
+        recorder.takeSeconds(before: cutoff)
+    }
+
     /// A copy of the counters and the last two seconds (for progress lines: the one that just
     /// completed and the one under way), not the whole series.
     func snapshot() -> (LoadCounts, [SecondSample]) {

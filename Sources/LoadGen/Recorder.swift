@@ -13,7 +13,12 @@ struct Recorder {
     /// beside the corrected one from the intended start. Empty in closed loop.
     var uncorrectedLatency = Recorder.makeHistogram()
     var counts = LoadCounts()
+    /// The seconds not yet handed to the engine's ``TimeSeries`` (the last few: a second is
+    /// handed over once no answer to its requests can still arrive), from ``firstSecond`` on.
     var seconds: [SecondSample] = []
+    private(set) var firstSecond = 0
+    /// Answers to seconds already handed over (an answer slower than the hand-over lag).
+    private var lateSeconds: [SecondSample] = []
     /// Several targets (`load URL1 URL2 …`): each one's counts and latency; empty for one target.
     var targets: [TargetTally] = []
 
@@ -83,8 +88,27 @@ struct Recorder {
 
     private mutating func sample(_ second: Int, _ update: (inout SecondSample) -> Void) {
         guard second >= 0 else { return }
-        while seconds.count <= second { seconds.append(SecondSample(second: seconds.count)) }
-        update(&seconds[second])
+        guard second >= firstSecond else {
+            if let index = lateSeconds.firstIndex(where: { $0.second == second }) { return update(&lateSeconds[index]) }
+            var late = SecondSample(second: second)
+            update(&late)
+            lateSeconds.append(late)
+            return
+        }
+        while firstSecond + seconds.count <= second { seconds.append(SecondSample(second: firstSecond + seconds.count)) }
+        update(&seconds[second - firstSecond])
+    }
+
+    /// Hands over the seconds before `cutoff` (and any late answers), keeping the later ones:
+    /// the engine adds them to its ``TimeSeries``, so a loop holds a few seconds, not the run.
+    mutating func takeSeconds(before cutoff: Int) -> [SecondSample] {
+        let count = max(0, min(seconds.count, cutoff - firstSecond))
+        var taken = Array(seconds.prefix(count))
+        seconds.removeFirst(count)
+        firstSecond += count
+        taken += lateSeconds
+        lateSeconds = []
+        return taken
     }
 
     /// Every response's latency.
@@ -95,13 +119,13 @@ struct Recorder {
         return all
     }
 
+    /// Adds another loop's histograms and counts (its seconds go to the ``TimeSeries``).
     mutating func merge(_ other: Recorder) {
         hitLatency.add(other.hitLatency)
         missLatency.add(other.missLatency)
         otherLatency.add(other.otherLatency)
         uncorrectedLatency.add(other.uncorrectedLatency)
         counts.merge(other.counts)
-        SecondSample.merge(other.seconds, into: &seconds)
         for (index, tally) in other.targets.enumerated() where index < targets.count { targets[index].merge(tally) }
     }
 }
@@ -226,60 +250,4 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
         late += other.late; unsent += other.unsent; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
     }
-}
-
-/// One second of the run: the time series behind the progress line and the HTML charts.
-package struct SecondSample: Sendable, Codable {
-    package var second: Int
-    package var responses = 0
-    package var errors = 0
-    package var hits = 0
-    package var misses = 0
-    /// Answers the server gave without its cache (`X-Cache: BYPASS`): the cache was unreachable.
-    package var bypasses = 0
-    /// Cached "not found" answers (`X-Cache: HIT` with a 4xx status), not counted in ``hits``.
-    package var negativeHits = 0
-    /// This second's latency (µs, from the intended start), 2 significant digits.
-    package var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
-
-    init(second: Int) { self.second = second }
-
-    mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, status: Int) {
-        responses += 1
-        if status >= 500 { errors += 1 }
-        switch cache {
-        case .hit where status >= 400: negativeHits += 1
-        case .hit, .stale: hits += 1
-        case .miss: misses += 1
-        case .bypass: bypasses += 1
-        case .none: break
-        }
-        _ = histogram.record(microseconds)
-    }
-
-    /// Adds a time series to another, second by second.
-    static func merge(_ series: [SecondSample], into target: inout [SecondSample]) {
-        while target.count < series.count { target.append(SecondSample(second: target.count)) }
-        for sample in series { target[sample.second].merge(sample) }
-    }
-
-    mutating func merge(_ other: SecondSample) {
-        responses += other.responses; errors += other.errors; hits += other.hits; misses += other.misses
-        bypasses += other.bypasses; negativeHits += other.negativeHits
-        histogram.add(other.histogram)
-    }
-
-    /// Calls `body` with each distinct recorded latency (microseconds) and how often it occurred.
-    package func forEachLatency(_ body: (_ microseconds: UInt64, _ count: UInt64) -> Void) {
-        for value in histogram.recordedValues() where value.count > 0 {
-            body(value.value, UInt64(value.count))
-        }
-    }
-
-    /// Median latency of the second, in milliseconds.
-    package var p50: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(50)) / 1000 }
-    /// 99th percentile latency of the second, in milliseconds.
-    package var p99: Double { responses == 0 ? 0 : Double(histogram.valueAtPercentile(99)) / 1000 }
-    /// Hit ratio of the second, or `nil` without cached responses.
-    package var hitRatio: Double? { hits + misses == 0 ? nil : Double(hits) / Double(hits + misses) }
 }

@@ -40,8 +40,16 @@ enum RESPEncoder {
 package final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>
 
+    /// The most elements an array reply may announce. hiredis allocates an array's element
+    /// table when its header (`*555555552`) arrives, before any element does: a broken or
+    /// hostile server could make it allocate gigabytes with 12 bytes (found by `make fuzz`).
+    /// The largest arrays asked for here (MGET batches, SCAN pages, cluster topology) are far
+    /// smaller.
+    package static let maximumArrayElements: Int32 = 1 << 20
+
     package init() {
         guard let reader = redisReaderCreate() else { preconditionFailure("hiredis reader: out of memory") }
+        reader.pointee.fn = boundedReplyFunctions
         self.reader = reader
     }
 
@@ -67,9 +75,11 @@ package final class RESPReader {
     }
 
     private func protocolError() -> RedisError {
-        let message = withUnsafeBytes(of: &reader.pointee.errstr) { bytes in
+        var message = withUnsafeBytes(of: &reader.pointee.errstr) { bytes in
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
+        // What hiredis says when an array constructor refuses.
+        if message == "Out of memory" { message += " (or an array reply announcing more than \(Self.maximumArrayElements) elements)" }
         return RedisError(.protocolError, "invalid RESP from server: \(message)")
     }
 
@@ -105,3 +115,22 @@ package final class RESPReader {
         return String(decoding: UnsafeRawBufferPointer(start: str, count: reply.len), as: UTF8.self)
     }
 }
+
+/// hiredis's own reply constructors, with the array constructor bounded
+/// (``RESPReader/maximumArrayElements``); shared by every reader, never freed.
+nonisolated(unsafe) private let boundedReplyFunctions: UnsafeMutablePointer<redisReplyObjectFunctions> = {
+    let functions = UnsafeMutablePointer<redisReplyObjectFunctions>.allocate(capacity: 1)
+    functions.initialize(to: hiredisReplyFunctions)
+    functions.pointee.createArray = { task, elements in
+        guard elements >= -1, elements <= RESPReader.maximumArrayElements else { return nil }
+        return hiredisReplyFunctions.createArray(task, elements)
+    }
+    return functions
+}()
+
+/// The constructors a plain hiredis reader uses.
+private let hiredisReplyFunctions: redisReplyObjectFunctions = {
+    guard let reader = redisReaderCreate() else { preconditionFailure("hiredis reader: out of memory") }
+    defer { redisReaderFree(reader) }
+    return reader.pointee.fn.pointee
+}()

@@ -42,7 +42,9 @@ struct ParsingTests {
         for url in ["ftp://x/", "https://", "http://", "http://host:99999/", "127.0.0.1:8080/x"] {
             #expect(throws: LoadOptionError.self) { try RequestTemplate(url: url) }
         }
-        for text in ["p99", "p99<", "p200<5ms", "latency<5ms", "hit_ratio>2", "errors<abc", "p99<5parsecs"] {
+        // `inf` and `nan` parse as Doubles: refused as threshold values (rate>inf judged nothing).
+        for text in ["p99", "p99<", "p200<5ms", "latency<5ms", "hit_ratio>2", "errors<abc", "p99<5parsecs",
+                     "rate>inf", "errors<inf", "unsent<infinity", "p99<infms", "max<nans"] {
             #expect(throws: LoadOptionError.self) { try Threshold(parsing: text) }
         }
         for text in ["", "5x", "ms", "-1s"] {
@@ -138,12 +140,13 @@ struct ParsingTests {
         for second in 0...2 { recorder.recordResponse(second: second, microseconds: 1000, status: 200, cache: .hit) }
         var plan = LoadPlan(template: try RequestTemplate(url: "http://127.0.0.1:1/{key}"), keys: 1...10, distribution: .uniform, seed: 1,
                             connections: 1, rate: nil, duration: .seconds(2), timeout: .seconds(1))
-        let closed = LoadResult(plan: plan, recorder: recorder, duration: .milliseconds(2100), interrupted: false)
+        let series = TimeSeries(startedAt: 0, seconds: recorder.seconds)
+        let closed = LoadResult(plan: plan, recorder: recorder, series: series, duration: .milliseconds(2100), interrupted: false)
         #expect(closed.chartedSeconds.map(\.second) == [0, 1], "a 0.1 s last second is in no chart")
 
         plan.schedule = try RateSchedule(parsing: "1s:100,1s:300,1s:0")
         plan.duration = .seconds(3)
-        let staged = LoadResult(plan: plan, recorder: recorder, duration: .seconds(3), interrupted: false)
+        let staged = LoadResult(plan: plan, recorder: recorder, series: series, duration: .seconds(3), interrupted: false)
         let rates = try #require(staged.scheduledRates)
         #expect(rates.count == 3)
         for (rate, expected) in zip(rates, [50.0, 200, 150]) { #expect(abs(rate - expected) < 1, "\(rates)") }

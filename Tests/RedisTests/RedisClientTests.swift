@@ -240,6 +240,19 @@ struct RESPReaderTests {
         #expect(throws: RedisError.self) { try reader.next() }
     }
 
+    @Test("an array header announcing half a billion elements is refused at once, not allocated (found by make fuzz)")
+    func hugeArrayHeader() throws {
+        for header in ["*555555552\r\n", "*2\r\n*1048577\r\n", "*-7\r\n"] {
+            let reader = RESPReader()
+            try Array(header.utf8).withUnsafeBytes { try reader.feed($0) }
+            #expect(throws: RedisError.self, "\(header)") { try reader.next() }
+        }
+        // The bound itself is an array a reply may have.
+        let reader = RESPReader()
+        try Array("*1048576\r\n".utf8).withUnsafeBytes { try reader.feed($0) }
+        #expect(try reader.next() == nil)
+    }
+
     @Test("seeded random input never crashes the reader")
     func randomInput() throws {
         var generator = SeededGenerator(seed: 0xC0FFEE)

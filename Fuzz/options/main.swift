@@ -1,5 +1,5 @@
 // libFuzzer target: the option grammars a user types — durations, whole seconds, sizes,
-// expected statuses, segments, --start-at and --threshold — parse or throw their message,
+// expected statuses, segments, --start-at, --threshold and --cache-status — parse or throw their message,
 // never crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -31,6 +31,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(threshold.value.isFinite && threshold.value >= 0, "threshold value \(threshold.value) from \(text)")
     } catch {
         precondition(error.message.hasPrefix("--threshold"))
+    }
+    if let source = try? CacheStatusSource(parsing: text) {
+        // What parses prints back as something that parses to the same.
+        precondition((try? CacheStatusSource(parsing: source.description)) == source, "\(text) → \(source)")
     }
     return 0
 }

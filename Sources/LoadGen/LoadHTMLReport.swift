@@ -3,6 +3,12 @@ import Histogram
 import Telemetry
 
 extension LoadResult {
+    /// `, cache outcome from CF-Cache-Status`: where most answers stated it.
+    private var cacheSourceText: String {
+        guard let source = cacheSources?.max(by: { $0.value < $1.value })?.key else { return "" }
+        return ", cache outcome from \(source.htmlEscaped)"
+    }
+
     /// A self-contained HTML page (inline SVG, no scripts, no CDN): latency over time, rate,
     /// hit ratio over time and the HDR percentile curves (all, hits, misses; uncorrected beside
     /// corrected for constant-rate runs), with the text summary below.
@@ -50,8 +56,9 @@ extension LoadResult {
             </style></head><body>
             <h1>cacheload load report</h1>
             <p>\(url) — \(connections) connections, \(targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Int($0)) req/s" } ?? "closed loop"),
-            \(String(format: "%.1f", achievedRate)) responses/s over \(String(format: "%.1f", durationSeconds)) s\(hitRatio.map { String(format: ", hit ratio %.1f%%", $0 * 100) } ?? "")\(counts.negativeHits > 0 ? ", \(counts.negativeHits) negative hits (cached \"not found\")" : "").</p>
+            \(String(format: "%.1f", achievedRate)) responses/s over \(String(format: "%.1f", durationSeconds)) s\(hitRatio.map { String(format: ", hit ratio %.1f%%", $0 * 100) } ?? "")\(counts.negativeHits > 0 ? ", \(counts.negativeHits) negative hits (cached \"not found\")" : "")\(cacheSourceText).</p>
             \(clientErrorWarning.map { "<p><strong>⚠ \($0)</strong></p>" } ?? "")
+            \(noCacheOutcomeWarning.map { "<p><strong>⚠ \($0.htmlEscaped)</strong></p>" } ?? "")
             \(targetsTable)
             <div class="grid">\(latency.svg)\(rate.svg)\(ratio.svg)\(curve.svg)</div>
             <h2>Summary</h2><pre>\(escaped)</pre>

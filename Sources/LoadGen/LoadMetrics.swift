@@ -19,8 +19,8 @@ package final class LoadMetrics: Sendable {
         byStatus = Dictionary(uniqueKeysWithValues: ["1xx", "2xx", "3xx", "4xx", "5xx"].map {
             ($0, registry.counter("load_responses", help: requestsHelp, labels: [("status_class", $0)]))
         })
-        let cacheHelp = "Responses received by the load generator, by the X-Cache header (hit, miss, bypass, none; negative_hit: HIT on a 4xx answer, a cached \"not found\")."
-        byCache = Dictionary(uniqueKeysWithValues: ["hit", "miss", "bypass", "none", "negative_hit"].map {
+        let cacheHelp = "Responses received by the load generator, by the cache outcome they stated (--cache-status: hit, miss, bypass, none; stale and revalidated also count as hit; error, unknown; negative_hit: HIT on a 4xx answer, a cached \"not found\")."
+        byCache = Dictionary(uniqueKeysWithValues: ["hit", "miss", "bypass", "none", "negative_hit", "stale", "revalidated", "error", "unknown"].map {
             ($0, registry.counter("load_cache_responses", help: cacheHelp, labels: [("cache", $0)]))
         })
         let errorHelp = "Load generator requests or connections that failed without a response, by kind."
@@ -51,6 +51,10 @@ package final class LoadMetrics: Sendable {
         add(byCache["bypass"], counts.bypasses, before.bypasses)
         add(byCache["none"], counts.noCacheHeader, before.noCacheHeader)
         add(byCache["negative_hit"], counts.negativeHits, before.negativeHits)
+        add(byCache["stale"], counts.stale, before.stale)
+        add(byCache["revalidated"], counts.revalidated, before.revalidated)
+        add(byCache["error"], counts.cacheErrors, before.cacheErrors)
+        add(byCache["unknown"], counts.unknownCacheStatus, before.unknownCacheStatus)
         add(byError["connect"], counts.connectErrors, before.connectErrors)
         add(byError["timeout"], counts.timeouts, before.timeouts)
         add(byError["reset"], counts.resets, before.resets)

@@ -64,6 +64,9 @@ package struct LoadOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Statuses that are answers, not failures (default 100-399): any other status counts as an HTTP failure in errors<… thresholds, as k6's http_req_failed does. E.g. 200-399,404 for a run over unknown ids that the cache answers 404.", valueName: "statuses"))
     package var expectStatus: String?
 
+    @Option(help: ArgumentHelp("Where each answer states its cache outcome: auto (Cache-Status, CF-Cache-Status, X-Cache-Status, Akamai-Cache-Status, X-Cache, X-Varnish, then a top-level cache_status or cache_used in a JSON body), header:NAME (any header, e.g. header:X-Cache-Lookup), json:FIELD (a JSON body's field; a.b for a nested one), or none.", valueName: "where"))
+    package var cacheStatus: String = "auto"
+
     @Option(help: ArgumentHelp("Threads driving the connections, each its own event loop; one per core when left out (\(ProcessInfo.processInfo.activeProcessorCount) here). On a machine the target shares, one thread leaves the target more CPU.", valueName: "n"))
     package var threads: Int?
 
@@ -140,6 +143,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
             warmup: try DurationText.parse(warmup, option: "--warmup"), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         plan.targets = templates
         if let expectStatus { plan.expectedStatus = try ExpectedStatus(parsing: expectStatus) }
+        plan.cacheStatus = try CacheStatusSource(parsing: cacheStatus)
         if let mix {
             plan.mix = try mixTemplates(mix, main: template, headers: parsedHeaders)
         }

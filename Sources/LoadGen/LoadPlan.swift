@@ -32,6 +32,8 @@ package struct LoadPlan: Sendable {
     package var timeout: Duration
     /// Statuses that are answers, not failures (`--expect-status`; 100–399 by default).
     package var expectedStatus = ExpectedStatus.default
+    /// Where each answer's cache outcome is read (`--cache-status`).
+    package var cacheStatus = CacheStatusSource.auto
     /// Sent but not recorded: lets caches, JITs and connection pools settle first.
     package var warmup: Duration
     /// Event loops (threads) driving the connections.

@@ -14,8 +14,11 @@ extension LoadResult {
         if counts.hits + counts.misses + counts.negativeHits > 0 {
             let hitP99 = counts.hits == 0 ? 0 : Double(hitLatency.valueAtPercentile(99)) / 1000
             let missP99 = counts.misses == 0 ? 0 : Double(missLatency.valueAtPercentile(99)) / 1000
-            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)\(counts.stale > 0 ? "   stale \(counts.stale)" : "")   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
+            let apart = (counts.stale > 0 ? "   stale \(counts.stale)" : "") + (counts.revalidated > 0 ? "   revalidated \(counts.revalidated)" : "")
+                + (counts.cacheErrors > 0 ? "   cache errors \(counts.cacheErrors)" : "")
+            lines.append("  Cache       hit ratio \(String(format: "%.2f%%", (hitRatio ?? 0) * 100))   hits \(counts.hits)   misses \(counts.misses)   negative hits \(counts.negativeHits)   bypass \(counts.bypasses)\(apart)   p99 hit \(Self.ms(hitP99))   p99 miss \(Self.ms(missP99))")
         }
+        lines += cacheOutcomeLines
         if let targets {
             lines.append("")
             lines.append("  Targets")
@@ -85,6 +88,36 @@ extension LoadResult {
         let ratio = target.hitRatio.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
         return "\(target.url)   \(target.connections) conns   \(target.counts.completed) answers   " + String(format: "%.1f req/s", rate)
             + "   p50 \(ms(target.milliseconds(atPercentile: 50)))   p99 \(ms(target.milliseconds(atPercentile: 99)))   hit \(ratio)   errors \(target.counts.errors)"
+    }
+
+    /// Where the answers stated their cache outcome, or one line saying none did.
+    private var cacheOutcomeLines: [String] {
+        var lines: [String] = []
+        if let sources = cacheSources, !sources.isEmpty {
+            let parts = sources.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) in \($0.value)" }
+            lines.append("  cache outcome: \(parts.joined(separator: ", ")) of \(counts.completed) answers")
+        }
+        if let warning = noCacheOutcomeWarning { lines.append("  ⚠ \(warning)") }
+        if counts.unknownCacheStatus > 0 {
+            let examples = (unknownCacheValues ?? []).map { "\"\($0)\"" }.joined(separator: ", ")
+            lines.append("  unknown cache outcomes \(counts.unknownCacheStatus) (\(examples)): counted neither as hits nor as misses")
+        }
+        return lines
+    }
+
+    /// Said when answers came but none stated a cache outcome where `--cache-status` looked:
+    /// there is no hit ratio, and the user needs to know why and what to give.
+    package var noCacheOutcomeWarning: String? {
+        guard counts.completed > 0, cacheSources == nil, let mode = cacheStatus.flatMap({ try? CacheStatusSource(parsing: $0) }) else { return nil }
+        let advice = "so there is no hit ratio. Say where the outcome is with --cache-status header:NAME or json:FIELD"
+        switch mode {
+        case .auto:
+            return "no answer stated its cache outcome (looked for Cache-Status, CF-Cache-Status, X-Cache-Status, Akamai-Cache-Status, "
+                + "X-Cache, X-Varnish, and a top-level cache_status or cache_used in a JSON body), \(advice)"
+        case .header(let name): return "no answer carried the header \(name), \(advice)"
+        case .json(let path): return "no answer's JSON body had the field \(path.joined(separator: ".")), \(advice)"
+        case .none: return nil
+        }
     }
 
     /// Said when most answers were 4xx: then the numbers describe a wrong URL, not the cache.

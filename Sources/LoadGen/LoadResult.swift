@@ -45,6 +45,16 @@ package struct LoadResult: Sendable, Codable {
     package var startSkewSeconds: Double?
     /// Several targets: each one's counts and latency (from the intended start); `nil` for one.
     package var targets: [TargetResult]?
+    /// Where the cache outcome was looked for (`--cache-status`: `auto`, `header:NAME`, …);
+    /// absent in results written before it was asked.
+    package var cacheStatus: String?
+    /// Answers by where their cache outcome was read (`X-Cache`, `CF-Cache-Status`, `JSON field
+    /// cache_status`, …); absent when no answer stated one.
+    package var cacheSources: [String: Int]?
+    /// Answers by how many caches their value listed (RFC 9211 lists, Fastly, Akamai).
+    package var cacheHops: [String: Int]?
+    /// Up to five values no vocabulary knew.
+    package var unknownCacheValues: [String]?
 
     /// One target's share of a run against several.
     package struct TargetResult: Sendable, Codable {
@@ -92,6 +102,16 @@ package struct LoadResult: Sendable, Codable {
         uncorrectedLatency = plan.schedule == nil ? nil : recorder.uncorrectedLatency
         segment = plan.segment
         planID = plan.planID
+        cacheStatus = plan.cacheStatus.description
+        var sources: [String: Int] = [:]
+        for origin in CacheStatusOrigin.allCases where origin != .nothing && recorder.cacheSources[Int(origin.rawValue)] > 0 {
+            sources[origin.name(for: plan.cacheStatus)] = recorder.cacheSources[Int(origin.rawValue)]
+        }
+        cacheSources = sources.isEmpty ? nil : sources
+        var hops: [String: Int] = [:]
+        for (count, answers) in recorder.cacheHops.enumerated() where answers > 0 { hops[count == 8 ? "8+" : "\(count)"] = answers }
+        cacheHops = hops.isEmpty ? nil : hops
+        unknownCacheValues = recorder.unknownCacheValues.isEmpty ? nil : recorder.unknownCacheValues
         if !recorder.targets.isEmpty {
             targets = zip(plan.targets, recorder.targets).enumerated().map { index, pair in
                 TargetResult(url: pair.0.url, connections: (plan.connections - index + plan.targets.count - 1) / plan.targets.count,
@@ -150,6 +170,12 @@ package struct LoadResult: Sendable, Codable {
         seconds = series.seconds
         minutes = series.minutes.isEmpty ? nil : series.orderedMinutes
         interrupted = interrupted || other.interrupted
+        if let theirs = other.cacheStatus, theirs != cacheStatus { cacheStatus = cacheStatus.map { "\($0), \(theirs)" } ?? theirs }
+        cacheSources = Self.adding(cacheSources, other.cacheSources)
+        cacheHops = Self.adding(cacheHops, other.cacheHops)
+        if let theirs = other.unknownCacheValues {
+            unknownCacheValues = Array(((unknownCacheValues ?? []) + theirs.filter { !(unknownCacheValues ?? []).contains($0) }).prefix(5))
+        }
         if let theirs = other.targets {
             var merged = targets ?? []
             for target in theirs {
@@ -163,6 +189,11 @@ package struct LoadResult: Sendable, Codable {
             }
             targets = merged
         }
+    }
+
+    private static func adding(_ mine: [String: Int]?, _ theirs: [String: Int]?) -> [String: Int]? {
+        guard let theirs else { return mine }
+        return (mine ?? [:]).merging(theirs, uniquingKeysWith: +)
     }
 
     /// The JSON document `--json` writes: the ``LoadSummary`` under `summary` (the part scripts

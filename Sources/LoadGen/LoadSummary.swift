@@ -37,9 +37,9 @@ package struct LoadSummary: Codable, Sendable, Equatable {
     package var latency_ms: Latency
     /// From each request's actual send: equal to `latency_ms` in closed loop.
     package var latency_uncorrected_ms: Latency
-    /// hits / (hits + misses) from `X-Cache`; `nil` without either.
+    /// hits / (hits + misses), whatever stated them (`--cache-status`); `nil` without either.
     package var hit_ratio: Double?
-    package var cache: [String: Int]
+    package var cache: Cache
     package var status: [String: Int]
     package var errors: [String: Int]
     package var thresholds: [Verdict]
@@ -47,6 +47,30 @@ package struct LoadSummary: Codable, Sendable, Equatable {
     package var targets: [Target]?
     /// Whether the generator held its schedule.
     package var generator: Generator
+
+    /// What the answers said their cache did, and where they said it.
+    package struct Cache: Codable, Sendable, Equatable {
+        /// Hits, stale and revalidated answers included.
+        package var hits: Int
+        package var misses: Int
+        package var negative_hits: Int
+        package var bypasses: Int
+        /// Answers that stated no outcome.
+        package var no_header: Int
+        package var stale: Int
+        package var revalidated: Int
+        /// The cache itself failed the request.
+        package var errors: Int
+        /// Outcomes no vocabulary knew, and up to five of their values.
+        package var unknown: Int
+        package var unknown_examples: [String]
+        /// The header or field most answers stated their outcome in; `nil` when none did.
+        package var source: String?
+        /// Answers by where their outcome was read.
+        package var sources: [String: Int]
+        /// Answers by how many caches their value listed.
+        package var hops: [String: Int]
+    }
 
     /// The generator's own limits: requests it had due but never sent, or sent late.
     package struct Generator: Codable, Sendable, Equatable {
@@ -76,8 +100,11 @@ package struct LoadSummary: Codable, Sendable, Equatable {
         latency_ms = Latency(result.latency, empty: empty)
         latency_uncorrected_ms = Latency(result.uncorrectedLatency ?? result.latency, empty: empty)
         hit_ratio = result.hitRatio
-        cache = ["hits": counts.hits, "misses": counts.misses, "negative_hits": counts.negativeHits,
-                 "bypasses": counts.bypasses, "no_header": counts.noCacheHeader, "stale": counts.stale]
+        let sources = result.cacheSources ?? [:]
+        cache = Cache(hits: counts.hits, misses: counts.misses, negative_hits: counts.negativeHits, bypasses: counts.bypasses,
+                      no_header: counts.noCacheHeader, stale: counts.stale, revalidated: counts.revalidated, errors: counts.cacheErrors,
+                      unknown: counts.unknownCacheStatus, unknown_examples: result.unknownCacheValues ?? [],
+                      source: sources.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key, sources: sources, hops: result.cacheHops ?? [:])
         status = ["1xx": counts.status1xx, "2xx": counts.status2xx, "3xx": counts.status3xx,
                   "4xx": counts.status4xx, "5xx": counts.status5xx]
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,

@@ -172,7 +172,7 @@ final class LoopWorker: @unchecked Sendable {
     func opened(_ slot: Slot) {
         if stopped { transport.close(slot); return }
         slot.isOpen = true
-        slot.scanner = ResponseScanner()
+        slot.scanner = ResponseScanner(cacheStatus: plan.cacheStatus)
         slot.scanner.expectsBody = plan.template.method != "HEAD"
         sendNext(slot)
     }
@@ -297,6 +297,7 @@ final class LoopWorker: @unchecked Sendable {
             recorder.recordResponse(second: second(of: slot.intendedStart), microseconds: (finished - slot.intendedStart) / 1000,
                                     status: response.status, cache: response.cache, target: slot.target,
                                     expected: plan.expectedStatus.contains(response.status))
+            recorder.recordCacheSource(response)
             // Open loop only: in closed loop every request is sent when it is due, so the two are one.
             if plan.schedule != nil { recorder.recordUncorrected(microseconds: (finished - slot.sentAt) / 1000) }
         } else {

@@ -21,6 +21,12 @@ struct Recorder {
     private var lateSeconds: [SecondSample] = []
     /// Several targets (`load URL1 URL2 …`): each one's counts and latency; empty for one target.
     var targets: [TargetTally] = []
+    /// Answers per ``CacheStatusOrigin`` (where their cache outcome was read).
+    var cacheSources = [Int](repeating: 0, count: CacheStatusOrigin.allCases.count)
+    /// Answers by how many caches their value listed (index 8: 8 or more).
+    var cacheHops = [Int](repeating: 0, count: 9)
+    /// Up to five distinct values no vocabulary knew, for the summary.
+    var unknownCacheValues: [String] = []
 
     /// One target's share of what a loop measured.
     struct TargetTally {
@@ -42,7 +48,7 @@ struct Recorder {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: ResponseScanner.CacheHeader, target: Int = 0,
+    mutating func recordResponse(second: Int, microseconds: UInt64, status: Int, cache: CacheOutcome, target: Int = 0,
                                  expected: Bool = true) {
         let value = max(1, microseconds)
         if !expected {
@@ -59,6 +65,15 @@ struct Recorder {
             _ = targets[target].latency.record(value)
         }
         sample(second) { $0.record(microseconds: value, cache: cache, status: status) }
+    }
+
+    /// Where a measured answer's cache outcome came from.
+    mutating func recordCacheSource(_ response: ResponseScanner.Response) {
+        cacheSources[Int(response.source.rawValue)] += 1
+        if response.hops > 0 { cacheHops[min(8, Int(response.hops))] += 1 }
+        if let value = response.unknownValue, unknownCacheValues.count < 5, !unknownCacheValues.contains(value) {
+            unknownCacheValues.append(value)
+        }
     }
 
     mutating func countSent(target: Int) {
@@ -126,6 +141,11 @@ struct Recorder {
         otherLatency.add(other.otherLatency)
         uncorrectedLatency.add(other.uncorrectedLatency)
         counts.merge(other.counts)
+        for index in cacheSources.indices { cacheSources[index] += other.cacheSources[index] }
+        for index in cacheHops.indices { cacheHops[index] += other.cacheHops[index] }
+        for value in other.unknownCacheValues where unknownCacheValues.count < 5 && !unknownCacheValues.contains(value) {
+            unknownCacheValues.append(value)
+        }
         for (index, tally) in other.targets.enumerated() where index < targets.count { targets[index].merge(tally) }
     }
 }
@@ -154,6 +174,13 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     package var negativeHits = 0
     /// `X-Cache: STALE` (served past its TTL while a refresh runs); also counted in ``hits``.
     package var stale = 0
+    /// Served after the origin confirmed the cached copy (`REVALIDATED`, CloudFront's
+    /// `RefreshHit`); also counted in ``hits``.
+    package var revalidated = 0
+    /// The cache itself failed the request (`Error from cloudfront`).
+    package var cacheErrors = 0
+    /// A cache outcome no vocabulary knew (examples in the result).
+    package var unknownCacheStatus = 0
     /// Requests that failed without a response (timeouts, resets, bad responses).
     package var failedRequests = 0
     /// Answers whose status the run did not expect (`--expect-status`; by default every 4xx
@@ -190,6 +217,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         status4xx = try count(.status4xx); status5xx = try count(.status5xx)
         hits = try count(.hits); misses = try count(.misses); bypasses = try count(.bypasses); noCacheHeader = try count(.noCacheHeader)
         negativeHits = try count(.negativeHits); stale = try count(.stale)
+        revalidated = try count(.revalidated); cacheErrors = try count(.cacheErrors); unknownCacheStatus = try count(.unknownCacheStatus)
         failedRequests = try count(.failedRequests); httpFailures = try count(.httpFailures); connectErrors = try count(.connectErrors); timeouts = try count(.timeouts)
         resets = try count(.resets); badResponses = try count(.badResponses); tlsErrors = try count(.tlsErrors)
         tlsHandshakes = try count(.tlsHandshakes); tlsHandshakeMicroseconds = try count(.tlsHandshakeMicroseconds)
@@ -207,7 +235,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     enum LatencyClass { case hit, miss, other }
 
     /// Counts one response by status class and `X-Cache`.
-    mutating func count(status: Int, cache: ResponseScanner.CacheHeader) -> LatencyClass {
+    mutating func count(status: Int, cache: CacheOutcome) -> LatencyClass {
         completed += 1
         switch status {
         case 100..<200: status1xx += 1
@@ -223,8 +251,11 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         case .hit: hits += 1; return .hit
         // Served from the cache past its TTL while a refresh runs: a hit, and counted apart.
         case .stale: hits += 1; stale += 1; return .hit
+        case .revalidated: hits += 1; revalidated += 1; return .hit
         case .miss: misses += 1; return .miss
         case .bypass: bypasses += 1; return .other
+        case .error: cacheErrors += 1; return .other
+        case .unknown: unknownCacheStatus += 1; return .other
         case .none: noCacheHeader += 1; return .other
         }
     }
@@ -245,6 +276,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         status4xx += other.status4xx; status5xx += other.status5xx
         hits += other.hits; misses += other.misses; bypasses += other.bypasses; noCacheHeader += other.noCacheHeader
         negativeHits += other.negativeHits; stale += other.stale
+        revalidated += other.revalidated; cacheErrors += other.cacheErrors; unknownCacheStatus += other.unknownCacheStatus
         failedRequests += other.failedRequests; httpFailures += other.httpFailures; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds

@@ -5,21 +5,26 @@ import Darwin
 #endif
 
 /// Finds the end of each HTTP/1.x response in the byte stream and the three facts the load
-/// generator needs — status, `X-Cache`, whether the server will close — without allocating per
-/// response: line ends are found with memchr and a line that lies whole in the received bytes
-/// is parsed where it lies; only a line split across reads is gathered in a reusable buffer.
+/// generator needs — status, the cache outcome (`--cache-status`: a header, or a JSON body's
+/// field), whether the server will close — without allocating per response: line ends are
+/// found with memchr and a line that lies whole in the received bytes is parsed where it lies;
+/// only a line split across reads is gathered in a reusable buffer. A body is read only when
+/// the outcome may be in it (`json:`, or `auto` with no header stating it).
 ///
 /// Pure (no I/O), so it is tested and fuzzed on its own.
 struct ResponseScanner {
-    /// The `X-Cache` header of a response.
-    enum CacheHeader: UInt8 { case none, hit, miss, bypass, stale }
-
     /// What a complete response told us.
     struct Response: Equatable {
         var status: Int
-        var cache: CacheHeader
+        var cache: CacheOutcome
         /// The server will close the connection after this response.
         var close: Bool
+        /// Where ``cache`` was read.
+        var source = CacheStatusOrigin.nothing
+        /// How many caches the value listed (`Cache-Status`, Fastly, Akamai); 0 when none stated it.
+        var hops: UInt8 = 0
+        /// The value, when no vocabulary knew it (``CacheOutcome/unknown``).
+        var unknownValue: String?
     }
 
     struct MalformedResponse: Error, Equatable {
@@ -37,12 +42,31 @@ struct ResponseScanner {
     private var chunked = false
     /// Set before each request: `false` for HEAD, whose response has no body whatever it says.
     var expectsBody = true
+    private let cacheStatus: CacheStatusSource
+    /// `header:NAME`: the name, lower case.
+    private let namedHeader: [UInt8]
+    /// `auto` and `json:`: the body's field; read only while ``readsBody``.
+    private var json: JSONFieldScanner?
+    private var readsBody = false
 
     static let maximumLine = 16 * 1024
     private static let tooLong = MalformedResponse(reason: "a line longer than \(maximumLine) bytes")
 
-    init() {
+    init(cacheStatus: CacheStatusSource = .auto) {
+        self.cacheStatus = cacheStatus
         line.reserveCapacity(256)
+        switch cacheStatus {
+        case .auto:
+            namedHeader = []
+            json = JSONFieldScanner(paths: [["cache_status"], ["cache_used"]])
+        case .header(let name):
+            namedHeader = Array(name.lowercased().utf8)
+        case .json(let path):
+            namedHeader = []
+            json = JSONFieldScanner(paths: [path])
+        case .none:
+            namedHeader = []
+        }
     }
 
     /// Whether a response is partly received.
@@ -88,13 +112,16 @@ struct ResponseScanner {
                 index = lineFeed + 1
             case .body(let remaining):
                 let take = min(remaining, count - index)
+                if readsBody { json?.consume(UnsafeBufferPointer(start: base + index, count: take)) }
                 index += take
                 if take == remaining { finish(onResponse) } else { state = .body(remaining: remaining - take) }
             case .chunkData(let remaining):
                 let take = min(remaining, count - index)
+                if readsBody { json?.consume(UnsafeBufferPointer(start: base + index, count: take)) }
                 index += take
                 state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .untilClose:
+                if readsBody { json?.consume(UnsafeBufferPointer(start: base + index, count: count - index)) }
                 index = count
             }
         }
@@ -168,9 +195,9 @@ struct ResponseScanner {
             // Two different lengths: which one frames the body is anyone's guess (RFC 9112 §6.3).
             if let contentLength, contentLength != length { throw MalformedResponse(reason: "conflicting Content-Length headers") }
             contentLength = length
-        } else if Self.nameEquals(name, "x-cache") {
-            current.cache = Self.valueEquals(value, "hit") ? .hit : Self.valueEquals(value, "miss") ? .miss
-                : Self.valueEquals(value, "bypass") ? .bypass : Self.valueEquals(value, "stale") ? .stale : .none
+        } else if let origin = cacheOrigin(of: name) {
+            // Several headers may state it: the one `auto` prefers wins, whatever their order.
+            if origin.rawValue < current.source.rawValue { classify(UnsafeBufferPointer(rebasing: value), from: origin, name: name) }
         } else if Self.nameEquals(name, "transfer-encoding") {
             chunked = Self.valueEquals(value.suffix(7), "chunked")
         } else if Self.nameEquals(name, "connection") {
@@ -179,11 +206,58 @@ struct ResponseScanner {
         }
     }
 
+    /// Which cache-outcome header `name` is under `--cache-status`, or `nil`.
+    private func cacheOrigin(of name: UnsafeBufferPointer<UInt8>) -> CacheStatusOrigin? {
+        switch cacheStatus {
+        case .auto:
+            if Self.nameEquals(name, "x-cache") { return .xCache }
+            if Self.nameEquals(name, "cache-status") { return .cacheStatus }
+            if Self.nameEquals(name, "cf-cache-status") { return .cfCacheStatus }
+            if Self.nameEquals(name, "x-cache-status") { return .xCacheStatus }
+            if Self.nameEquals(name, "akamai-cache-status") { return .akamaiCacheStatus }
+            if Self.nameEquals(name, "x-varnish") { return .xVarnish }
+            return nil
+        case .header:
+            guard name.count == namedHeader.count else { return nil }
+            for index in 0..<name.count where name[index] | 0x20 != namedHeader[index] | 0x20 { return nil }
+            return .namedHeader
+        case .json, .none:
+            return nil
+        }
+    }
+
+    private mutating func classify(_ value: UnsafeBufferPointer<UInt8>, from origin: CacheStatusOrigin, name: UnsafeBufferPointer<UInt8>) {
+        let outcome: CacheOutcome
+        var hops = 1
+        switch origin {
+        case .cacheStatus:
+            (outcome, hops) = CacheVocabulary.structured(value)
+        case .xVarnish:
+            outcome = CacheVocabulary.varnish(value)
+        case .namedHeader where Self.nameEquals(name, "cache-status"):
+            (outcome, hops) = CacheVocabulary.structured(value)
+        case .namedHeader where Self.nameEquals(name, "x-varnish"):
+            outcome = CacheVocabulary.varnish(value)
+        default:
+            (outcome, hops) = CacheVocabulary.list(value)
+        }
+        record(outcome, from: origin, hops: hops, value: value)
+    }
+
+    private mutating func record(_ outcome: CacheOutcome, from origin: CacheStatusOrigin, hops: Int, value: UnsafeBufferPointer<UInt8>) {
+        current.cache = outcome
+        current.source = origin
+        current.hops = UInt8(clamping: hops)
+        current.unknownValue = outcome == .unknown ? String(decoding: value.prefix(64), as: UTF8.self) : nil
+    }
+
     private mutating func endOfHeaders(_ onResponse: (Response) -> Void) throws(MalformedResponse) {
         if (100..<200).contains(current.status) {
             state = .statusLine  // an interim response; the real one follows
             return
         }
+        readsBody = json != nil && current.source == .nothing
+        if readsBody { json?.reset() }
         if !expectsBody || current.status == 204 || current.status == 304 {
             finish(onResponse)
         } else if chunked {
@@ -197,6 +271,10 @@ struct ResponseScanner {
 
     private mutating func finish(_ onResponse: (Response) -> Void) {
         state = .statusLine
+        if readsBody, let found = json?.found {
+            found.bytes.withUnsafeBufferPointer { record(found.outcome, from: .jsonField, hops: 1, value: $0) }
+        }
+        readsBody = false
         onResponse(current)
     }
 

@@ -24,7 +24,10 @@ extension Threshold {
 
     /// The measured value with its unit, as the report prints it (`12.31ms`, `83.20%`, `no data`).
     package func measuredText(in result: LoadResult) -> String {
-        guard let measured = measured(in: result) else { return "no data" }
+        guard let measured = measured(in: result) else {
+            if metric == .hitRatio, result.counts.completed > 0 { return "no data: no answer stated a hit or a miss (--cache-status says where to look)" }
+            return "no data"
+        }
         switch metric {
         case .percentile, .max, .mean: return LoadResult.ms(measured)
         case .hitRatio: return String(format: "%.2f%%", measured * 100)

@@ -110,15 +110,15 @@ package struct SecondSample: Sendable, Codable {
     /// Whether the histogram was folded into its minute.
     var isFolded: Bool { histogram == nil }
 
-    mutating func record(microseconds: UInt64, cache: ResponseScanner.CacheHeader, status: Int) {
+    mutating func record(microseconds: UInt64, cache: CacheOutcome, status: Int) {
         responses += 1
         if status >= 500 { errors += 1 }
         switch cache {
         case .hit where status >= 400: negativeHits += 1
-        case .hit, .stale: hits += 1
+        case .hit, .stale, .revalidated: hits += 1
         case .miss: misses += 1
         case .bypass: bypasses += 1
-        case .none: break
+        case .none, .error, .unknown: break
         }
         if histogram == nil { histogram = Self.makeHistogram() }
         _ = histogram?.record(microseconds)

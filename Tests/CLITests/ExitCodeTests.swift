@@ -85,6 +85,9 @@ struct ExitCodeTests {
             (["alarm", "create", "--sns-topic", "alerts"], "--sns-topic \"alerts\": expected the topic's ARN"),
             (["load", target, "--timeout", "0s"], "--timeout 0s: every request would time out at once"),
             (["load", target, "-d", "0s"], "a run needs a duration above 0"),
+            (["load", target, "--cache-status", "json:"], "--cache-status \"json:\": give the field's name"),
+            (["load", target, "--cache-status", "header:X Cache"], "\"X Cache\" is not a header name"),
+            (["load", target, "--cache-status", "xcache"], "expected auto, header:NAME"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {

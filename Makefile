@@ -93,6 +93,7 @@ bench: bootstrap
 	scripts/bench/server.sh
 	scripts/bench/hit-path.sh
 	scripts/bench/loadgen.sh
+	scripts/bench/cache-status.sh
 	scripts/bench/cluster.sh
 	scripts/bench/fleet.sh
 	scripts/bench/origin-amplification.sh

@@ -13,29 +13,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
+. scripts/bench/common.sh
 DURATION=20
 RATE=3000
-while (($#)); do
-    case "$1" in
-        --duration) DURATION=$2; shift 2 ;;
-        --rate) RATE=$2; shift 2 ;;
-        *) echo "usage: $0 [--duration S] [--rate R]" >&2; exit 2 ;;
-    esac
-done
-
-scripts/bootstrap --bench
-WORK=$(mktemp -d /tmp/cacheload-bench-fleet.XXXXXX)
-chmod 755 "$WORK"
-NGINX_PID=
-cleanup() {
-    [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-echo "building the release binary…" >&2
-swift build -c release --product cacheload >/dev/null
-BIN=$(swift build -c release --show-bin-path)/cacheload
+bench_options "$@"
+bench_start fleet
+bench_binary
 
 . "$ROOT/scripts/bench/static-nginx.sh"
 start_static_nginx 1

@@ -10,36 +10,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
+. scripts/bench/common.sh
 DURATION=600
 RATE=2000
-while (($#)); do
-    case "$1" in
-        --duration) DURATION=$2; shift 2 ;;
-        --rate) RATE=$2; shift 2 ;;
-        *) echo "usage: $0 [--duration S] [--rate R]" >&2; exit 2 ;;
-    esac
-done
+bench_options "$@"
 ((DURATION >= 120)) || { echo "--duration must be at least 120 s: the slope is measured after the first minute" >&2; exit 2; }
-
-scripts/bootstrap --bench
-WORK=$(mktemp -d /tmp/cacheload-bench-long.XXXXXX)
-chmod 755 "$WORK"
-NGINX_PID=
-LOAD_PID=
-cleanup() {
-    [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null && wait "$LOAD_PID" 2>/dev/null
-    [[ -n "$NGINX_PID" ]] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [[ -n "${CACHELOAD_BIN:-}" ]]; then
-    BIN=$CACHELOAD_BIN
-else
-    echo "building the release binary…" >&2
-    swift build -c release --product cacheload >/dev/null
-    BIN=$(swift build -c release --show-bin-path)/cacheload
-fi
+bench_start long
+bench_binary
 
 . "$ROOT/scripts/bench/static-nginx.sh"
 start_static_nginx 1

@@ -1,8 +1,9 @@
 # Sourced by the benchmarks: nginx serving one small JSON file on a free loopback port, and over
 # TLS (a self-signed certificate for 127.0.0.1) on another.
-#   start_static_nginx WORKERS   (uses $WORK; sets PORT, TLS_PORT, TLS_CA and NGINX_PID)
+#   start_static_nginx WORKERS [DIRECTIVES]   (uses $WORK; sets PORT, TLS_PORT, TLS_CA and NGINX_PID;
+#                                             DIRECTIVES go into the plain server's location)
 start_static_nginx() {
-    local workers=$1
+    local workers=$1 directives=${2:-}
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     TLS_CA=$WORK/tls.pem
@@ -22,7 +23,7 @@ http {
     server {
         listen 127.0.0.1:$PORT backlog=4096;
         root $WORK/www;
-        location / { default_type application/json; try_files /index.json =404; }
+        location / { default_type application/json; $directives try_files /index.json =404; }
     }
     server {
         listen 127.0.0.1:$TLS_PORT ssl backlog=4096;

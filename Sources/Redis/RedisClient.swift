@@ -238,6 +238,19 @@ package final class RedisClient: Sendable {
         try await everyNode(.ping)
     }
 
+    /// Why writes fail, in Redis's own words, or `nil` when a write works: a `PING` (a wrong
+    /// password, or a database a cluster does not have, fails the connection), then one
+    /// throwaway `SET` that expires at once (out of memory, a read-only replica, missing replicas).
+    package func writeProblem() async -> String? {
+        do {
+            _ = try await send(.ping)
+            try await set("cacheload:write-probe", [], expireSeconds: 1)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// `FLUSHDB`: removes every key of the selected database (of every primary in a cluster).
     package func flushdb() async throws {
         try await everyNode(.flushdb)

@@ -47,7 +47,7 @@ struct Warm: AsyncParsableCommand {
             await postgres.shutdown()
             throw CommandFailure(ProductCatalog.isMissingSchema(error) ? ProductCatalog.missingSchemaAdvice : "\(error)")
         }
-        let cause = outcome.stored == outcome.selected ? nil : await Self.writeProblem(redis)
+        let cause = outcome.stored == outcome.selected ? nil : await redis.writeProblem()
         await redis.shutdown()
         await postgres.shutdown()
         guard outcome.stored == outcome.selected else {
@@ -55,18 +55,5 @@ struct Warm: AsyncParsableCommand {
                 + "(\(redis.configuration)): \(cause ?? "Redis gave no reason")")
         }
         say("warmed: \(outcome.stored) products cached (ttl \(ttl) s ± \(Int(ttlJitter * 100))%)")
-    }
-
-    /// Why Redis refused the writes, in its own words: a `PING` (a wrong password or a database
-    /// a cluster does not have fails the connection), then one throwaway `SET` that expires at
-    /// once (out of memory, read-only replica, missing replicas).
-    private static func writeProblem(_ redis: RedisClient) async -> String? {
-        do {
-            _ = try await redis.send(.ping)
-            try await redis.set("cacheload:warm-probe", [], expireSeconds: 1)
-            return nil
-        } catch {
-            return "\(error)"
-        }
     }
 }

@@ -75,7 +75,7 @@ struct InterchangeTests {
         try await server.close()
     }
 
-    @Test("load --cloudwatch: LoadRequests and every latency sample reach CloudWatch; its p99 is the run's")
+    @Test("load --cloudwatch: LoadRequests, LoadHits and every latency sample reach CloudWatch; its p99 is the run's")
     func loadPushesToCloudWatch() async throws {
         let server = try await StallingServer(stallAfter: nil, stallFor: .zero)
         let directory = try temporaryDirectory()
@@ -91,6 +91,9 @@ struct InterchangeTests {
         let result = try LoadResult.fromJSON(Data(contentsOf: URL(fileURLWithPath: "\(directory)/run.json")))
         let requests = try await TestServices.storedMetricValues(LoadCloudWatch.Name.requests, namespace: namespace, endpoint: moto.endpoint)
         #expect(requests.reduce(0, +) == 600)
+        // Every answer said X-Cache: HIT: the client's hits reach CloudWatch beside the requests.
+        let hits = try await TestServices.storedMetricValues(LoadCloudWatch.Name.hits, namespace: namespace, endpoint: moto.endpoint)
+        #expect(hits.reduce(0, +) == Double(result.counts.hits) && result.counts.hits == 600, "\(hits)")
         let latency = try await TestServices.storedMetricValues(LoadCloudWatch.Name.latency, namespace: namespace, endpoint: moto.endpoint).sorted()
         #expect(latency.count == 600)
         let p99 = latency[Int((0.99 * Double(latency.count)).rounded(.up)) - 1]

@@ -159,8 +159,8 @@ struct ParsingTests {
             + "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nX-Cache: BYPASS\r\nConnection: close\r\n\r\n"
             + "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx").utf8)
         let expected: [ResponseScanner.Response] = [
-            .init(status: 200, cache: .hit, close: false), .init(status: 404, cache: .miss, close: false),
-            .init(status: 503, cache: .bypass, close: true), .init(status: 200, cache: .none, close: true),
+            .init(status: 200, cache: .hit, close: false, source: .xCache, hops: 1), .init(status: 404, cache: .miss, close: false, source: .xCache, hops: 1),
+            .init(status: 503, cache: .bypass, close: true, source: .xCache, hops: 1), .init(status: 200, cache: .none, close: true),
         ]
         for cut in 0...stream.count {
             var scanner = ResponseScanner()

@@ -8,10 +8,12 @@ import Telemetry
 /// beside the server's own metrics and CloudWatch computes the run's percentiles itself.
 ///
 /// Metrics: `LoadLatency` (Milliseconds, from each request's intended start, as Values/Counts),
-/// `LoadRequests` and `LoadErrors` (Count) — names apart from the server's, so a load never
+/// `LoadRequests` and `LoadErrors` (Count), and when answers stated a cache outcome
+/// (`--cache-status`) `LoadHits` and `LoadMisses` (Count: the client's hit ratio, whatever the
+/// cache) — names apart from the server's, so a load never
 /// counts in the server's hit-ratio or latency alarms.
 package struct LoadCloudWatch: ParsableArguments {
-    @Flag(help: "Push the run's latency (LoadLatency, values/counts per minute, so CloudWatch computes p99), LoadRequests and LoadErrors to CloudWatch.")
+    @Flag(help: "Push the run's latency (LoadLatency, values/counts per minute, so CloudWatch computes p99), LoadRequests, LoadErrors, and LoadHits and LoadMisses when answers stated a cache outcome, to CloudWatch.")
     package var cloudwatch = false
 
     @OptionGroup package var target: CloudWatchTarget
@@ -21,6 +23,8 @@ package struct LoadCloudWatch: ParsableArguments {
     package enum Name {
         package static let latency = "LoadLatency"
         package static let requests = "LoadRequests"
+        package static let hits = "LoadHits"
+        package static let misses = "LoadMisses"
         package static let errors = "LoadErrors"
     }
 
@@ -40,6 +44,10 @@ package struct LoadCloudWatch: ParsableArguments {
             }
             datums.append(count(Name.requests, samples.reduce(0) { $0 + $1.responses }))
             datums.append(count(Name.errors, samples.reduce(0) { $0 + $1.errors }))
+            if result.counts.hits + result.counts.misses > 0 {
+                datums.append(count(Name.hits, samples.reduce(0) { $0 + $1.hits }))
+                datums.append(count(Name.misses, samples.reduce(0) { $0 + $1.misses }))
+            }
             if latency.totalCount > 0 {
                 let values = CloudWatchDistribution.values(of: latency)
                 datums.append(MetricDatum(name: Name.latency, unit: .milliseconds, dimensions: dimensions, timestamp: timestamp,

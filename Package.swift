@@ -195,7 +195,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

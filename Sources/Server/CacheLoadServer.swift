@@ -69,18 +69,8 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
-        let router = makeRouter(dependencies)
-
-        let app = Application(
-            router: router,
-            server: HTTPServerBuilder { [idleTimeout = configuration.idleTimeout] responder in
-                HTTP1ChannelWithHTTP10Semantics(inner: HTTP1Channel(
-                    responder: responder, configuration: .init(idleTimeout: TimeAmount(idleTimeout))))
-            },
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "cacheload", backlog: 4096),
-            onServerRunning: { [onListening] channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
+        let router = buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch)
+        let app = buildApplication(router: router, configuration: configuration, logger: logger, onListening: onListening)
         let redisMode = await Self.modeDescription(dependencies.redis)
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "redis": "\(configuration.redis)",
@@ -121,38 +111,5 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
                     CloudWatchPusher.Name.misses: Double(now.misses - before.misses),
                     CloudWatchPusher.Name.errors: Double(now.errors - before.errors)]
         }
-    }
-
-    private func makeRouter(_ dependencies: ServerDependencies) -> Router<BasicRequestContext> {
-        let (cache, catalog, redis, postgres, metrics) = (dependencies.cache, dependencies.catalog, dependencies.redis,
-                                                          dependencies.postgres, dependencies.metrics)
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(metrics: metrics, cloudWatch: cloudWatch))
-
-        let products = ProductRoutes(cache: cache, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes)
-        router.get("/product/:id", use: products.get)
-        let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, postgres: postgres, registry: registry, metrics: metrics,
-                                  redisMetrics: dependencies.redisMetrics)
-        router.get("/stats", use: status.stats)
-        router.get("/health", use: status.health)
-        router.get("/metrics", use: status.metricsText)
-        let slowPage = SlowPageRoute(cache: cache, catalog: catalog, ttl: configuration.slowPageTTL)
-        router.get("/", use: slowPage.page)
-
-        let objects = ObjectRoutes(
-            cache: cache,
-            store: dependencies.objectStore,
-            maxCacheBytes: configuration.s3MaxCacheBytes, maxObjectBytes: 16 * 1024 * 1024,
-            notCached: registry.counter("objects_not_cached", help: "S3 objects served without caching because they exceed the size limit."))
-        router.get("/object/:key", use: objects.get)
-
-        let warm = WarmRoute(cache: cache, catalog: catalog)
-        router.group()
-            .add(middleware: AdminAuthorization(token: configuration.adminToken))
-            .put("/product/:id", use: products.put)
-            .delete("/product/:id", use: products.delete)
-            .post("/admin/warm", use: warm.warm)
-            .put("/object/:key", use: objects.put)
-        return router
     }
 }

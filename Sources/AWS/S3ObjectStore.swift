@@ -65,6 +65,13 @@ package final class S3ObjectStore: Sendable {
         self.http = http
     }
 
+    /// A store for `bucket` as the process's AWS settings give it: region and credentials from
+    /// `chain`, the endpoint from `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (else AWS).
+    package convenience init(bucket: String, chain: AWSCredentialChain, http: CurlClient = CurlClient(concurrency: 8)) {
+        self.init(configuration: S3Configuration(bucket: bucket, region: chain.region(), endpoint: S3Configuration.endpoint()),
+                  credentials: { try await chain.resolve().credentials }, http: http)
+    }
+
     /// The object, or `nil` when S3 has no such key.
     package func object(_ key: String) async throws -> S3Object? {
         let response = try await send(.GET, key: key)

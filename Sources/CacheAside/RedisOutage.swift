@@ -35,15 +35,15 @@ final class RedisOutage: Sendable {
     func failed(_ error: any Error) {
         let now = ContinuousClock.now
         let node = (error as? RedisError)?.node
+        let key = node ?? ""
         let starts = outages.withLock { outages -> Bool in
-            if var outage = outages[node ?? ""] {
-                outage.failures += 1
-                outage.lastFailure = now
-                outages[node ?? ""] = outage
-                return false
+            guard outages[key] != nil else {
+                outages[key] = Outage(since: now, lastFailure: now, failures: 1)
+                return true
             }
-            outages[node ?? ""] = Outage(since: now, lastFailure: now, failures: 1)
-            return true
+            outages[key]?.failures += 1
+            outages[key]?.lastFailure = now
+            return false
         }
         guard starts else { return }
         inOutage.store(true, ordering: .relaxed)

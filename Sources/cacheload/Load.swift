@@ -72,12 +72,7 @@ struct Load: AsyncParsableCommand {
         if interactive && !quiet && view == nil { LoadEngine.Progress.clearLine() }
         let verdict = try await reports.conclude(result, store: store, say: say)
         await store.shutdown()
-        if result.interrupted {
-            // The report covers what ran; the run itself did not finish (exit 130, as a shell's Ctrl-C).
-            FileHandle.standardError.write(Data("cacheload load: interrupted; the report above covers what ran before the stop\n".utf8))
-            throw ExitCode(130)
-        }
-        try verdict.exitUnlessPassed(command: "load")
+        try verdict.exitUnlessPassed(command: "load", interrupted: result.interrupted)
     }
 }
 

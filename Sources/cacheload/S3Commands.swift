@@ -21,12 +21,6 @@ struct S3: AsyncParsableCommand {
             """,
         subcommands: [LoadData.self, Flush.self, DeleteData.self])
 
-    static func store(bucket: String) -> S3ObjectStore {
-        let chain = AWSCredentialChain()
-        return S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: chain.region(), endpoint: S3Configuration.endpoint()),
-                             credentials: { try await chain.resolve().credentials })
-    }
-
     struct LoadData: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "load-data",
@@ -51,7 +45,7 @@ struct S3: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = S3.store(bucket: bucket)
+            let store = S3ObjectStore(bucket: bucket, chain: AWSCredentialChain())
             let bytes = try Self.bytes(size)
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
             do {
@@ -102,7 +96,7 @@ struct S3: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = S3.store(bucket: bucket)
+            let store = S3ObjectStore(bucket: bucket, chain: AWSCredentialChain())
             let client = RedisClient(configuration: try redis.configuration())
             let outcome = await Self.delete(count: count, from: store, cache: client)
             await client.shutdown()

@@ -29,8 +29,14 @@ package struct LoadReportOptions: ParsableArguments {
         /// Exit 1: nothing answered, or transport failures; the text says which.
         case targetFailed(String)
 
-        /// Ends the process as the README's exit-code table says, unless the run passed.
-        package func exitUnlessPassed(command: String) throws {
+        /// Ends the process as the README's exit-code table says, unless the run passed: 130
+        /// for a run stopped by Ctrl-C or SIGTERM (the report covers what ran, the run itself
+        /// did not finish, as a shell's Ctrl-C), then the verdict's own status.
+        package func exitUnlessPassed(command: String, interrupted: Bool = false) throws {
+            if interrupted {
+                FileHandle.standardError.write(Data("cacheload \(command): interrupted; the report above covers what ran before the stop\n".utf8))
+                throw ExitCode(130)
+            }
             switch self {
             case .passed: return
             case .thresholdFailed: throw ExitCode(99)

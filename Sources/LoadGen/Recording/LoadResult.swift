@@ -174,7 +174,9 @@ package struct LoadResult: Sendable, Codable {
         cacheSources = Self.adding(cacheSources, other.cacheSources)
         cacheHops = Self.adding(cacheHops, other.cacheHops)
         if let theirs = other.unknownCacheValues {
-            unknownCacheValues = Array(((unknownCacheValues ?? []) + theirs.filter { !(unknownCacheValues ?? []).contains($0) }).prefix(5))
+            var examples = unknownCacheValues ?? []
+            Recorder.addExamples(theirs, to: &examples)
+            unknownCacheValues = examples
         }
         if let theirs = other.targets {
             var merged = targets ?? []

@@ -81,9 +81,7 @@ package actor LoadResultStore {
 
     private func store(_ bucket: String) throws -> S3ObjectStore {
         if let store = stores[bucket] { return store }
-        let chain = self.chain
-        let store = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: chain.region(), endpoint: S3Configuration.endpoint()),
-                                  credentials: { try await chain.resolve().credentials }, http: CurlClient(concurrency: 2))
+        let store = S3ObjectStore(bucket: bucket, chain: chain, http: CurlClient(concurrency: 2))
         stores[bucket] = store
         return store
     }

@@ -71,9 +71,12 @@ struct Recorder {
     mutating func recordCacheSource(_ response: ResponseScanner.Response) {
         cacheSources[Int(response.source.rawValue)] += 1
         if response.hops > 0 { cacheHops[min(8, Int(response.hops))] += 1 }
-        if let value = response.unknownValue, unknownCacheValues.count < 5, !unknownCacheValues.contains(value) {
-            unknownCacheValues.append(value)
-        }
+        if let value = response.unknownValue { Self.addExamples([value], to: &unknownCacheValues) }
+    }
+
+    /// Adds values to a list of examples: distinct, at most five, the first kept.
+    static func addExamples(_ values: [String], to examples: inout [String]) {
+        for value in values where examples.count < 5 && !examples.contains(value) { examples.append(value) }
     }
 
     mutating func countSent(target: Int) {
@@ -143,9 +146,7 @@ struct Recorder {
         counts.merge(other.counts)
         for index in cacheSources.indices { cacheSources[index] += other.cacheSources[index] }
         for index in cacheHops.indices { cacheHops[index] += other.cacheHops[index] }
-        for value in other.unknownCacheValues where unknownCacheValues.count < 5 && !unknownCacheValues.contains(value) {
-            unknownCacheValues.append(value)
-        }
+        Self.addExamples(other.unknownCacheValues, to: &unknownCacheValues)
         for (index, tally) in other.targets.enumerated() where index < targets.count { targets[index].merge(tally) }
     }
 }

@@ -1,5 +1,5 @@
 # CacheLoad on AWS: a VPC, ElastiCache Redis in front of RDS PostgreSQL, the cacheload server
-# (serve + export) on EC2, optional load generators, and the hit-ratio alarm with its dashboard.
+# (serve + export) on an Auto Scaling group behind a load balancer, optional load generators, and the hit-ratio alarm with its dashboard.
 # Everything at rest is encrypted with one customer-managed key; nothing listens on the internet.
 
 data "aws_caller_identity" "current" {}
@@ -122,7 +122,16 @@ module "app" {
   service               = local.service
   vpc_id                = module.network.vpc_id
   vpc_cidr              = var.vpc_cidr
-  subnet_id             = module.network.private_subnet_ids[0]
+  subnet_ids            = module.network.private_subnet_ids
+  alb_subnet_ids        = var.alb_internal ? module.network.private_subnet_ids : module.network.public_subnet_ids
+  alb_internal          = var.alb_internal
+  allowed_cidrs         = length(var.allowed_cidrs) > 0 ? var.allowed_cidrs : [var.vpc_cidr]
+  certificate_arn       = var.certificate_arn
+  min_size              = var.app_min_size
+  max_size              = var.app_max_size
+  desired_capacity      = var.app_desired_capacity
+  requests_per_target   = var.app_requests_per_target
+  deletion_protection   = var.deletion_protection
   ami_id                = local.ami_id
   instance_type         = var.app_instance_type
   kms_key_arn           = aws_kms_key.cacheload.arn
@@ -135,6 +144,8 @@ module "app" {
   postgres_endpoint     = module.data.postgres_address
   postgres_database     = module.data.postgres_database
   postgres_secret_arn   = module.data.postgres_secret_arn
+  # The load generators reach the balancer even when allowed_cidrs leaves the VPC out.
+  client_security_group_ids = [module.loadgen.security_group_id]
 
   rds_ca_bundle_s3_uri        = var.rds_ca_bundle_s3_uri
   secret_recovery_window_days = var.secret_recovery_window_days
@@ -151,7 +162,7 @@ module "loadgen" {
   instance_type   = var.loadgen_instance_type
   kms_key_arn     = aws_kms_key.cacheload.arn
   artifact_s3_uri = var.cacheload_artifact_s3_uri
-  target_url      = "http://${module.app.private_ip}:${module.app.port}"
+  target_url      = module.app.url
 }
 
 module "monitoring" {
@@ -169,4 +180,7 @@ module "monitoring" {
   cache_cluster_ids        = module.data.redis_member_cluster_ids
   cache_dimension          = module.data.redis_metric_dimension
   db_instance_id           = module.data.postgres_instance_id
+  balancer_arn_suffix      = module.app.balancer_arn_suffix
+  target_group_arn_suffix  = module.app.target_group_arn_suffix
+  min_healthy_hosts        = var.app_min_size
 }

@@ -4,20 +4,20 @@ output "region" {
 }
 
 output "app_url" {
-  description = "The cacheload server inside the VPC (reach it from your machine with ssm_port_forward_command)."
-  value       = "http://${module.app.private_ip}:${module.app.port}"
+  description = "The load balancer in front of the cacheload servers (internal by default: reach it from inside the VPC, or from your machine with ssm_port_forward_command)."
+  value       = module.app.url
 }
 
-output "app_instance_id" {
-  description = "EC2 instance running cacheload serve and cacheload export."
-  value       = module.app.instance_id
+output "app_autoscaling_group" {
+  description = "The Auto Scaling group running cacheload serve and cacheload export."
+  value       = module.app.autoscaling_group_name
 }
 
 output "ssm_port_forward_command" {
-  description = "Forwards http://127.0.0.1:8080 on your machine to the server through SSM Session Manager (no SSH, no open port; needs the Session Manager plugin for the AWS CLI)."
-  # No quotes inside (shorthand parameters): `$(terraform output -raw ssm_port_forward_command)`
-  # runs as is, since a shell does not re-parse quotes coming out of a substitution.
-  value = "aws ssm start-session --region ${var.region} --target ${module.app.instance_id} --document-name AWS-StartPortForwardingSession --parameters portNumber=${module.app.port},localPortNumber=8080"
+  description = "Forwards http://127.0.0.1:8080 on your machine to the load balancer through one of the servers and SSM Session Manager (no SSH, no open port; needs the Session Manager plugin). Run it with eval \"$(terraform output -raw ssm_port_forward_command)\"."
+  # No quotes inside, so that eval runs it as is; the instance is looked up when it runs (the group
+  # replaces instances).
+  value = "aws ssm start-session --region ${var.region} --target $(aws autoscaling describe-auto-scaling-groups --region ${var.region} --auto-scaling-group-names ${module.app.autoscaling_group_name} --query AutoScalingGroups[0].Instances[0].InstanceId --output text) --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=${module.app.balancer_dns_name},portNumber=80,localPortNumber=8080"
 }
 
 output "redis_endpoint" {
@@ -57,6 +57,11 @@ output "loadgen_fleet_tag" {
 output "loadgen_instance_ids" {
   description = "Load-generator instances (empty when loadgen_count = 0)."
   value       = module.loadgen.instance_ids
+}
+
+output "healthy_hosts_alarm_name" {
+  description = "The CloudWatch alarm that fires when fewer than app_min_size servers pass the balancer's health check."
+  value       = module.monitoring.healthy_hosts_alarm_name
 }
 
 output "hit_ratio_alarm_name" {

@@ -283,3 +283,80 @@ variable "cloudwatch_namespace" {
     error_message = "cloudwatch_namespace must be 1-255 characters of A-Z a-z 0-9 . _ / # : - and not start with AWS/."
   }
 }
+
+variable "app_min_size" {
+  description = "Fewest cacheload server instances (the Auto Scaling group's minimum; the healthy-host alarm fires below it)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.app_min_size >= 1 && floor(var.app_min_size) == var.app_min_size
+    error_message = "app_min_size must be a whole number of at least 1."
+  }
+}
+
+variable "app_max_size" {
+  description = "Most cacheload server instances (target tracking scales up to it)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.app_max_size >= 1 && var.app_max_size <= 100 && floor(var.app_max_size) == var.app_max_size
+    error_message = "app_max_size must be a whole number from 1 to 100."
+  }
+}
+
+variable "app_desired_capacity" {
+  description = "Server instances at the start, over the two zones; app_min_size <= app_desired_capacity <= app_max_size."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.app_desired_capacity >= 1 && floor(var.app_desired_capacity) == var.app_desired_capacity
+    error_message = "app_desired_capacity must be a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.app_min_size <= var.app_desired_capacity && var.app_desired_capacity <= var.app_max_size
+    error_message = "app_min_size <= app_desired_capacity <= app_max_size must hold."
+  }
+}
+
+variable "app_requests_per_target" {
+  description = "Target tracking: requests per server instance per minute (the balancer's RequestCountPerTarget) the group scales to hold."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.app_requests_per_target >= 1
+    error_message = "app_requests_per_target must be positive."
+  }
+}
+
+variable "alb_internal" {
+  description = "An internal load balancer (reached from the VPC or through the SSM port forward, the default) or an internet-facing one in the public subnets."
+  type        = bool
+  default     = true
+}
+
+variable "allowed_cidrs" {
+  description = "CIDRs that may reach the load balancer's listeners; empty means the VPC only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.allowed_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "allowed_cidrs must be IPv4 CIDR blocks such as 10.0.0.0/8."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for an HTTPS listener (policy ELBSecurityPolicy-TLS13-1-2-2021-06; HTTP then redirects to it); null serves HTTP only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef."
+  }
+}

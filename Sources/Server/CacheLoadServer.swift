@@ -28,6 +28,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     private let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
     private let cloudWatch: CloudWatchPusher?
+    private let drain: ShutdownDrain
     /// The dependencies while the server runs (for ``originQueryCount``).
     private let running = NIOLockedValueBox<ServerDependencies?>(nil)
 
@@ -35,10 +36,14 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// What ServiceLifecycle logs for this service: no secrets.
     package var description: String { "CacheLoadServer(\(configuration))" }
 
+    /// - Parameter drain: run it in the same group, after the server: while it drains, `/health`
+    ///   answers 503 and every answer closes its connection.
     package init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
                 logger: Logger = Logger(label: "cacheload.serve"), cloudWatch: CloudWatchPusher? = nil,
+                drain: ShutdownDrain = ShutdownDrain(duration: .zero),
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.cloudWatch = cloudWatch
+        self.drain = drain
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
@@ -69,7 +74,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
-        let router = buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch)
+        let router = buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch, drain: drain)
         let app = buildApplication(router: router, configuration: configuration, logger: logger, onListening: onListening)
         let redisMode = await Self.modeDescription(dependencies.redis)
         logger.info("starting", metadata: [

@@ -16,6 +16,7 @@ struct StatusRoutes: Sendable {
     let registry: MetricsRegistry
     let metrics: ServerMetrics
     let redisMetrics: RedisClientMetrics
+    let drain: ShutdownDrain
 
     func stats(_ request: Request, context: some RequestContext) async -> Response {
         let snapshot = cache.metrics.snapshot
@@ -63,7 +64,12 @@ struct StatusRoutes: Sendable {
         return stats
     }
 
+    /// 200 `healthy` or `degraded` (Redis down: answers come from PostgreSQL), 503 `unhealthy`
+    /// (PostgreSQL down) or `draining` (stopping: a balancer takes the instance out).
     func health(_ request: Request, context: some RequestContext) async -> Response {
+        if drain.isDraining {
+            return JSONResponse.object(.serviceUnavailable, ["status": "draining", "cache_enabled": cache.configuration.enabled])
+        }
         async let redisCheck = Self.failure { try await redis.ping() }
         async let postgresCheck = Self.failure { try await catalog.ping() }
         async let schemaCheck = try? await catalog.schemaProblem()

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
                   --postgres postgresql://postgres@127.0.0.1:5432/postgres
               cacheload serve --cache off     # every request from PostgreSQL
               cacheload serve --stale-while-revalidate 30 --early-refresh 1
+              cacheload serve --drain-seconds 12   # behind a load balancer
               CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config database.ini
             """)
 
@@ -39,6 +40,11 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Seconds a connection may go without a complete request part before it is closed (bounds slowloris clients).")
     var idleTimeout: Int = 30
+
+    @Option(help: ArgumentHelp(
+        "After SIGTERM or Ctrl-C, keep serving this many seconds while /health answers 503 (draining) and every answer closes its connection, so a load balancer takes the instance out before it stops listening; at least the balancer's health-check interval x unhealthy threshold. 0 stops at once.",
+        valueName: "seconds"))
+    var drainSeconds: Int = 0
 
     @Option(help: "Redis connections (commands are pipelined on each).")
     var redisPool: Int = 4
@@ -67,6 +73,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
+        guard (0...3600).contains(drainSeconds) else { throw ValidationError("--drain-seconds must be from 0 to 3600") }
         _ = try ListenAddress.parse(listen, option: "--listen")
     }
 
@@ -93,11 +100,16 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "cacheload.serve")
         let registry = MetricsRegistry()
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
-        let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher) { [cache = caching.cache] port in
+        let drain = ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)
+        let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher,
+                                     drain: drain) { [cache = caching.cache] port in
             say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
         }
-        var services: [any Service] = [server]
+        // A group stops its services in reverse order: the drain first, then the server, then the
+        // pusher (which flushes what the server counted until its end).
+        var services: [any Service] = []
         if let pusher { services.append(pusher) }
+        services += [server, drain]
         try await ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }

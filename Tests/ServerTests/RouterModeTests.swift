@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import Postgres
 import Redis
+import ServiceLifecycle
 @testable import Server
 import Telemetry
 import Testing
@@ -15,17 +16,37 @@ import TestSupport
 /// socket, the real Redis and PostgreSQL behind them.
 @Suite("buildRouter in router mode (no socket), over real Redis and PostgreSQL")
 struct RouterModeTests {
+    /// A fresh Redis and a five-product database behind the server's dependencies, as `serve` builds them.
+    private struct Fixture {
+        let redisServer: RedisServerProcess
+        let database: (name: String, url: String)
+        let configuration: ServerConfiguration
+        let logger: Logger
+        let registry = MetricsRegistry()
+        let dependencies: ServerDependencies
+
+        init() async throws {
+            redisServer = try RedisServerProcess()
+            database = try await TestDatabase.create(products: 5)
+            configuration = ServerConfiguration(
+                host: "127.0.0.1", port: 0, redis: try RedisConfiguration(url: redisServer.url, poolSize: 1),
+                postgres: try PostgresConfiguration(database.url, poolSize: 2), adminToken: "router-token")
+            var logger = Logger(label: "cacheload.router-test")
+            logger.logLevel = .warning
+            self.logger = logger
+            dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+        }
+
+        func tearDown() async {
+            await dependencies.shutdown()
+            await TestDatabase.drop(database.name)
+        }
+    }
+
     @Test("a product MISS then HIT, /health healthy, an admin write without the token 401, an unknown route 404")
     func routes() async throws {
-        let redisServer = try RedisServerProcess()
-        let database = try await TestDatabase.create(products: 5)
-        let configuration = ServerConfiguration(
-            host: "127.0.0.1", port: 0, redis: try RedisConfiguration(url: redisServer.url, poolSize: 1),
-            postgres: try PostgresConfiguration(database.url, poolSize: 2), adminToken: "router-token")
-        var logger = Logger(label: "cacheload.router-test")
-        logger.logLevel = .warning
-        let registry = MetricsRegistry()
-        let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+        let fixture = try await Fixture()
+        let (configuration, logger, registry, dependencies) = (fixture.configuration, fixture.logger, fixture.registry, fixture.dependencies)
         let app = Application(router: buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: nil),
                               logger: logger)
         try await app.test(.router) { client in
@@ -47,7 +68,36 @@ struct RouterModeTests {
                 #expect(response.status == .notFound)
             }
         }
-        await dependencies.shutdown()
-        await TestDatabase.drop(database.name)
+        await fixture.tearDown()
+    }
+
+    @Test("a graceful shutdown begins the drain: /health 503 draining, products still served with Connection: close")
+    func drainAfterShutdownBegins() async throws {
+        let fixture = try await Fixture()
+        let (configuration, logger, registry, dependencies) = (fixture.configuration, fixture.logger, fixture.registry, fixture.dependencies)
+        let drain = ShutdownDrain(duration: .seconds(60), logger: logger)
+        let app = Application(router: buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: nil, drain: drain),
+                              logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [drain], logger: logger))
+        let running = Task { try await group.run() }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.connection] == nil)
+            }
+            await group.triggerGracefulShutdown()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !drain.isDraining, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(drain.isDraining)
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("\"status\":\"draining\""))
+            }
+            try await client.execute(uri: "/product/2", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.connection] == "close")
+            }
+        }
+        running.cancel()  // cuts the 60 s drain short
+        _ = try? await running.value
+        await fixture.tearDown()
     }
 }

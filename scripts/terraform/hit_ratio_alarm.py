@@ -96,15 +96,18 @@ def main() -> None:
         queries.append(entry)
 
     app = Scope(terraform / "modules/app", module_call(root, "app"), root)
-    instance = resource(app, "aws_instance", "this")
-    template = re.search(r'templatefile\("\$\{path\.module\}/([^"]+)"', instance["user_data"])
+    # The launch template's user data is local.user_data: templatefile("${path.module}/user_data.sh.tftpl", …).
+    rendered = app.locals["user_data"]
+    template = re.search(r'templatefile\("\$\{path\.module\}/([^"]+)"', rendered)
     user_data = (terraform / "modules/app" / template[1]).read_text()
     export_line = next(line for line in user_data.splitlines() if line.startswith("ExecStart=") and " export " in line)
     bindings = {"namespace": app.variable("cloudwatch_namespace"), "service": app.variable("service"),
                 "environment": app.variable("environment"), "port": app.variable("port"),
                 # main.tf: standalone for a replication group, cluster for cluster mode and Serverless.
                 "redis_mode": "standalone" if root.variable("cache_mode") == "replication_group" else "cluster"}
-    export_args = re.sub(r"\$\{(\w+)\}", lambda m: str(bindings.get(m[1], m[0])), export_line.removeprefix("ExecStart=")).split()
+    # $${INSTANCE_ID} is left to systemd (the unit's environment, read from IMDSv2 at boot).
+    line = export_line.removeprefix("ExecStart=").replace("$${INSTANCE_ID}", "i-0123456789abcdef0")
+    export_args = re.sub(r"\$\{(\w+)\}", lambda m: str(bindings.get(m[1], m[0])), line).split()
 
     print(json.dumps({
         "comparison_operator": monitoring.resolve(alarm["comparison_operator"]),

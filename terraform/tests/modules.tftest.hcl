@@ -11,6 +11,10 @@ mock_provider "aws" {
 variables {
   description_pattern = "^[0-9A-Za-z_ .:/()#,@\\[\\]+=&;{}!$*-]*$"
   kms_key_arn         = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  # The monitoring module's balancer dimensions (the app module's outputs in the root).
+  balancer_arn_suffix     = "app/cacheload-dev-alb/0123456789abcdef"
+  target_group_arn_suffix = "targetgroup/cl-0123456789abcdef/0123456789abcdef"
+  min_healthy_hosts       = 2
 }
 
 run "monitoring_alarm_equals_cacheload_alarm_create" {
@@ -95,55 +99,13 @@ run "dashboard_takes_the_alarm_variables" {
     condition     = one(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[0].properties.annotations.horizontal).value == 90
     error_message = "The dashboard's threshold line is the alarm's threshold."
   }
-}
-
-run "app_instance_security_and_boot" {
-  command = plan
-  module {
-    source = "./modules/app"
-  }
-  variables {
-    name                        = "cacheload-dev"
-    region                      = "us-east-1"
-    environment                 = "dev"
-    service                     = "cacheload"
-    vpc_id                      = "vpc-0123456789abcdef0"
-    vpc_cidr                    = "10.42.0.0/16"
-    subnet_id                   = "subnet-0123456789abcdef0"
-    ami_id                      = "ami-0d1e2b3a4c5f60718"
-    instance_type               = "c7i.large"
-    artifact_s3_uri             = "s3://cacheload-artifacts/release/cacheload.tar.gz"
-    cloudwatch_namespace        = "CacheLoad"
-    redis_endpoint              = "master.cacheload-dev.abcdef.use1.cache.amazonaws.com"
-    redis_auth_secret_arn       = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redis-AbCdEf"
-    postgres_endpoint           = "cacheload-dev.abcdefghijkl.us-east-1.rds.amazonaws.com"
-    postgres_database           = "cacheload"
-    postgres_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-AbCdEf"
-    secret_recovery_window_days = 0
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.healthy_hosts.namespace == "AWS/ApplicationELB" && aws_cloudwatch_metric_alarm.healthy_hosts.metric_name == "HealthyHostCount" && aws_cloudwatch_metric_alarm.healthy_hosts.threshold == 2 && aws_cloudwatch_metric_alarm.healthy_hosts.comparison_operator == "LessThanThreshold" && aws_cloudwatch_metric_alarm.healthy_hosts.dimensions["TargetGroup"] == var.target_group_arn_suffix && aws_cloudwatch_metric_alarm.healthy_hosts.dimensions["LoadBalancer"] == var.balancer_arn_suffix
+    error_message = "An alarm when fewer than the group's minimum pass the balancer's health check."
   }
   assert {
-    condition     = aws_instance.this.metadata_options[0].http_tokens == "required" && aws_instance.this.metadata_options[0].http_put_response_hop_limit == 1
-    error_message = "IMDSv2 only, one hop."
-  }
-  assert {
-    condition     = aws_instance.this.root_block_device[0].encrypted && aws_instance.this.root_block_device[0].kms_key_id == var.kms_key_arn
-    error_message = "The root volume is encrypted with the deployment's key."
-  }
-  assert {
-    condition     = aws_instance.this.associate_public_ip_address != true
-    error_message = "No public address."
-  }
-  assert {
-    condition     = length(aws_security_group.this.ingress) == 1 && alltrue([for rule in aws_security_group.this.ingress : rule.from_port == 8080 && rule.to_port == 8080 && length(rule.cidr_blocks) == 1 && rule.cidr_blocks[0] == "10.42.0.0/16"])
-    error_message = "Inbound: the server port from inside the VPC only."
-  }
-  assert {
-    condition     = alltrue([for rule in concat(tolist(aws_security_group.this.ingress), tolist(aws_security_group.this.egress)) : can(regex(var.description_pattern, rule.description))]) && can(regex(var.description_pattern, aws_security_group.this.description))
-    error_message = "Every description matches what AWS accepts."
-  }
-  assert {
-    condition     = aws_secretsmanager_secret.admin_token.name_prefix == "cacheload-dev/admin-token-" && aws_secretsmanager_secret.admin_token.recovery_window_in_days == 0
-    error_message = "Secrets are named by prefix (apply after destroy works) with the chosen recovery window."
+    condition     = length([for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : widget if strcontains(jsonencode(widget), "HealthyHostCount") && strcontains(jsonencode(widget), "TargetResponseTime")]) == 1 && length([for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : widget if strcontains(jsonencode(widget), "RequestCount") && strcontains(jsonencode(widget), "HTTPCode_Target_5XX_Count")]) == 1
+    error_message = "The dashboard shows the balancer's requests, 5xx, target response time p99 and healthy hosts."
   }
 }
 
@@ -161,7 +123,7 @@ run "loadgen_security_groups_are_valid" {
     ami_id          = "ami-0d1e2b3a4c5f60718"
     instance_type   = "c7i.large"
     artifact_s3_uri = "s3://cacheload-artifacts/release/cacheload.tar.gz"
-    target_url      = "http://10.42.1.10:8080"
+    target_url      = "http://internal-cacheload-dev-alb-123456789.us-east-1.elb.amazonaws.com"
   }
   assert {
     condition     = alltrue([for rule in aws_security_group.this.egress : can(regex(var.description_pattern, rule.description))]) && can(regex(var.description_pattern, aws_security_group.this.description))
@@ -340,42 +302,6 @@ run "data_module_serverless" {
   assert {
     condition     = length(output.redis_member_cluster_ids) == 1 && output.redis_member_cluster_ids[0] == "cacheload-dev" && output.redis_metric_dimension == "clusterId"
     error_message = "Serverless metrics carry clusterId = the cache's name."
-  }
-}
-
-run "app_user_data_follows_the_cache_mode" {
-  command = plan
-  module {
-    source = "./modules/app"
-  }
-  variables {
-    name                        = "cacheload-dev"
-    region                      = "us-east-1"
-    environment                 = "dev"
-    service                     = "cacheload"
-    vpc_id                      = "vpc-0123456789abcdef0"
-    vpc_cidr                    = "10.42.0.0/16"
-    subnet_id                   = "subnet-0123456789abcdef0"
-    ami_id                      = "ami-0d1e2b3a4c5f60718"
-    instance_type               = "c7i.large"
-    artifact_s3_uri             = "s3://cacheload-artifacts/release/cacheload.tar.gz"
-    cloudwatch_namespace        = "CacheLoad"
-    redis_endpoint              = "cacheload-dev-abcdef.serverless.use1.cache.amazonaws.com"
-    redis_mode                  = "cluster"
-    redis_auth                  = false
-    redis_auth_secret_arn       = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redis-AbCdEf"
-    postgres_endpoint           = "cacheload-dev.abcdefghijkl.us-east-1.rds.amazonaws.com"
-    postgres_database           = "cacheload"
-    postgres_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-AbCdEf"
-    secret_recovery_window_days = 0
-  }
-  assert {
-    condition     = strcontains(aws_instance.this.user_data, "serve --listen 0.0.0.0:8080 --redis-mode cluster") && strcontains(aws_instance.this.user_data, "export --redis-mode cluster")
-    error_message = "serve and export are told the cache is a cluster."
-  }
-  assert {
-    condition     = strcontains(aws_instance.this.user_data, "redis_credentials=\"\"") && !strcontains(aws_instance.this.user_data, "secret-id \"$1\"; }\nredis_credentials=\":$(secret \"arn")
-    error_message = "Without AUTH the Redis URL carries no token."
   }
 }
 

@@ -23,8 +23,12 @@ run "defaults" {
     error_message = "The port-forward command must run as $(terraform output -raw ssm_port_forward_command): no quotes inside."
   }
   assert {
-    condition     = strcontains(output.ssm_port_forward_command, "--region us-east-1") && strcontains(output.ssm_port_forward_command, "portNumber=8080,localPortNumber=8080")
-    error_message = "The port-forward command names the region and forwards 8080 to the server port."
+    condition     = strcontains(output.ssm_port_forward_command, "--region us-east-1") && strcontains(output.ssm_port_forward_command, "host=internal-cacheload-dev-alb-123456789.us-east-1.elb.amazonaws.com,portNumber=80,localPortNumber=8080")
+    error_message = "The port-forward command names the region and forwards 8080 to the balancer through an instance of the group."
+  }
+  assert {
+    condition     = output.app_url == "http://internal-cacheload-dev-alb-123456789.us-east-1.elb.amazonaws.com"
+    error_message = "app_url is the balancer (HTTP without a certificate)."
   }
   assert {
     condition     = output.hit_ratio_alarm_name == "cacheload-dev-hit-ratio-low"
@@ -48,7 +52,7 @@ run "without_nat_with_a_prepared_image" {
     rds_ca_bundle_s3_uri = "s3://cacheload-artifacts/certs/us-east-1-bundle.pem"
   }
   assert {
-    condition     = output.app_instance_id == "i-0123456789abcdef0"
+    condition     = output.app_autoscaling_group != ""
     error_message = "A NAT-less deployment with a prepared image plans."
   }
 }
@@ -136,4 +140,38 @@ run "bad_cache_modes_are_refused" {
     serverless_max_ecpu_per_second = 10
   }
   expect_failures = [var.cache_mode, var.replicas_per_node_group, var.num_node_groups, var.serverless_max_ecpu_per_second]
+}
+
+run "fleet_sizes_and_certificate_are_checked" {
+  command = plan
+  variables {
+    app_min_size         = 0
+    app_desired_capacity = 1
+    certificate_arn      = "arn:aws:iam::123456789012:server-certificate/cacheload"
+    allowed_cidrs        = ["10.0.0.0/33"]
+  }
+  expect_failures = [var.app_min_size, var.certificate_arn, var.allowed_cidrs]
+}
+
+run "desired_outside_min_and_max_is_refused" {
+  command = plan
+  variables {
+    app_min_size         = 2
+    app_desired_capacity = 5
+    app_max_size         = 4
+  }
+  expect_failures = [var.app_desired_capacity]
+}
+
+run "internet_facing_balancer_in_the_public_subnets" {
+  command = plan
+  variables {
+    alb_internal    = false
+    allowed_cidrs   = ["203.0.113.0/24"]
+    certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef"
+  }
+  assert {
+    condition     = startswith(output.app_url, "https://")
+    error_message = "With a certificate the balancer's URL is https."
+  }
 }

@@ -10,9 +10,11 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
+    autoscaling    = "MOTO_ENDPOINT"
     cloudwatch     = "MOTO_ENDPOINT"
     ec2            = "MOTO_ENDPOINT"
     elasticache    = "MOTO_ENDPOINT"
+    elbv2          = "MOTO_ENDPOINT"
     iam            = "MOTO_ENDPOINT"
     kms            = "MOTO_ENDPOINT"
     logs           = "MOTO_ENDPOINT"

@@ -1,6 +1,7 @@
-# The cacheload server: one EC2 instance in a private subnet running `serve` and `export`. No SSH
-# and no public address: operators use SSM Session Manager. Its role may put metrics into the
-# CacheLoad namespace only, read its three secrets, and fetch the release tarball.
+# The cacheload fleet: an Auto Scaling group of instances in the private subnets, each running
+# `serve` and `export`, behind an Application Load Balancer (balancer.tf). No SSH and no public
+# address: operators use SSM Session Manager. The role may put metrics into the CacheLoad namespace
+# only, read its three secrets, and fetch the release tarball.
 
 data "aws_partition" "current" {}
 
@@ -108,16 +109,8 @@ resource "aws_iam_instance_profile" "this" {
 
 resource "aws_security_group" "this" {
   name        = "${var.name}-app"
-  description = "cacheload server: its port from inside the VPC; out to Redis, PostgreSQL and HTTPS"
+  description = "cacheload server: its port from the balancer only; out to Redis, PostgreSQL and HTTPS"
   vpc_id      = var.vpc_id
-
-  ingress {
-    description = "cacheload HTTP from inside the VPC (load generators)"
-    from_port   = var.port
-    to_port     = var.port
-    protocol    = "tcp"
-    cidr_blocks = [var.vpc_cidr]
-  }
 
   egress {
     description = "Redis and PostgreSQL inside the VPC"
@@ -144,28 +137,18 @@ resource "aws_security_group" "this" {
   }
 }
 
-resource "aws_instance" "this" {
-  ami                    = var.ami_id
-  instance_type          = var.instance_type
-  subnet_id              = var.subnet_id
-  vpc_security_group_ids = [aws_security_group.this.id]
-  iam_instance_profile   = aws_iam_instance_profile.this.name
-  ebs_optimized          = true
-  monitoring             = true
+# A rule of its own: the balancer's group names this group too, and two inline references would
+# be a cycle.
+resource "aws_vpc_security_group_ingress_rule" "from_balancer" {
+  security_group_id            = aws_security_group.this.id
+  description                  = "cacheload HTTP and health checks from the load balancer only"
+  ip_protocol                  = "tcp"
+  from_port                    = var.port
+  to_port                      = var.port
+  referenced_security_group_id = aws_security_group.balancer.id
+}
 
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required" # IMDSv2 only: the credential chain speaks it
-    http_put_response_hop_limit = 1
-  }
-
-  root_block_device {
-    volume_type = "gp3"
-    volume_size = 16
-    encrypted   = true
-    kms_key_id  = var.kms_key_arn
-  }
-
+locals {
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
     install_script         = templatefile("${path.module}/../../templates/install-cacheload.sh.tftpl", { region = var.region, artifact_s3_uri = var.artifact_s3_uri })
     region                 = var.region
@@ -182,10 +165,115 @@ resource "aws_instance" "this" {
     postgres_secret_arn    = var.postgres_secret_arn
     admin_token_secret_arn = aws_secretsmanager_secret.admin_token.arn
     rds_ca_bundle_s3_uri   = var.rds_ca_bundle_s3_uri == null ? "" : var.rds_ca_bundle_s3_uri
+    drain_seconds          = var.drain_seconds
+    stop_timeout_seconds   = var.drain_seconds + var.shutdown_grace_seconds
   })
-  user_data_replace_on_change = true
+}
 
-  tags = { Name = "${var.name}-app" }
+# Every instance of the group is made from this template; a change of the user data (a new
+# artifact URI, a new setting) is a new version, which the group rolls out by instance refresh.
+resource "aws_launch_template" "this" {
+  name_prefix            = "${var.name}-app-"
+  description            = "cacheload serve and export (Debian 12)"
+  image_id               = var.ami_id
+  instance_type          = var.instance_type
+  ebs_optimized          = true
+  vpc_security_group_ids = [aws_security_group.this.id]
+  user_data              = base64encode(local.user_data)
+  update_default_version = true
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.this.arn
+  }
+
+  monitoring {
+    enabled = true
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required" # IMDSv2 only: the credential chain and the unit speak it
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = 16
+      encrypted             = true
+      kms_key_id            = var.kms_key_arn
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = { Name = "${var.name}-app" }
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = { Name = "${var.name}-app" }
+  }
 
   depends_on = [aws_secretsmanager_secret_version.admin_token]
+}
+
+resource "aws_autoscaling_group" "this" {
+  name_prefix         = "${var.name}-app-"
+  vpc_zone_identifier = var.subnet_ids
+  min_size            = var.min_size
+  max_size            = var.max_size
+  desired_capacity    = var.desired_capacity
+  # The balancer's /health decides: 503 (Redis and PostgreSQL both gone, or draining) replaces
+  # the instance after the grace period, which covers the first boot (apt, the release, seed).
+  health_check_type         = "ELB"
+  health_check_grace_period = var.health_check_grace_seconds
+  target_group_arns         = [aws_lb_target_group.this.arn]
+  default_instance_warmup   = var.health_check_grace_seconds
+  # Metrics of the group itself (InService, Pending, …) for the dashboard.
+  enabled_metrics = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"]
+
+  launch_template {
+    id      = aws_launch_template.this.id
+    version = aws_launch_template.this.latest_version
+  }
+
+  instance_refresh {
+    strategy = "Rolling"
+    preferences {
+      min_healthy_percentage = var.min_healthy_percentage
+      instance_warmup        = var.health_check_grace_seconds
+    }
+  }
+
+  tag {
+    key                 = "Name"
+    value               = "${var.name}-app"
+    propagate_at_launch = true
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.min_size <= var.desired_capacity && var.desired_capacity <= var.max_size
+      error_message = "app_min_size <= app_desired_capacity <= app_max_size must hold."
+    }
+  }
+}
+
+# Scales on what the balancer sees: requests per healthy target, a minute at a time.
+resource "aws_autoscaling_policy" "requests_per_target" {
+  name                      = "${var.name}-requests-per-target"
+  autoscaling_group_name    = aws_autoscaling_group.this.name
+  policy_type               = "TargetTrackingScaling"
+  estimated_instance_warmup = var.health_check_grace_seconds
+
+  target_tracking_configuration {
+    target_value = var.requests_per_target
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      resource_label         = "${aws_lb.this.arn_suffix}/${aws_lb_target_group.this.arn_suffix}"
+    }
+  }
 }

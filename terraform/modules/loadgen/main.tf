@@ -185,19 +185,11 @@ resource "aws_iam_instance_profile" "this" {
 
 resource "aws_security_group" "this" {
   name        = "${var.name}-loadgen"
-  description = "cacheload load generators: no inbound; out to the server and HTTPS"
+  description = "cacheload load generators: no inbound; out to the balancer and HTTPS"
   vpc_id      = var.vpc_id
 
   egress {
-    description = "The cacheload server port inside the VPC"
-    from_port   = 8080
-    to_port     = 8080
-    protocol    = "tcp"
-    cidr_blocks = [data.aws_vpc.this.cidr_block]
-  }
-
-  egress {
-    description = "HTTPS: AWS endpoints and the SSM agent"
+    description = "HTTPS: the balancer with a certificate, AWS endpoints and the SSM agent"
     from_port   = 443
     to_port     = 443
     protocol    = "tcp"
@@ -205,16 +197,12 @@ resource "aws_security_group" "this" {
   }
 
   egress {
-    description = "HTTP: Debian package mirrors (apt verifies signatures)"
+    description = "HTTP: the balancer, and Debian package mirrors (apt verifies signatures)"
     from_port   = 80
     to_port     = 80
     protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
   }
-}
-
-data "aws_vpc" "this" {
-  id = var.vpc_id
 }
 
 resource "aws_instance" "this" {

@@ -1,6 +1,6 @@
 # Watching the hit ratio: the alarm computes 100*hits/(hits+misses) from the counts cacheload
 # pushes (not an average of ratios, which would weigh a quiet minute like a busy one), ElastiCache's
-# own CacheHitRate backs it up per node, both notify one SNS topic, and the dashboard is the file
+# own CacheHitRate backs it up per node, the balancer's healthy hosts watch the fleet, all notify one SNS topic, and the dashboard is the file
 # in dashboards/cloudwatch rendered with this deployment's names.
 
 locals {
@@ -107,6 +107,26 @@ resource "aws_cloudwatch_metric_alarm" "elasticache_hit_rate" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
+# The fleet as the balancer sees it: fewer instances passing /health than the group's minimum
+# (an instance failing its checks, or the group unable to replace one) for two minutes.
+resource "aws_cloudwatch_metric_alarm" "healthy_hosts" {
+  alarm_name          = "${var.name}-healthy-hosts-low"
+  alarm_description   = "Fewer than ${var.min_healthy_hosts} cacheload servers pass the load balancer's /health check"
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  dimensions          = { TargetGroup = var.target_group_arn_suffix, LoadBalancer = var.balancer_arn_suffix }
+  statistic           = "Minimum"
+  period              = 60
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.min_healthy_hosts
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  # No datapoint means no healthy target reported at all: that is the worst case, not a quiet one.
+  treat_missing_data = "breaching"
+  alarm_actions      = [aws_sns_topic.alarms.arn]
+  ok_actions         = [aws_sns_topic.alarms.arn]
+}
+
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.name
   dashboard_body = templatefile("${path.module}/../../../dashboards/cloudwatch/cacheload.json.tftpl", {
@@ -119,5 +139,9 @@ resource "aws_cloudwatch_dashboard" "this" {
     cache_dimension      = var.cache_dimension
     db_instance_id       = var.db_instance_id
     hit_ratio_alarm_arn  = aws_cloudwatch_metric_alarm.hit_ratio.arn
+    # The balancer's and the target group's dimensions, and the fleet's alarm.
+    balancer_arn_suffix     = var.balancer_arn_suffix
+    target_group_arn_suffix = var.target_group_arn_suffix
+    healthy_hosts_alarm_arn = aws_cloudwatch_metric_alarm.healthy_hosts.arn
   })
 }

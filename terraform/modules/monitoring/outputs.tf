@@ -22,3 +22,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard name."
   value       = aws_cloudwatch_dashboard.this.dashboard_name
 }
+
+output "healthy_hosts_alarm_name" {
+  description = "Name of the alarm on the balancer's healthy hosts."
+  value       = aws_cloudwatch_metric_alarm.healthy_hosts.alarm_name
+}

@@ -86,3 +86,18 @@ variable "db_instance_id" {
   description = "RDS DBInstanceIdentifier."
   type        = string
 }
+
+variable "balancer_arn_suffix" {
+  description = "The load balancer's LoadBalancer dimension (app/NAME/ID)."
+  type        = string
+}
+
+variable "target_group_arn_suffix" {
+  description = "The target group's TargetGroup dimension (targetgroup/NAME/ID)."
+  type        = string
+}
+
+variable "min_healthy_hosts" {
+  description = "The healthy-host alarm fires below this many healthy targets (the group's minimum)."
+  type        = number
+}

@@ -35,12 +35,19 @@ resource "aws_internet_gateway" "this" {
   tags   = { Name = var.name }
 }
 
+# Two public subnets: the NAT gateway's, and an internet-facing balancer needs two zones.
 resource "aws_subnet" "public" {
+  count                   = 2
   vpc_id                  = aws_vpc.this.id
-  cidr_block              = cidrsubnet(var.vpc_cidr, 4, 0)
-  availability_zone       = local.azs[0]
+  cidr_block              = cidrsubnet(var.vpc_cidr, 4, count.index == 0 ? 0 : 3)
+  availability_zone       = local.azs[count.index]
   map_public_ip_on_launch = false
-  tags                    = { Name = "${var.name}-public" }
+  tags                    = { Name = "${var.name}-public-${local.azs[count.index]}" }
+}
+
+moved {
+  from = aws_subnet.public
+  to   = aws_subnet.public[0]
 }
 
 resource "aws_subnet" "private" {
@@ -63,8 +70,14 @@ resource "aws_route" "public_internet" {
 }
 
 resource "aws_route_table_association" "public" {
-  subnet_id      = aws_subnet.public.id
+  count          = 2
+  subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public.id
+}
+
+moved {
+  from = aws_route_table_association.public
+  to   = aws_route_table_association.public[0]
 }
 
 resource "aws_eip" "nat" {
@@ -76,7 +89,7 @@ resource "aws_eip" "nat" {
 resource "aws_nat_gateway" "this" {
   count         = var.enable_nat_gateway ? 1 : 0
   allocation_id = aws_eip.nat[0].id
-  subnet_id     = aws_subnet.public.id
+  subnet_id     = aws_subnet.public[0].id
   tags          = { Name = var.name }
   depends_on    = [aws_internet_gateway.this]
 }

@@ -10,5 +10,10 @@ output "private_subnet_ids" {
 
 output "public_subnet_id" {
   description = "The public subnet holding the NAT gateway."
-  value       = aws_subnet.public.id
+  value       = aws_subnet.public[0].id
+}
+
+output "public_subnet_ids" {
+  description = "The two public subnets, one per AZ (an internet-facing balancer's)."
+  value       = aws_subnet.public[*].id
 }

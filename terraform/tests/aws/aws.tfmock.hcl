@@ -65,3 +65,31 @@ mock_resource "aws_elasticache_serverless_cache" {
 mock_resource "aws_s3_bucket" {
   defaults = { arn = "arn:aws:s3:::cacheload-dev-results-20261124", id = "cacheload-dev-results-20261124" }
 }
+mock_data "aws_elb_service_account" {
+  defaults = { arn = "arn:aws:iam::127311923021:root" }
+}
+mock_resource "aws_lb" {
+  defaults = {
+    arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/cacheload-dev-alb/0123456789abcdef"
+    arn_suffix = "app/cacheload-dev-alb/0123456789abcdef"
+    dns_name   = "internal-cacheload-dev-alb-123456789.us-east-1.elb.amazonaws.com"
+  }
+}
+mock_resource "aws_lb_target_group" {
+  defaults = {
+    arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cl-0123456789abcdef/0123456789abcdef"
+    arn_suffix = "targetgroup/cl-0123456789abcdef/0123456789abcdef"
+  }
+}
+mock_resource "aws_launch_template" {
+  defaults = { id = "lt-0123456789abcdef0", latest_version = 1 }
+}
+mock_resource "aws_autoscaling_group" {
+  defaults = { name = "cacheload-dev-app-20261205000000000000000001" }
+}
+mock_resource "aws_security_group" {
+  defaults = { id = "sg-0123456789abcdef0" }
+}
+mock_resource "aws_iam_instance_profile" {
+  defaults = { arn = "arn:aws:iam::123456789012:instance-profile/cacheload-dev-app" }
+}

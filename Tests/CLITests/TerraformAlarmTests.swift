@@ -26,7 +26,7 @@ struct TerraformAlarmTests {
         var datapoints_to_alarm: Int
         var treat_missing_data: String
         var metric_queries: [Query]
-        var export_args: [String]
+        var serve_args: [String]
         var latency: Latency
 
         struct Latency: Decodable {
@@ -97,78 +97,74 @@ struct TerraformAlarmTests {
         #expect(deployed.treat_missing_data == "notBreaching")
     }
 
-    @Test("the export unit's command line delivers datums the alarm's queries find in CloudWatch")
-    func exportFeedsAlarm() async throws {
+    @Test("the serve unit's command line delivers datums the hit-ratio and p99 alarms' queries find in CloudWatch")
+    func serveUnitFeedsAlarms() async throws {
         let alarm = try definition()
-        let server = try await TestServer.start()
+        let redis = try RedisServerProcess()
+        let database = try await TestDatabase.create(products: 5)
 
         // The unit's own arguments, with this machine's paths and addresses; the environment is made
         // unique on both sides so datums of other tests in the same moto do not count.
         let environment = "tf\(UUID().uuidString.prefix(8).lowercased())"
         let port = freeLoopbackPort()
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("tf-spool-\(UUID()).jsonl").path
-        var arguments = Array(alarm.export_args.dropFirst())
-        #expect(arguments.first == "export")
+        var arguments = Array(alarm.serve_args.dropFirst())
+        #expect(arguments.first == "serve")
         func replace(_ option: String, with value: String) {
             guard let index = arguments.firstIndex(of: option), index + 1 < arguments.count else {
-                Issue.record("the export unit has no \(option)")
+                Issue.record("the serve unit has no \(option)")
                 return
             }
             arguments[index + 1] = value
         }
         let deployedEnvironment = arguments.firstIndex(of: "--environment").map { arguments[$0 + 1] }
-        replace("--server", with: server.baseURL)
+        #expect(arguments.contains("--cloudwatch") && arguments.contains("--instance-id"))
         replace("--listen", with: "127.0.0.1:\(port)")
         replace("--spool", with: spool)
         replace("--environment", with: environment)
-        arguments += ["--redis", server.redisServer.url, "--interval", "1", "--flush-interval", "600", "--log-level", "warning"]
+        replace("--drain-seconds", with: "0")  // nothing balances this one
+        arguments += ["--redis", redis.url, "--postgres", database.url, "--flush-interval", "600", "--log-level", "warning"]
 
-        let binary = TestServices.cacheloadBinary
         let pid = try spawn("/usr/bin/env", [
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
             "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
-            binary,
+            TestServices.cacheloadBinary,
         ] + arguments)
         defer { stopIfRunning(pid) }
-        try waitUntilAccepting(port: port, seconds: 10)
+        try waitUntilAccepting(port: port, seconds: 20)
         let client = CurlClient(concurrency: 1)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        var text = ""
-        while clock.now < deadline {
-            text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
-            if text.contains("cacheload_export_target_up{target=\"server\"} 1") { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(text.contains("cacheload_export_target_up{target=\"server\"} 1"))
-        // After the sidecar's first reading (its baseline): what happens now is what it sends.
-        for id in [1, 1, 1, 2, 2, 3] { _ = try await server.request(.GET, "/product/\(id)") }
-        while clock.now < deadline + .seconds(10) {
-            text = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/metrics")).text
-            if text.contains("cacheload_server_hit_ratio 0.5\n") { break }
-            try await Task.sleep(for: .milliseconds(100))
+        for id in [1, 1, 1, 2, 2, 3] {
+            #expect(try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/product/\(id)")).status == 200)
         }
         kill(pid, SIGTERM) // the pusher flushes on SIGTERM
         #expect(waitForExit(pid) == 0)
 
         let cloudWatch = TestServices.cloudWatch()
-        var sums: [String: Double] = [:]
-        for query in alarm.metric_queries where query.expression == nil {
-            var dimensions = try #require(query.dimensions)
+        func statistic(_ metric: String, _ dimensions: [String: String], _ statistic: String, period: Int) async throws -> Double {
+            var dimensions = dimensions
             #expect(dimensions["Environment"] == deployedEnvironment, "the alarm and the unit take Environment from one variable")
             dimensions["Environment"] = environment
-            let values = try await cloudWatch.statistics(
-                namespace: try #require(query.namespace), metric: try #require(query.metric_name),
+            return try await cloudWatch.statistics(
+                namespace: alarm.latency.namespace, metric: metric,
                 dimensions: dimensions.sorted { $0.key < $1.key }.map { Telemetry.Dimension($0.key, $0.value) },
-                statistic: try #require(query.stat), from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600),
-                periodSeconds: try #require(query.period))
-            sums[query.id] = values.reduce(0, +)
+                statistic: statistic, from: Date(timeIntervalSinceNow: -3600), to: Date(timeIntervalSinceNow: 600),
+                periodSeconds: period).reduce(0, +)
+        }
+        var sums: [String: Double] = [:]
+        for query in alarm.metric_queries where query.expression == nil {
+            #expect(query.namespace == alarm.latency.namespace)
+            sums[query.id] = try await statistic(try #require(query.metric_name), try #require(query.dimensions), try #require(query.stat),
+                                                 period: try #require(query.period))
         }
         // Requests 1,1,1,2,2,3: ids 1 and 2 miss once then hit (3 hits), id 3 misses: 3 misses.
         #expect(sums["hits"] == 3)
         #expect(sums["misses"] == 3)
+        // The p99 alarm's metric holds one latency value per answered product request.
+        let latencies = try await statistic(alarm.latency.metric_name, alarm.latency.dimensions, "SampleCount", period: alarm.latency.period)
+        #expect(latencies == 6, "RequestLatency samples under the p99 alarm's dimensions")
         try? FileManager.default.removeItem(atPath: spool)
         await client.shutdown()
-        await server.stop()
+        await TestDatabase.drop(database.name)
+        redis.stop()
     }
 }

@@ -3,7 +3,7 @@
 
 Reads terraform/ with python-hcl2 and resolves var.* and local.* through the module call in
 terraform/main.tf down to the root variables' defaults, so the test suite can compare the
-deployed alarm with what `cacheload` pushes. Also prints the arguments the export unit runs with.
+deployed alarm with what `cacheload` pushes. Also prints the arguments the serve unit runs with (the process that pushes).
 """
 import json
 import re
@@ -100,14 +100,14 @@ def main() -> None:
     rendered = app.locals["user_data"]
     template = re.search(r'templatefile\("\$\{path\.module\}/([^"]+)"', rendered)
     user_data = (terraform / "modules/app" / template[1]).read_text()
-    export_line = next(line for line in user_data.splitlines() if line.startswith("ExecStart=") and " export " in line)
+    serve_line = next(line for line in user_data.splitlines() if line.startswith("ExecStart=") and " serve " in line)
     bindings = {"namespace": app.variable("cloudwatch_namespace"), "service": app.variable("service"),
-                "environment": app.variable("environment"), "port": app.variable("port"),
+                "environment": app.variable("environment"), "port": app.variable("port"), "drain_seconds": app.variable("drain_seconds"),
                 # main.tf: standalone for a replication group, cluster for cluster mode and Serverless.
                 "redis_mode": "standalone" if root.variable("cache_mode") == "replication_group" else "cluster"}
     # $${INSTANCE_ID} is left to systemd (the unit's environment, read from IMDSv2 at boot).
-    line = export_line.removeprefix("ExecStart=").replace("$${INSTANCE_ID}", "i-0123456789abcdef0")
-    export_args = re.sub(r"\$\{(\w+)\}", lambda m: str(bindings.get(m[1], m[0])), line).split()
+    line = serve_line.removeprefix("ExecStart=").replace("$${INSTANCE_ID}", "i-0123456789abcdef0")
+    serve_args = re.sub(r"\$\{(\w+)\}", lambda m: str(bindings.get(m[1], m[0])), line).split()
 
     print(json.dumps({
         "comparison_operator": monitoring.resolve(alarm["comparison_operator"]),
@@ -116,7 +116,7 @@ def main() -> None:
         "datapoints_to_alarm": monitoring.resolve(alarm["datapoints_to_alarm"]),
         "treat_missing_data": monitoring.resolve(alarm["treat_missing_data"]),
         "metric_queries": queries,
-        "export_args": export_args,
+        "serve_args": serve_args,
         "latency": {key: monitoring.resolve(latency[key]) for key in
                     ("namespace", "metric_name", "dimensions", "extended_statistic", "unit", "period", "comparison_operator",
                      "threshold", "evaluation_periods", "datapoints_to_alarm", "treat_missing_data")},

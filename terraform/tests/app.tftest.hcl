@@ -107,8 +107,8 @@ run "app_fleet_security_and_boot" {
     error_message = "The template carries the boot script (base64, as launch templates take it)."
   }
   assert {
-    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "--drain-seconds 12") && strcontains(base64decode(aws_launch_template.this.user_data), "TimeoutStopSec=47") && strcontains(base64decode(aws_launch_template.this.user_data), "--instance-id $${INSTANCE_ID}") && strcontains(base64decode(aws_launch_template.this.user_data), "latest/meta-data/instance-id")
-    error_message = "serve drains for drain_seconds, systemd waits for the drain and the grace, export pushes with the instance id read from IMDSv2."
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "--drain-seconds 12 --cloudwatch") && strcontains(base64decode(aws_launch_template.this.user_data), "TimeoutStopSec=47") && strcontains(base64decode(aws_launch_template.this.user_data), "--instance-id $${INSTANCE_ID}") && strcontains(base64decode(aws_launch_template.this.user_data), "latest/meta-data/instance-id") && length(regexall("--cloudwatch", base64decode(aws_launch_template.this.user_data))) == 1
+    error_message = "serve drains for drain_seconds, systemd waits for the drain and the grace, and serve alone pushes (hits, misses, latency), with the instance id read from IMDSv2."
   }
 }
 

@@ -51,10 +51,19 @@ let package = Package(
         ),
 
         // Clients.
+        // The bounded pool's state machine and its one timer, shared by the database clients.
+        .target(
+            name: "ConnectionPool",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "ConnectionPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "TestSupport"],
+            dependencies: ["Postgres", "ConnectionPool", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import ConnectionPool
 import Logging
 import NIOPosix
 import Synchronization
@@ -18,7 +19,7 @@ package final class PostgresClient: Sendable {
     private let credentialsSource: CredentialsSource?
     /// The configuration new connections use: ``configuration`` with the latest credentials.
     private let current: Mutex<PostgresConfiguration>
-    private let pool: PostgresConnectionPool
+    private let pool: ConnectionPool<PostgresConnection>
     private let threadPool: NIOThreadPool
     private let logger: Logger
     /// Connection failures are logged at an outage's start and end, not one line per query.
@@ -32,7 +33,12 @@ package final class PostgresClient: Sendable {
         self.configuration = configuration
         self.credentialsSource = credentialsSource
         self.current = Mutex(configuration)
-        self.pool = PostgresConnectionPool(size: configuration.poolSize)
+        self.pool = ConnectionPool(size: configuration.poolSize) { failure in
+            switch failure {
+            case .closed: PostgresError(.poolClosed, "the PostgreSQL client was shut down")
+            case .timeout(let reason): PostgresError(.poolTimeout, reason)
+            }
+        }
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
         self.threadPool.start()
         self.logger = logger

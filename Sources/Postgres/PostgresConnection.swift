@@ -1,3 +1,4 @@
+import ConnectionPool
 import CLibPQ
 
 /// One libpq connection. Every method blocks the calling thread, so only the pool calls it,
@@ -5,7 +6,7 @@ import CLibPQ
 ///
 /// `@unchecked Sendable`: a `PGconn` must not be used by two threads at once; the pool hands
 /// each connection to one caller at a time, which gives that guarantee.
-final class PostgresConnection: @unchecked Sendable {
+final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private var handle: OpaquePointer?
     private var preparedNames: Set<String> = []
 

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What a pool's caller receives: a connection to use, or the right to open one.
-enum PoolGrant<Connection: AnyObject> {
+package enum PoolGrant<Connection: AnyObject> {
     case connection(Connection)
     case permit
 }
@@ -10,24 +10,27 @@ enum PoolGrant<Connection: AnyObject> {
 /// a new one, who waits, who times out — in postgres-nio's `PoolStateMachine` manner.
 ///
 /// Every method runs under the pool's lock and returns what to do; the pool does it after
-/// releasing the lock (resumes waiters, closes connections, arms its one timer).
-struct PoolStateMachine<Connection: AnyObject, Waiter> {
-    typealias Grant = PoolGrant<Connection>
+/// releasing the lock (resumes waiters, closes connections, arms its one timer). The same machine
+/// serves every database client (PostgreSQL, MySQL): it knows nothing of connections but their
+/// identity.
+package struct PoolStateMachine<Connection: AnyObject, Waiter> {
+    package typealias Grant = PoolGrant<Connection>
 
     /// The answer to a lease request.
-    enum LeaseAction {
+    package enum LeaseAction {
         case grant(Grant)
         /// Wait; when `armTimer` is set, the pool's timer must fire at that deadline.
         case wait(armTimer: NIODeadline?)
-        case fail(PostgresError)
+        /// The pool was shut down.
+        case failClosed
     }
 
     /// What a returned connection or a failed open leads to.
-    struct Handover {
+    package struct Handover {
         /// A waiter and what it now gets.
-        var waiter: (Waiter, Grant)?
+        package var waiter: (Waiter, Grant)?
         /// Connections to close (a broken one, and the idle ones it makes suspect).
-        var close: [Connection] = []
+        package var close: [Connection] = []
     }
 
     private let size: Int
@@ -38,15 +41,15 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     private var armed: NIODeadline?
     private var closed = false
 
-    init(size: Int) {
+    package init(size: Int) {
         self.size = max(1, size)
     }
 
     /// Open, in-use and waiting counts.
-    var counts: (open: Int, inUse: Int, waiting: Int) { (open, inUse, waiters.count) }
+    package var counts: (open: Int, inUse: Int, waiting: Int) { (open, inUse, waiters.count) }
 
-    mutating func leaseRequested(id: Int, waiter: Waiter, deadline: NIODeadline) -> LeaseAction {
-        guard !closed else { return .fail(PostgresError(.poolClosed, "the PostgreSQL client was shut down")) }
+    package mutating func leaseRequested(id: Int, waiter: Waiter, deadline: NIODeadline) -> LeaseAction {
+        guard !closed else { return .failClosed }
         if let connection = idle.popLast() {
             inUse += 1
             return .grant(.connection(connection))
@@ -65,7 +68,7 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     /// A connection comes back; a broken one is dropped with the idle ones (after a server
     /// restart they are stale too, and finding out one failed query at a time fails callers
     /// needlessly), and its place is offered to the next waiter.
-    mutating func released(_ connection: Connection, healthy: Bool) -> Handover {
+    package mutating func released(_ connection: Connection, healthy: Bool) -> Handover {
         inUse -= 1
         if healthy && !closed {
             if let next = popWaiter() {
@@ -83,14 +86,14 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     }
 
     /// Opening a connection under a permit failed: the place is free for the next waiter.
-    mutating func openFailed() -> Handover {
+    package mutating func openFailed() -> Handover {
         open -= 1
         inUse -= 1
         return Handover(waiter: offerPermit())
     }
 
     /// The pool's timer fired at `now`: the waiters whose deadline passed, and when to fire next.
-    mutating func timerFired(now: NIODeadline) -> (expired: [Waiter], armTimer: NIODeadline?) {
+    package mutating func timerFired(now: NIODeadline) -> (expired: [Waiter], armTimer: NIODeadline?) {
         let expired = waiters.filter { $0.deadline <= now }.map(\.waiter)
         waiters.removeAll { $0.deadline <= now }
         armed = waiters.map(\.deadline).min()
@@ -98,13 +101,13 @@ struct PoolStateMachine<Connection: AnyObject, Waiter> {
     }
 
     /// A waiting caller was cancelled: its waiter, if it was still waiting.
-    mutating func cancelled(id: Int) -> Waiter? {
+    package mutating func cancelled(id: Int) -> Waiter? {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
         return waiters.remove(at: index).waiter
     }
 
     /// Shut down: idle connections to close and waiters to fail; later leases fail.
-    mutating func close() -> (connections: [Connection], waiters: [Waiter]) {
+    package mutating func close() -> (connections: [Connection], waiters: [Waiter]) {
         closed = true
         defer {
             open -= idle.count

@@ -51,12 +51,29 @@ let package = Package(
         ),
 
         // Clients.
-        // The bounded pool's state machine and its one timer, shared by the database clients.
+        // What the database clients share: the bounded pool's state machine and its one timer,
+        // and the outage log.
         .target(
             name: "ConnectionPool",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+        .target(
+            name: "MySQL",
+            dependencies: [
+                "CMariaDB", "ConnectionPool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -194,6 +211,11 @@ let package = Package(
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "ConnectionPool", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MySQLTests",
+            dependencies: ["MySQL", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

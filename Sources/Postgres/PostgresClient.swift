@@ -19,11 +19,9 @@ package final class PostgresClient: Sendable {
     private let credentialsSource: CredentialsSource?
     /// The configuration new connections use: ``configuration`` with the latest credentials.
     private let current: Mutex<PostgresConfiguration>
-    private let pool: ConnectionPool<PostgresConnection>
-    private let threadPool: NIOThreadPool
-    private let logger: Logger
     /// Connection failures are logged at an outage's start and end, not one line per query.
-    private let outage: OutageLog
+    private let pool: BlockingConnectionPool<PostgresConnection>
+    private let logger: Logger
 
     /// Creates the client. No connection is opened until the first statement runs.
     /// - Parameter credentialsSource: asked for a user and password when a connection is refused
@@ -33,16 +31,13 @@ package final class PostgresClient: Sendable {
         self.configuration = configuration
         self.credentialsSource = credentialsSource
         self.current = Mutex(configuration)
-        self.pool = ConnectionPool(size: configuration.poolSize) { failure in
+        self.pool = BlockingConnectionPool(size: configuration.poolSize, name: "PostgreSQL", logger: logger) { failure in
             switch failure {
             case .closed: PostgresError(.poolClosed, "the PostgreSQL client was shut down")
             case .timeout(let reason): PostgresError(.poolTimeout, reason)
             }
         }
-        self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
-        self.threadPool.start()
         self.logger = logger
-        self.outage = OutageLog("PostgreSQL", logger: logger)
     }
 
     /// Runs a statement whose interpolated values are sent as bind parameters.
@@ -61,21 +56,19 @@ package final class PostgresClient: Sendable {
 
     /// Open, in-use and waiting counts of the pool.
     package func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
-        let snapshot = pool.snapshot
-        return (snapshot.open, snapshot.inUse, snapshot.waiting)
+        pool.statistics
     }
 
     /// Closes every connection and stops the thread pool. Call once, when done.
     package func shutdown() async {
-        pool.close()
-        try? await threadPool.shutdownGracefully()
+        await pool.shutdown()
     }
 
     /// Opens a connection; a refused password is fetched again (when a source is set) and retried once.
     private func open() async throws -> PostgresConnection {
         let configuration = current.withLock { $0 }
         do {
-            return try await threadPool.runIfActive { try PostgresConnection(configuration: configuration) }
+            return try await pool.run { try PostgresConnection(configuration: configuration) }
         } catch let error as PostgresError where error.sqlState == "28P01" {
             guard let credentialsSource else { throw error }
             logger.notice("PostgreSQL refused the password; fetching the credentials again")
@@ -84,36 +77,14 @@ package final class PostgresClient: Sendable {
                 configuration.credentials = fresh
                 return configuration
             }
-            return try await threadPool.runIfActive { try PostgresConnection(configuration: updated) }
+            return try await pool.run { try PostgresConnection(configuration: updated) }
         }
     }
 
     private func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> Result
     ) async throws -> Result {
-        let connection: PostgresConnection
-        switch try await pool.lease(timeout: configuration.acquireTimeout) {
-        case .connection(let leased):
-            connection = leased
-        case .permit:
-            do {
-                connection = try await open()
-            } catch {
-                pool.openFailed()
-                outage.failed(error, "cannot open a PostgreSQL connection")
-                throw error
-            }
-        }
-        do {
-            let result = try await threadPool.runIfActive { try body(connection) }
-            pool.release(connection, healthy: connection.isHealthy)
-            outage.succeeded()
-            return result
-        } catch {
-            let broken = (error as? PostgresError)?.breaksConnection ?? !connection.isHealthy
-            if broken { outage.failed(error, "PostgreSQL connection lost; dropping idle connections") }
-            pool.release(connection, healthy: !broken && connection.isHealthy)
-            throw error
-        }
+        try await pool.withConnection(timeout: configuration.acquireTimeout, open: open,
+                                      breaks: { ($0 as? PostgresError)?.breaksConnection }, body)
     }
 }

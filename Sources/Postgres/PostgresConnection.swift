@@ -6,7 +6,7 @@ import CLibPQ
 ///
 /// `@unchecked Sendable`: a `PGconn` must not be used by two threads at once; the pool hands
 /// each connection to one caller at a time, which gives that guarantee.
-final class PostgresConnection: PooledConnection, @unchecked Sendable {
+final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     private var handle: OpaquePointer?
     private var preparedNames: Set<String> = []
 

@@ -17,6 +17,10 @@ package enum TestServices {
     package static var redisTLSClusterURL: String { value("REDIS_TLS_CLUSTER_URL") }
     /// `postgresql://postgres@127.0.0.1:PORT/postgres`
     package static var databaseURL: String { value("DATABASE_URL") }
+    /// The MariaDB of `scripts/services`: TLS required, verified against its test CA.
+    package static var mysqlURL: String { value("MYSQL_URL") }
+    /// Its Unix socket, where root may connect (to create and drop test databases).
+    package static var mysqlSocket: String { value("MYSQL_SOCKET_CACHELOAD") }
     /// moto_server's base URL (CloudWatch and S3).
     package static var awsEndpoint: String { value("AWS_ENDPOINT_URL") }
     package static var awsRegion: String { value("AWS_REGION") }

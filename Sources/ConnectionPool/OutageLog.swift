@@ -5,7 +5,7 @@ import Synchronization
 /// Logs an outage once when it starts and once when it ends — with how long it lasted and how
 /// many calls failed meanwhile — instead of a line per failed call: a database down under load
 /// would otherwise write thousands of identical warnings a second.
-final class OutageLog: Sendable {
+package final class OutageLog: Sendable {
     private struct State {
         var since: ContinuousClock.Instant?
         var failures = 0
@@ -16,13 +16,13 @@ final class OutageLog: Sendable {
     private let what: String
 
     /// - Parameter what: the dependency, as a log line names it ("PostgreSQL").
-    init(_ what: String, logger: Logger) {
+    package init(_ what: String, logger: Logger) {
         self.what = what
         self.logger = logger
     }
 
     /// A call failed: the first failure of an outage is logged, the others counted.
-    func failed(_ error: any Error, _ message: String) {
+    package func failed(_ error: any Error, _ message: String) {
         let starts = state.withLock { state -> Bool in
             state.failures += 1
             guard state.since == nil else { return false }
@@ -37,7 +37,7 @@ final class OutageLog: Sendable {
     }
 
     /// A call worked: ends an outage in progress, with its length and count.
-    func succeeded() {
+    package func succeeded() {
         let ended = state.withLock { state -> (Duration, Int)? in
             guard let since = state.since else { return nil }
             defer { state = State() }

@@ -138,14 +138,14 @@ let package = Package(
         ),
         .target(
             name: "Origins",
-            dependencies: ["Postgres", "HTTPCurl", "AWS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "MySQL", "HTTPCurl", "AWS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Server",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "HTTPCurl", "AWS",
+                "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "MySQL", "HTTPCurl", "AWS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "Origins", "HTTPCurl", "CacheAside", "AWS",
+                "MySQL", "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "Origins", "HTTPCurl", "CacheAside", "AWS",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -198,7 +198,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Server", "HTTPCurl", "Postgres", "Redis", "Origins", "CacheAside", "Telemetry", "AWS",
+                "Server", "HTTPCurl", "Postgres", "MySQL", "Redis", "Origins", "CacheAside", "Telemetry", "AWS",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -40,6 +40,11 @@ package final class MySQLClient: Sendable {
 
     /// Runs a prepared statement with `values` bound to its `?` placeholders.
     package func execute(_ sql: String, _ values: any MySQLBindable...) async throws -> MySQLResult {
+        try await execute(sql, values)
+    }
+
+    /// Runs a prepared statement with `values` (as many as it has placeholders).
+    package func execute(_ sql: String, _ values: [any MySQLBindable]) async throws -> MySQLResult {
         let bound = values.map(\.mysqlValue)
         return try await withConnection { try $0.execute(sql, bound) }
     }

@@ -62,8 +62,13 @@ package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable 
         }
         self.poolSize = poolSize
         sslMode = Self.isLoopback(host) ? .preferred : .verifyIdentity
-        for item in components.queryItems ?? [] {
+        let items = components.queryItems ?? []
+        for item in items {
             try apply(item.name, item.value ?? "")
+        }
+        // As the mysql client: a CA given without a mode means "verify against it".
+        if sslCA != nil, !items.contains(where: { ["ssl-mode", "sslmode", "ssl_mode"].contains($0.name) }), sslMode == .preferred {
+            sslMode = .verifyCA
         }
     }
 

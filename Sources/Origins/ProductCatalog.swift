@@ -1,59 +1,50 @@
 import Foundation
 import Logging
+import MySQL
 import Postgres
 import Synchronization
 
-/// The PostgreSQL origin: the `products` table and the slow `slow_version()` query, through
-/// prepared statements only. Every query is counted so callers can prove what the cache saved.
+/// The origin: the `products` table and the slow `slow_version()` query, in PostgreSQL or MySQL
+/// (``CatalogStore``), through prepared statements only. Every query is counted so callers can
+/// prove what the cache saved.
 package final class ProductCatalog: Sendable {
-    private let postgres: PostgresClient
+    /// The engine's SQL and client.
+    package let store: any CatalogStore
     private let queries = Atomic<Int>(0)
     private let recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)?
     private let logger: Logger?
     /// Whether the missing-schema error was logged already: said once, not once per request.
     private let schemaMissingLogged = Atomic<Bool>(false)
 
-    private static let byID = PostgresPreparedStatement(
-        name: "cacheload_product_by_id",
-        sql: "SELECT id, name, price, description, views FROM products WHERE id = $1")
-    private static let update = PostgresPreparedStatement(
-        name: "cacheload_product_update",
-        sql: "UPDATE products SET name = $2, price = $3, description = COALESCE($4, description) WHERE id = $1 RETURNING id, name, price, description, views")
-    private static let delete = PostgresPreparedStatement(
-        name: "cacheload_product_delete", sql: "DELETE FROM products WHERE id = $1")
-    private static let mostViewed = PostgresPreparedStatement(
-        name: "cacheload_products_most_viewed",
-        sql: "SELECT id, name, price, description, views FROM products ORDER BY views DESC, id LIMIT $1")
-    private static let slowVersion = PostgresPreparedStatement(
-        name: "cacheload_slow_version", sql: "SELECT slow_version() AS version")
-
     /// - Parameter recorder: called after every origin query with its name, duration and
     ///   whether it failed (the server feeds its metrics from it).
-    package init(postgres: PostgresClient, logger: Logger? = nil,
+    package init(store: any CatalogStore, logger: Logger? = nil,
                 recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)? = nil) {
-        self.postgres = postgres
+        self.store = store
         self.logger = logger
         self.recorder = recorder
+    }
+
+    /// The catalog in PostgreSQL.
+    package convenience init(postgres: PostgresClient, logger: Logger? = nil,
+                             recorder: (@Sendable (_ operation: String, _ seconds: Double, _ failed: Bool) -> Void)? = nil) {
+        self.init(store: PostgresCatalogStore(postgres: postgres), logger: logger, recorder: recorder)
     }
 
     /// What a user must do when the table or function is missing (SQLSTATE 42P01, 42883).
     package static let missingSchemaAdvice = "the products table or slow_version() does not exist in this database: run `cacheload seed` first"
 
-    /// Whether `error` says the schema `cacheload seed` makes is missing (a setup error, not an outage).
+    /// Whether `error` says the schema `cacheload seed` makes is missing (a setup error, not an
+    /// outage): PostgreSQL's SQLSTATE 42P01/42883, MySQL's 1146 (no table) and 1305 (no function).
     package static func isMissingSchema(_ error: any Error) -> Bool {
-        guard let error = error as? PostgresError else { return false }
-        return error.sqlState == "42P01" || error.sqlState == "42883"
+        if let error = error as? PostgresError { return error.sqlState == "42P01" || error.sqlState == "42883" }
+        if let error = error as? MySQLError { return error.number == 1146 || error.number == 1305 }
+        return false
     }
 
     /// `nil` when the products table and `slow_version()` exist, else what is missing and what to do.
     package func schemaProblem() async throws -> String? {
-        let row = try await postgres.query(
-            "SELECT to_regclass('products') IS NOT NULL AS products, to_regprocedure('slow_version()') IS NOT NULL AS slow").first
-        let products = try row?.decode(Bool.self, "products") ?? false
-        let slow = try row?.decode(Bool.self, "slow") ?? false
-        if products && slow { return nil }
-        let missing = [products ? nil : "the products table", slow ? nil : "slow_version()"].compactMap { $0 }
-        return "\(missing.joined(separator: " and ")) missing: run `cacheload seed` first"
+        try await store.schemaProblem()
     }
 
     /// Origin queries run so far (all operations).
@@ -61,36 +52,37 @@ package final class ProductCatalog: Sendable {
 
     /// The product with `id`, or `nil` when there is none.
     package func product(id: Int) async throws -> Product? {
-        try await measured("product_by_id") { try await self.postgres.execute(Self.byID, id).first.map(Self.product) }
+        try await measured("product_by_id") { try await self.store.product(id: id) }
     }
 
     /// Applies `change` and returns the updated product, or `nil` when there is none.
     package func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
-        try await measured("product_update") {
-            try await self.postgres.execute(Self.update, id, change.name, change.price, change.description).first.map(Self.product)
-        }
+        try await measured("product_update") { try await self.store.update(id: id, change) }
     }
 
     /// Deletes the product; `false` when there was none.
     package func delete(id: Int) async throws -> Bool {
-        try await measured("product_delete") { try await self.postgres.execute(Self.delete, id).affectedRows > 0 }
+        try await measured("product_delete") { try await self.store.delete(id: id) }
     }
 
     /// The `limit` most viewed products, most viewed first.
     package func mostViewed(limit: Int) async throws -> [Product] {
-        try await measured("products_most_viewed") { try await self.postgres.execute(Self.mostViewed, limit).map(Self.product) }
+        try await measured("products_most_viewed") { try await self.store.mostViewed(limit: limit) }
     }
 
     /// `SELECT slow_version()`: the database version, after the configured sleep.
     package func slowVersion() async throws -> String {
-        try await measured("slow_version") {
-            try await self.postgres.execute(Self.slowVersion).first?.string("version") ?? ""
-        }
+        try await measured("slow_version") { try await self.store.slowVersion() }
     }
 
-    /// Whether PostgreSQL answers a trivial query.
+    /// Whether the origin answers a trivial query.
     package func ping() async throws {
-        _ = try await postgres.query("SELECT 1")
+        try await store.ping()
+    }
+
+    /// Open, in-use and waiting connections to the origin.
+    package func poolStatistics() async -> (open: Int, inUse: Int, waiting: Int) {
+        await store.poolStatistics()
     }
 
     private func measured<T: Sendable>(_ operation: String, _ body: @Sendable () async throws -> T) async throws -> T {
@@ -107,14 +99,5 @@ package final class ProductCatalog: Sendable {
             }
             throw error
         }
-    }
-
-    private static func product(_ row: PostgresRow) throws -> Product {
-        Product(
-            id: try row.decode(Int.self, "id") ?? 0,
-            name: try row.string("name") ?? "",
-            price: try row.string("price") ?? "0.00",
-            description: try row.string("description") ?? "",
-            views: try row.decode(Int.self, "views") ?? 0)
     }
 }

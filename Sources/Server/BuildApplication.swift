@@ -30,15 +30,14 @@ func buildApplication(router: Router<BasicRequestContext>, configuration: Server
 /// While `drain` drains, `/health` answers 503 and every answer closes its connection.
 func buildRouter(_ dependencies: ServerDependencies, configuration: ServerConfiguration, registry: MetricsRegistry,
                  cloudWatch: CloudWatchPusher?, drain: ShutdownDrain = ShutdownDrain(duration: .zero)) -> Router<BasicRequestContext> {
-    let (cache, catalog, redis, postgres, metrics) = (dependencies.cache, dependencies.catalog, dependencies.redis,
-                                                      dependencies.postgres, dependencies.metrics)
+    let (cache, catalog, redis, metrics) = (dependencies.cache, dependencies.catalog, dependencies.redis, dependencies.metrics)
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics, cloudWatch: cloudWatch))
     router.add(middleware: DrainMiddleware(drain: drain))
 
     let products = ProductRoutes(cache: cache, catalog: catalog, maxBodyBytes: configuration.maxBodyBytes)
     router.get("/product/:id", use: products.get)
-    let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, postgres: postgres, registry: registry, metrics: metrics,
+    let status = StatusRoutes(cache: cache, catalog: catalog, redis: redis, registry: registry, metrics: metrics,
                               redisMetrics: dependencies.redisMetrics, drain: drain)
     router.get("/stats", use: status.stats)
     router.get("/health", use: status.health)

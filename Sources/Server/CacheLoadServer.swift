@@ -80,7 +80,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "redis": "\(configuration.redis)",
             "redis_mode": "\(redisMode)",
-            "postgres": "\(configuration.postgres)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
+            "origin": "\(configuration.origin)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
         ])
         var failure: (any Error)?

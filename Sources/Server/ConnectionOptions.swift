@@ -21,6 +21,8 @@ package struct ConnectionOptions: ParsableArguments {
     @Option(help: PostgresOptions.help)
     package var postgres: String?
 
+    @OptionGroup package var originChoice: OriginOptions
+
     @Option(help: configHelp)
     package var config: String?
 
@@ -32,7 +34,7 @@ package struct ConnectionOptions: ParsableArguments {
     /// error whose usage line names the subcommand (resolved in `run()`, it would name none).
     package func validate() throws {
         _ = try redisConfiguration()
-        _ = try postgresConfiguration()
+        _ = try origin()
     }
 
     package func redisConfiguration(poolSize: Int = 4) throws -> RedisConfiguration {
@@ -40,7 +42,14 @@ package struct ConnectionOptions: ParsableArguments {
     }
 
     package func postgresConfiguration(poolSize: Int = 8) throws -> PostgresConfiguration {
-        try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
+        try ConnectionSources(config: config).postgres(flag: originChoice.postgresURL ?? postgres, poolSize: poolSize)
+    }
+
+    /// The database behind the cache: MySQL when `--mysql`/`--origin mysql://…` names it, else PostgreSQL.
+    package func origin(poolSize: Int = 8) throws -> OriginDatabase {
+        try originChoice.resolve(poolSize: poolSize) { flag in
+            try ConnectionSources(config: config).postgres(flag: flag ?? postgres, poolSize: poolSize)
+        }
     }
 }
 
@@ -117,6 +126,8 @@ package struct PostgresOptions: ParsableArguments {
     @Option(help: help)
     package var postgres: String?
 
+    @OptionGroup package var originChoice: OriginOptions
+
     @Option(help: configHelp)
     package var config: String?
 
@@ -124,11 +135,18 @@ package struct PostgresOptions: ParsableArguments {
 
     /// Resolves the connection while parsing (see ``ConnectionOptions/validate()``).
     package func validate() throws {
-        _ = try configuration()
+        _ = try origin()
     }
 
     package func configuration(poolSize: Int = 8) throws -> PostgresConfiguration {
-        try ConnectionSources(config: config).postgres(flag: postgres, poolSize: poolSize)
+        try ConnectionSources(config: config).postgres(flag: originChoice.postgresURL ?? postgres, poolSize: poolSize)
+    }
+
+    /// The database: MySQL when `--mysql`/`--origin mysql://…` names it, else PostgreSQL.
+    package func origin(poolSize: Int = 8) throws -> OriginDatabase {
+        try originChoice.resolve(poolSize: poolSize) { flag in
+            try ConnectionSources(config: config).postgres(flag: flag ?? postgres, poolSize: poolSize)
+        }
     }
 }
 

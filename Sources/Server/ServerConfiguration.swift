@@ -1,6 +1,7 @@
 import AWS
 import CacheAside
 import HTTPCurl
+import MySQL
 import Origins
 import Postgres
 import Redis
@@ -12,7 +13,10 @@ package struct ServerConfiguration: Sendable {
     /// Port to listen on; 0 picks a free one (reported through `onListening`).
     package var port: Int
     package var redis: RedisConfiguration
+    /// The PostgreSQL origin (unused when ``mysql`` is set).
     package var postgres: PostgresConfiguration
+    /// The MySQL origin; when set, the catalog is in MySQL and ``postgres`` is not used.
+    package var mysql: MySQLConfiguration?
     /// Cache-aside settings for products (TTL, jitter, negative TTL, on/off).
     package var cache: CacheAside.Configuration
     /// TTL of the slow page `GET /` (the result of `slow_version()`).
@@ -29,8 +33,8 @@ package struct ServerConfiguration: Sendable {
     package var s3MaxCacheBytes: Int
     /// Credentials for S3 and Secrets Manager (the AWS chain by default).
     package var awsCredentials: (@Sendable () async throws -> AWSCredentials)?
-    /// Secrets Manager secret (`username`/`password`, as RDS writes it) read again when
-    /// PostgreSQL refuses the password — RDS rotates its managed password every seven days.
+    /// Secrets Manager secret (`username`/`password`, as RDS writes it) read again when the
+    /// origin refuses the password — RDS rotates its managed password every seven days.
     package var postgresSecretID: String?
     /// Region of S3 and Secrets Manager.
     package var awsRegion: String
@@ -46,6 +50,7 @@ package struct ServerConfiguration: Sendable {
         self.port = port
         self.redis = redis
         self.postgres = postgres
+        self.mysql = nil
         self.cache = cache
         self.slowPageTTL = slowPageTTL
         self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -59,11 +64,24 @@ package struct ServerConfiguration: Sendable {
     }
 }
 
+extension ServerConfiguration {
+    /// The database behind the cache.
+    package var origin: OriginDatabase {
+        get { mysql.map(OriginDatabase.mysql) ?? .postgres(postgres) }
+        set {
+            switch newValue {
+            case .postgres(let configuration): postgres = configuration; mysql = nil
+            case .mysql(let configuration): mysql = configuration
+            }
+        }
+    }
+}
+
 extension ServerConfiguration: CustomStringConvertible, CustomReflectable {
     /// Safe for logs: passwords and the admin token are masked (ServiceLifecycle logs its
     /// services, and through them this, at debug level).
     package var description: String {
-        "ServerConfiguration(http://\(host):\(port), redis: \(redis), postgres: \(postgres), cache: \(cache.enabled ? "on" : "off"), "
+        "ServerConfiguration(http://\(host):\(port), redis: \(redis), origin: \(origin), cache: \(cache.enabled ? "on" : "off"), "
             + "admin: \(adminToken == nil ? "disabled" : "token ***"), s3: \(s3.map { $0.bucket } ?? "none"))"
     }
 

@@ -11,7 +11,6 @@ import Telemetry
 /// server's clients, their connections and their threads.
 struct ServerDependencies: Sendable {
     let redis: RedisClient
-    let postgres: PostgresClient
     let cache: CacheAside
     let catalog: ProductCatalog
     let metrics: ServerMetrics
@@ -41,15 +40,15 @@ struct ServerDependencies: Sendable {
         credentialChain = chain
         self.secrets = secrets
         redis = RedisClient(configuration: configuration.redis)
-        var credentialsSource: PostgresClient.CredentialsSource?
+        var credentialsSource: (@Sendable () async throws -> (user: String, password: String))?
         if let secrets, let secretID = configuration.postgresSecretID {
             credentialsSource = { try await secrets.databaseCredentials(secretID) }
         }
-        postgres = PostgresClient(configuration: configuration.postgres, logger: logger, credentialsSource: credentialsSource)
-        let metrics = ServerMetrics(registry: registry)
+        let store = configuration.origin.catalogStore(logger: logger, credentialsSource: credentialsSource)
+        let metrics = ServerMetrics(registry: registry, originEngine: store.engine)
         self.metrics = metrics
         redisMetrics = RedisClientMetrics(redis: redis, registry: registry)
-        catalog = ProductCatalog(postgres: postgres, logger: logger) { operation, seconds, failed in
+        catalog = ProductCatalog(store: store, logger: logger) { operation, seconds, failed in
             metrics.recordOrigin(operation: operation, seconds: seconds, failed: failed)
         }
         let cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
@@ -65,7 +64,7 @@ struct ServerDependencies: Sendable {
         nearCacheCoherence?.cancel()
         await nearCacheCoherence?.value
         await redis.shutdown()
-        await postgres.shutdown()
+        await catalog.store.shutdown()
         await objectStore?.shutdown()
         await secrets?.shutdown()
         await credentialChain?.shutdown()

@@ -10,20 +10,22 @@ final class ServerMetrics: Sendable {
     private let productSeries: ProductRouteSeries
     private let originHistograms = Mutex<[String: (DurationHistogram, Counter, Counter)]>([:])
     let redisPoolSize: Gauge
-    let postgresPoolOpen: Gauge
-    let postgresPoolInUse: Gauge
-    let postgresPoolWaiting: Gauge
+    let originPoolOpen: Gauge
+    let originPoolInUse: Gauge
+    let originPoolWaiting: Gauge
 
-    init(registry: MetricsRegistry) {
+    /// - Parameter originEngine: `postgres` or `mysql`: the pool gauges are `<engine>_pool_connections`.
+    init(registry: MetricsRegistry, originEngine: String = "postgres") {
         self.registry = registry
         requests = registry.lockFreeDurationHistogram(
             "http_request_duration", help: "Time from request received to response ready, by route, status and X-Cache result.")
         productSeries = ProductRouteSeries(family: requests)
         redisPoolSize = registry.gauge("redis_pool_connections", help: "Redis connections the server keeps open (commands are pipelined on them).")
-        let pgHelp = "PostgreSQL pool connections by state: open, in_use, waiting (callers queued for a connection)."
-        postgresPoolOpen = registry.gauge("postgres_pool_connections", help: pgHelp, labels: [("state", "open")])
-        postgresPoolInUse = registry.gauge("postgres_pool_connections", help: pgHelp, labels: [("state", "in_use")])
-        postgresPoolWaiting = registry.gauge("postgres_pool_connections", help: pgHelp, labels: [("state", "waiting")])
+        let name = "\(originEngine)_pool_connections"
+        let help = "\(originEngine == "mysql" ? "MySQL" : "PostgreSQL") pool connections by state: open, in_use, waiting (callers queued for a connection)."
+        originPoolOpen = registry.gauge(name, help: help, labels: [("state", "open")])
+        originPoolInUse = registry.gauge(name, help: help, labels: [("state", "in_use")])
+        originPoolWaiting = registry.gauge(name, help: help, labels: [("state", "waiting")])
     }
 
     /// Records one answer. `xCache` is the `X-Cache` header as sent (`HIT`, …) or `nil`.
@@ -40,7 +42,7 @@ final class ServerMetrics: Sendable {
             if let existing = families[operation] { return existing }
             let created = (
                 registry.durationHistogram("origin_query_duration", help: "Duration of origin (PostgreSQL) queries by operation.", labels: [("operation", operation)]),
-                registry.counter("origin_queries", help: "Origin (PostgreSQL) queries by operation, failed ones included.", labels: [("operation", operation)]),
+                registry.counter("origin_queries", help: "Origin database queries by operation, failed ones included.", labels: [("operation", operation)]),
                 registry.counter("origin_errors", help: "Origin (PostgreSQL) queries that failed, by operation.", labels: [("operation", operation)])
             )
             families[operation] = created

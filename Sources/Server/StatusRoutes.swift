@@ -12,7 +12,6 @@ struct StatusRoutes: Sendable {
     let cache: CacheAside
     let catalog: ProductCatalog
     let redis: RedisClient
-    let postgres: PostgresClient
     let registry: MetricsRegistry
     let metrics: ServerMetrics
     let redisMetrics: RedisClientMetrics
@@ -82,7 +81,7 @@ struct StatusRoutes: Sendable {
         var postgresStatus: [String: any Sendable] = ["status": postgresFailure == nil ? "up" : "down"]
         postgresStatus["reason"] = postgresFailure ?? schemaProblem
         let body: [String: any Sendable] = [
-            "status": status, "redis": redisStatus, "postgres": postgresStatus, "cache_enabled": cache.configuration.enabled,
+            "status": status, "redis": redisStatus, catalog.store.engine: postgresStatus, "cache_enabled": cache.configuration.enabled,
         ]
         return JSONResponse.object(postgresOK ? .ok : .serviceUnavailable, body)
     }
@@ -98,10 +97,10 @@ struct StatusRoutes: Sendable {
     }
 
     func metricsText(_ request: Request, context: some RequestContext) async -> Response {
-        let pool = await postgres.poolStatistics()
-        metrics.postgresPoolOpen.set(Double(pool.open))
-        metrics.postgresPoolInUse.set(Double(pool.inUse))
-        metrics.postgresPoolWaiting.set(Double(pool.waiting))
+        let pool = await catalog.poolStatistics()
+        metrics.originPoolOpen.set(Double(pool.open))
+        metrics.originPoolInUse.set(Double(pool.inUse))
+        metrics.originPoolWaiting.set(Double(pool.waiting))
         metrics.redisPoolSize.set(Double(redis.configuration.poolSize))
         redisMetrics.update()
         return Response(

@@ -1,16 +1,16 @@
 import ArgumentParser
 import Origins
-import Postgres
 import Server
 
 struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the products table, its rows and slow_version() in PostgreSQL.",
+        abstract: "Create the products table, its rows and slow_version() in PostgreSQL or MySQL.",
         discussion: """
-            Idempotent: existing rows are kept, missing ones added, slow_version() replaced.
+            Idempotent: existing rows are kept, missing ones added, slow_version() replaced. In MySQL the table is the labs' (id INT AUTO_INCREMENT, name VARCHAR(100), price DECIMAL(10,2), description TEXT, views INT, INDEX idx_views), the five named products first.
 
             Examples:
               cacheload seed --postgres postgresql://postgres@127.0.0.1:5432/postgres
+              cacheload seed --origin "mysql://admin:$PASSWORD@db:3306/ecommerce"
               cacheload seed --products 100000 --slow-seconds 2
             """)
 
@@ -28,13 +28,13 @@ struct Seed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = PostgresClient(configuration: try postgres.configuration(poolSize: 1))
+        let store = try postgres.origin(poolSize: 1).catalogStore()
         do {
-            let outcome = try await CatalogSeeder(postgres: client).seed(products: products, slowSeconds: slowSeconds)
+            let outcome = try await store.seed(products: products, slowSeconds: slowSeconds)
             say("seeded: \(outcome.inserted) products inserted, \(outcome.total) in the table; slow_version() sleeps \(slowSeconds) s")
-            await client.shutdown()
+            await store.shutdown()
         } catch {
-            await client.shutdown()
+            await store.shutdown()
             throw CommandFailure("\(error)")
         }
     }

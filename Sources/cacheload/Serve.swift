@@ -3,6 +3,7 @@ import ArgumentParser
 import CacheAside
 import Foundation
 import Logging
+import MySQL
 import Origins
 import Server
 import Telemetry
@@ -12,14 +13,15 @@ import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the cache-aside server: Redis in front of PostgreSQL.",
+        abstract: "Run the cache-aside server: Redis in front of PostgreSQL or MySQL.",
         discussion: """
             Routes: GET /product/{id} (X-Cache: HIT|MISS|BYPASS|STALE), PUT and DELETE /product/{id} and POST /admin/warm?top=N (with --admin-token), GET / (the slow page), /stats, /health, /metrics, GET /object/{key} (with --s3-bucket).
 
             Examples:
               cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\
                   --postgres postgresql://postgres@127.0.0.1:5432/postgres
-              cacheload serve --cache off     # every request from PostgreSQL
+              cacheload serve --mysql "mysql://app:$PASSWORD@db:3306/ecommerce"   # MySQL origin
+              cacheload serve --cache off     # every request from the origin
               cacheload serve --stale-while-revalidate 30 --early-refresh 1
               cacheload serve --drain-seconds 12   # behind a load balancer
               CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config database.ini
@@ -49,7 +51,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Redis connections (commands are pipelined on each).")
     var redisPool: Int = 4
 
-    @Option(help: "PostgreSQL connections.")
+    @Option(help: "Origin database connections (PostgreSQL or MySQL).")
     var postgresPool: Int = 16
 
     @Option(help: "S3 bucket behind GET /object/{key} (endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
@@ -89,8 +91,10 @@ struct Serve: AsyncParsableCommand {
             cache: try caching.configuration(),
             slowPageTTL: caching.slowPageTTL,
             adminToken: token, idleTimeout: .seconds(idleTimeout))
+        configuration.origin = try connections.origin(poolSize: postgresPool)
         // An origin query may not outlast the wait of the requests that share it.
         if configuration.postgres.statementTimeout == nil { configuration.postgres.statementTimeout = configuration.cache.loadTimeout }
+        configuration.mysql?.readTimeout = configuration.cache.loadTimeout
         configuration.awsRegion = AWSCredentialChain.region()
         configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
         if let s3Bucket {

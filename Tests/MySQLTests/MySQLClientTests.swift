@@ -127,6 +127,8 @@ struct MySQLClientTests {
         let local = try MySQLConfiguration(url: "mysql://app@127.0.0.1:3307/shop?ssl-mode=REQUIRED", environment: ["MYSQL_PWD": "pw"])
         #expect(local.port == 3307 && local.password == "pw" && local.sslMode == .required)
         #expect(try MySQLConfiguration(url: "mysql://app@localhost/shop", environment: [:]).sslMode == .preferred)
+        #expect(try MySQLConfiguration(url: "mysql://app@localhost/shop?ssl-ca=/ca.pem", environment: [:]).sslMode == .verifyCA,
+                "a CA without a mode verifies, as the mysql client does")
         let fromEnvironment = try MySQLConfiguration(url: "mysql:///shop", environment: ["MYSQL_HOST": "db", "MYSQL_TCP_PORT": "3310", "USER": "me"])
         #expect(fromEnvironment.host == "db" && fromEnvironment.port == 3310 && fromEnvironment.user == "me")
         for bad in ["postgresql://x@y/z", "mysql://app@db", "mysql://app@db/shop?ssl-mode=sometimes", "mysql://app@db/shop?colour=blue"] {

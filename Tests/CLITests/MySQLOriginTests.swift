@@ -1,0 +1,127 @@
+import Foundation
+import HTTPCurl
+import MySQL
+import Testing
+import TestSupport
+
+/// `cacheload seed` and `serve` with a MySQL origin: Debian's MariaDB (TLS required, verified
+/// against the services' CA), through the real binary — the labs' schema, the cache in front
+/// of it behaving as it does in front of PostgreSQL, and the origin going away under load.
+@Suite("MySQL origin: seed, serve, and MariaDB stopped under load", .serialized)
+struct MySQLOriginTests {
+    @Test("seed makes the labs' ecommerce.products: 1005 rows, the five named first, INDEX idx_views, idempotent; prices keep two decimals")
+    func seedsTheLabsSchema() async throws {
+        let database = try await TestMySQLDatabase.createEmpty()
+        let first = try await runCacheload(["seed", "--origin", database.url, "--slow-seconds", "0.2"])
+        #expect(first.status == 0 && first.output.contains("1005 products inserted, 1005 in the table"), "\(first.output)")
+        let again = try await runCacheload(["seed", "--mysql", database.url, "--slow-seconds", "0.2"])
+        #expect(again.status == 0 && again.output.contains("0 products inserted, 1005 in the table"), "\(again.output)")
+
+        let mysql = MySQLClient(configuration: try MySQLConfiguration(url: database.url, poolSize: 1))
+        let table = try await mysql.run("SHOW CREATE TABLE products").first?.string("Create Table") ?? ""
+        for part in ["`id` int(11) NOT NULL AUTO_INCREMENT", "`name` varchar(100)", "`price` decimal(10,2)", "`description` text",
+                     "`views` int(11) DEFAULT 0", "KEY `idx_views` (`views`)"] {
+            #expect(table.contains(part), "\(part) in \(table)")
+        }
+        let named = try await mysql.execute("SELECT name, price FROM products WHERE id <= ? ORDER BY id", 5).rows
+        #expect(named.map { $0.string("name") ?? "" } == ["Laptop", "Smartphone", "Headphones", "Tablet", "Smartwatch"])
+        #expect(named.first?.string("price") == "999.99")
+        await mysql.shutdown()
+
+        let redis = try RedisServerProcess()
+        let server = try ServeProcess(redis: redis.url, postgres: TestServices.databaseURL, arguments: ["--mysql", database.url])
+        let answer = try await server.request(.GET, "/product/12")
+        #expect(answer.status == 200 && answer.text.contains("\"price\":") && answer.text.range(of: #""price":[0-9]+\.[0-9]{2},"#, options: .regularExpression) != nil,
+                "\(answer.text)")
+        await server.stop()
+        redis.stop()
+        await TestMySQLDatabase.drop(database.name)
+    }
+
+    @Test("serve --mysql: MISS then HIT, write-through, delete and a cached 404, warm by views, the slow page loaded once for three callers, /health names mysql")
+    func cacheAsideOverMySQL() async throws {
+        let redis = try RedisServerProcess()
+        let database = try await TestMySQLDatabase.create(products: 200, slowSeconds: 1.5)
+        let server = try ServeProcess(redis: redis.url, postgres: TestServices.databaseURL, arguments: ["--mysql", database.url])
+
+        #expect(try await server.request(.GET, "/product/7").header("X-Cache") == "MISS")
+        #expect(try await server.request(.GET, "/product/7").header("X-Cache") == "HIT")
+        let written = try await server.request(.PUT, "/product/7", body: #"{"name":"Blender","price":49.9}"#)
+        #expect(written.status == 200 && written.text.contains("\"price\":49.90"), "\(written.text)")
+        let read = try await server.request(.GET, "/product/7")
+        #expect(read.header("X-Cache") == "HIT" && read.text.contains("Blender"), "write-through: \(read.text)")
+        let deleted = try await server.request(.DELETE, "/product/8")
+        #expect(deleted.status == 200 && deleted.text.contains(#""deleted":8"#), "\(deleted.text)")
+        #expect(try await server.request(.GET, "/product/8").status == 404)
+        let again = try await server.request(.GET, "/product/8")
+        #expect(again.status == 404 && again.header("X-Cache") == "HIT", "a missing product is cached as missing")
+
+        let warm = try await runCacheload(["warm", "--mysql", database.url, "--redis", redis.url, "--top", "10"])
+        #expect(warm.status == 0 && warm.output.contains("10 products cached"), "\(warm.output)")
+        #expect(try await server.request(.GET, "/product/1").header("X-Cache") == "HIT", "the most viewed product was warmed")
+
+        let before = try await server.stats()["origin_queries"] as? Int ?? -1
+        async let a = server.request(.GET, "/")
+        async let b = server.request(.GET, "/")
+        async let c = server.request(.GET, "/")
+        let pages = try await [a, b, c]
+        #expect(pages.allSatisfy { $0.status == 200 && $0.text.contains("MariaDB") }, "\(pages.map(\.text))")
+        #expect(try await server.stats()["origin_queries"] as? Int == before + 1, "slow_version() ran once for three callers")
+        #expect(try await server.request(.GET, "/").header("X-Cache") == "HIT")
+
+        let health = try await server.request(.GET, "/health")
+        #expect(health.status == 200 && health.text.contains(#""mysql":{"status":"up"}"#), "\(health.text)")
+        await server.stop()
+        redis.stop()
+        await TestMySQLDatabase.drop(database.name)
+    }
+
+    @Test("MariaDB stopped under load: cached products keep flowing, misses answer 503 with a JSON reason, /health 503; all recovers when it is back")
+    func originStoppedUnderLoad() async throws {
+        let mariadb = try MariaDBProcess()
+        let seeded = try await runCacheload(["seed", "--mysql", mariadb.url, "--products", "100", "--slow-seconds", "0"])
+        #expect(seeded.status == 0, "\(seeded.output)")
+        let redis = try RedisServerProcess()
+        let server = try ServeProcess(redis: redis.url, postgres: TestServices.databaseURL, arguments: ["--mysql", mariadb.url])
+        for id in 1...10 { #expect(try await server.request(.GET, "/product/\(id)").status == 200) }
+
+        mariadb.stop()
+        for id in 1...10 {
+            let cached = try await server.request(.GET, "/product/\(id)")
+            #expect(cached.status == 200 && cached.header("X-Cache") == "HIT", "cached \(id) while MariaDB is down")
+        }
+        // Load on the cached keys while the origin is gone: every answer a hit.
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("mysql-down-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let load = try await runCacheload(["load", "\(server.baseURL)/product/{key}", "--keys", "1-10", "--requests", "500", "-c", "8",
+                                           "--quiet", "--json", json, "--threshold", "errors<0.01%"])
+        let summary = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])?["summary"] as? [String: Any]
+        #expect(load.status == 0 && (summary?["status"] as? [String: Int])?["2xx"] == 500, "\(load.output)")
+        #expect((summary?["cache"] as? [String: Any])?["hits"] as? Int == 500, "\(summary ?? [:])")
+        let miss = try await server.request(.GET, "/product/50")
+        #expect(miss.status == 503 && miss.text.contains("\"error\""), "a miss with the origin down: \(miss.status) \(miss.text)")
+        let health = try await server.request(.GET, "/health")
+        #expect(health.status == 503 && health.text.contains(#""mysql":{"reason""#), "\(health.text)")
+
+        try mariadb.start()
+        var recovered = 0
+        for _ in 0..<100 where recovered != 200 {
+            recovered = Int(try await server.request(.GET, "/product/50").status)
+            if recovered != 200 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(recovered == 200, "the miss is served again once MariaDB is back")
+        #expect(try await server.request(.GET, "/health").status == 200)
+        #expect(await server.stop() == 0, "\(server.output)")
+        redis.stop()
+    }
+
+    @Test("bad origin input: one line and exit 64 before anything starts — a malformed URL, an unknown ssl-mode, --origin and --mysql together")
+    func badInput() async throws {
+        for arguments in [["seed", "--mysql", "mysql://app@db"], ["seed", "--origin", "mysql://app@db/shop?ssl-mode=sometimes"],
+                          ["serve", "--origin", "mongodb://db/shop"], ["seed", "--origin", "mysql://a@b/c", "--mysql", "mysql://a@b/c"]] {
+            let (status, output) = try await runCacheload(arguments)
+            #expect(status == 64, "\(arguments): \(output)")
+            #expect(output.hasPrefix("Error: --"), "\(arguments): \(output)")
+        }
+    }
+}

@@ -10,7 +10,7 @@ struct Seed: AsyncParsableCommand {
 
             Examples:
               cacheload seed --postgres postgresql://postgres@127.0.0.1:5432/postgres
-              cacheload seed --origin "mysql://admin:$PASSWORD@db:3306/ecommerce"
+              cacheload seed --origin "mysql://admin:$PW@db/ecommerce"
               cacheload seed --products 100000 --slow-seconds 2
             """)
 

@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
             Examples:
               cacheload serve --listen 127.0.0.1:8080 --redis redis://127.0.0.1:6379/0 \\
                   --postgres postgresql://postgres@127.0.0.1:5432/postgres
-              cacheload serve --mysql "mysql://app:$PASSWORD@db:3306/ecommerce"   # MySQL origin
+              cacheload serve --mysql "mysql://app:$PW@db/ecommerce"   # MySQL
               cacheload serve --cache off     # every request from the origin
               cacheload serve --stale-while-revalidate 30 --early-refresh 1
               cacheload serve --drain-seconds 12   # behind a load balancer

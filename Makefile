@@ -98,6 +98,7 @@ bench: bootstrap
 	scripts/bench/fleet.sh
 	scripts/bench/origin-amplification.sh
 	scripts/bench/balancer.sh
+	scripts/bench/mysql-origin.sh
 
 # A 10-minute constant-rate run: the load generator's memory stays flat and its CPU per second
 # the same at minute 10 as at minute 2.

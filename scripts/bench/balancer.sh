@@ -20,27 +20,21 @@ DURATION=10
 bench_options "$@"
 bench_start balancer
 bench_binary
-export CACHELOAD_SERVICES_ENV=$WORK/services.env
-SERVE_PIDS=()
+bench_services
 HAPROXY_PID=
 balancer_cleanup() {
     [[ -n $HAPROXY_PID ]] && kill "$HAPROXY_PID" 2>/dev/null && wait "$HAPROXY_PID" 2>/dev/null
-    for pid in "${SERVE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    scripts/services stop >/dev/null 2>&1 || true
-    bench_cleanup
+    bench_services_cleanup
 }
 trap balancer_cleanup EXIT
-scripts/services start >/dev/null
-set -a; . "$CACHELOAD_SERVICES_ENV"; set +a
 "$BIN" seed >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of one process
 PORTS=()
 for index in 0 1 2; do
     port=$(free_port)
     taskset -c 1 "$BIN" serve --listen "127.0.0.1:$port" --log-level warning >"$WORK/serve-$index.log" 2>&1 &
-    SERVE_PIDS+=($!)
+    BENCH_PIDS+=($!)
     PORTS+=("$port")
 done
 for port in "${PORTS[@]}"; do
@@ -66,10 +60,10 @@ stop_haproxy() { kill "$HAPROXY_PID"; wait "$HAPROXY_PID" 2>/dev/null || true; H
 
 measure() { # measure NAME URL INSTANCES: one closed-loop run, CPU of the instances and HAProxy
     local name=$1 url=$2 instances=$3 serve_before=0 serve_after=0 haproxy_before=0 haproxy_after=0 pid
-    for pid in "${SERVE_PIDS[@]}"; do serve_before=$((serve_before + $(cpu_ticks "$pid"))); done
+    for pid in "${BENCH_PIDS[@]}"; do serve_before=$((serve_before + $(cpu_ticks "$pid"))); done
     [[ -n $HAPROXY_PID ]] && haproxy_before=$(cpu_ticks "$HAPROXY_PID")
     taskset -c 0 "$BIN" load "$url/product/{key}" --keys 1-1000 -c 64 --threads 1 -d "${DURATION}s" -q --json "$WORK/$name.json" >/dev/null
-    for pid in "${SERVE_PIDS[@]}"; do serve_after=$((serve_after + $(cpu_ticks "$pid"))); done
+    for pid in "${BENCH_PIDS[@]}"; do serve_after=$((serve_after + $(cpu_ticks "$pid"))); done
     [[ -n $HAPROXY_PID ]] && haproxy_after=$(cpu_ticks "$HAPROXY_PID")
     echo "$name $instances $((serve_after - serve_before)) $((haproxy_after - haproxy_before))" >>"$WORK/cpu.txt"
 }

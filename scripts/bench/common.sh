@@ -3,6 +3,7 @@
 #   bench_options "$@"     --duration S (DURATION) and --rate R (RATE), defaults set before
 #   bench_start NAME       scripts/bootstrap --bench, WORK, the cleanup trap
 #   bench_binary           BIN: CACHELOAD_BIN if set, else the release build (built now)
+#   bench_services         the services of scripts/services for this run; BENCH_PIDS stopped at exit
 
 bench_options() {
     while (($#)); do
@@ -38,3 +39,21 @@ bench_binary() {
     swift build -c release --product cacheload >/dev/null
     BIN=$(swift build -c release --show-bin-path)/cacheload
 }
+
+# bench_services: the real Redis, PostgreSQL, MariaDB and moto of scripts/services for this
+# benchmark alone (its own env file), exported; stopped at exit with every PID in BENCH_PIDS.
+bench_services() {
+    export CACHELOAD_SERVICES_ENV=$WORK/services.env
+    BENCH_PIDS=()
+    trap bench_services_cleanup EXIT
+    scripts/services start >/dev/null
+    set -a; . "$CACHELOAD_SERVICES_ENV"; set +a
+}
+
+bench_services_cleanup() {
+    for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    scripts/services stop >/dev/null 2>&1 || true
+    bench_cleanup
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -16,28 +16,18 @@ DURATION=10
 bench_options "$@"
 bench_start mysql-origin
 bench_binary
-export CACHELOAD_SERVICES_ENV=$WORK/services.env
-SERVE_PIDS=()
-origin_cleanup() {
-    for pid in "${SERVE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    scripts/services stop >/dev/null 2>&1 || true
-    bench_cleanup
-}
-trap origin_cleanup EXIT
-scripts/services start >/dev/null
-set -a; . "$CACHELOAD_SERVICES_ENV"; set +a
+bench_services
 PRODUCTS=10000
 "$BIN" seed --postgres "$DATABASE_URL" --products "$PRODUCTS" --slow-seconds 0 >/dev/null
 "$BIN" seed --mysql "$MYSQL_URL" --products "$PRODUCTS" --slow-seconds 0 >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A PORTS REDIS_DB=([postgres]=1 [mysql]=2)
 for engine in postgres mysql; do
     port=$(free_port)
     origin=$([[ $engine == mysql ]] && echo "$MYSQL_URL" || echo "$DATABASE_URL")
     "$BIN" serve --listen "127.0.0.1:$port" --origin "$origin" --redis "${REDIS_URL%/0}/${REDIS_DB[$engine]}" \
         --log-level warning >"$WORK/serve-$engine.log" 2>&1 &
-    SERVE_PIDS+=($!)
+    BENCH_PIDS+=($!)
     PORTS[$engine]=$port
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 done

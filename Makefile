@@ -28,6 +28,7 @@ terraform-check: bootstrap boot-root
 	$(SWIFT) build --product cacheload
 	CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
+	scripts/terraform/boot-check --mysql $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
 
 # bootstrap → terraform checks (static, validate, mock-provider plans) → the Debian 12 root →
 # services start → build → terraform apply/destroy against a local AWS, the instance's user data
@@ -41,6 +42,7 @@ test: bootstrap boot-root
 	{ $(SWIFT) build --build-tests && \
 	  CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$bin/cacheload" && \
 	  scripts/terraform/boot-check $(USER_DATA) "$$bin/cacheload" && \
+	  scripts/terraform/boot-check --mysql $(USER_DATA) "$$bin/cacheload" && \
 	  scripts/readme-check "$$bin/cacheload" && \
 	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz && \
 	  $(SWIFT) test --no-parallel; } || status=$$?; \

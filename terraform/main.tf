@@ -106,6 +106,8 @@ module "data" {
   num_node_groups      = var.num_node_groups
   replicas_per_node    = var.replicas_per_node_group
   serverless_limits    = { data_storage_gb = var.serverless_max_data_storage_gb, ecpu_per_second = var.serverless_max_ecpu_per_second }
+  db_engine            = var.db_engine
+  database_name        = var.db_engine == "mysql" ? "ecommerce" : "cacheload"
   db_instance_class    = var.db_instance_class
   db_allocated_storage = var.db_allocated_storage
   db_multi_az          = var.db_multi_az
@@ -141,6 +143,7 @@ module "app" {
   redis_mode            = var.cache_mode == "replication_group" ? "standalone" : "cluster"
   redis_auth            = module.data.redis_auth_enabled
   redis_auth_secret_arn = module.data.redis_auth_secret_arn
+  db_engine             = var.db_engine
   postgres_endpoint     = module.data.postgres_address
   postgres_database     = module.data.postgres_database
   postgres_secret_arn   = module.data.postgres_secret_arn

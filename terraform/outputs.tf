@@ -31,8 +31,13 @@ output "redis_mode" {
 }
 
 output "postgres_endpoint" {
-  description = "RDS PostgreSQL endpoint (TLS required; master password managed in Secrets Manager)."
-  value       = "${module.data.postgres_address}:5432/${module.data.postgres_database}"
+  description = "The RDS endpoint, host:port/database (PostgreSQL or MySQL, as db_engine says; TLS required; master password managed in Secrets Manager)."
+  value       = "${module.data.postgres_address}:${module.data.db_port}/${module.data.postgres_database}"
+}
+
+output "db_engine" {
+  description = "The origin database: postgres or mysql."
+  value       = module.data.db_engine
 }
 
 output "secret_arns" {

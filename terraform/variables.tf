@@ -49,13 +49,13 @@ variable "enable_nat_gateway" {
 }
 
 variable "ami_id" {
-  description = "An image for the instances; null uses Debian 12 (x86_64). Without a NAT gateway it must carry awscli, jq, curl, libpq5, libhiredis0.14, libcurl4 and the SSM agent, since nothing can be installed at boot."
+  description = "An image for the instances; null uses Debian 12 (x86_64). Without a NAT gateway it must carry awscli, jq, curl, libpq5, libmariadb3, libhiredis0.14, libcurl4 and the SSM agent, since nothing can be installed at boot."
   type        = string
   default     = null
 
   validation {
     condition     = var.ami_id != null || var.enable_nat_gateway
-    error_message = "enable_nat_gateway = false needs ami_id: an image with awscli, jq, curl, libpq5, libhiredis0.14, libcurl4 and the SSM agent (a plain Debian image cannot install them without internet egress)."
+    error_message = "enable_nat_gateway = false needs ami_id: an image with awscli, jq, curl, libpq5, libmariadb3, libhiredis0.14, libcurl4 and the SSM agent (a plain Debian image cannot install them without internet egress)."
   }
 }
 
@@ -358,5 +358,16 @@ variable "certificate_arn" {
   validation {
     condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$", var.certificate_arn))
     error_message = "certificate_arn must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef."
+  }
+}
+
+variable "db_engine" {
+  description = "The database behind the cache: postgres (RDS PostgreSQL 16, database cacheload) or mysql (RDS MySQL 8.0, database ecommerce, as the labs'); both with TLS required, encryption, backups, monitoring and the master password in Secrets Manager."
+  type        = string
+  default     = "postgres"
+
+  validation {
+    condition     = contains(["postgres", "mysql"], var.db_engine)
+    error_message = "db_engine must be postgres or mysql."
   }
 }

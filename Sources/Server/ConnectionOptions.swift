@@ -207,7 +207,9 @@ private struct ConnectionSources {
     func postgres(flag: String?, poolSize: Int) throws -> PostgresConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let usesPGVariables = environment.keys.contains { $0.hasPrefix("PG") && $0 != "PGDATA" }
-        let connection = try flag ?? ini()?.postgresConnectionString ?? environment["DATABASE_URL"]
+        // A mysql:// DATABASE_URL names the MySQL origin (OriginOptions), not PostgreSQL's.
+        let databaseURL = environment["DATABASE_URL"].flatMap { $0.hasPrefix("mysql://") ? nil : $0 }
+        let connection = try flag ?? ini()?.postgresConnectionString ?? databaseURL
             ?? (usesPGVariables ? "" : Self.defaultPostgres)
         do {
             return try PostgresConfiguration(connection, poolSize: poolSize)

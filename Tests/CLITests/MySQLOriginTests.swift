@@ -115,6 +115,28 @@ struct MySQLOriginTests {
         redis.stop()
     }
 
+    @Test("a mysql:// DATABASE_URL alone names the origin, as the deployed unit runs seed and serve")
+    func databaseURLNamesMySQL() async throws {
+        let database = try await TestMySQLDatabase.createEmpty()
+        let redis = try RedisServerProcess()
+        let environment = ["DATABASE_URL=\(database.url)", "REDIS_URL=\(redis.url)"]
+        let seeded = try await runCacheload(["seed", "--products", "20", "--slow-seconds", "0"], environment: environment)
+        #expect(seeded.status == 0 && seeded.output.contains("20 products inserted"), "\(seeded.output)")
+        let port = freeLoopbackPort()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-env-\(UUID()).log").path
+        let pid = try spawn("/usr/bin/env", environment + [TestServices.cacheloadBinary, "serve", "--listen", "127.0.0.1:\(port)"], outputPath: log)
+        defer { stopIfRunning(pid) }
+        try waitUntilAccepting(port: port, seconds: 20)
+        let client = CurlClient(concurrency: 1)
+        let health = try await client.execute(CurlRequest(url: "http://127.0.0.1:\(port)/health"))
+        #expect(health.status == 200 && health.text.contains(#""mysql":{"status":"up"}"#), "\(health.text)")
+        await client.shutdown()
+        kill(pid, SIGTERM)
+        #expect(waitForExit(pid) == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        redis.stop()
+        await TestMySQLDatabase.drop(database.name)
+    }
+
     @Test("bad origin input: one line and exit 64 before anything starts — a malformed URL, an unknown ssl-mode, --origin and --mysql together")
     func badInput() async throws {
         for arguments in [["seed", "--mysql", "mysql://app@db"], ["seed", "--origin", "mysql://app@db/shop?ssl-mode=sometimes"],

@@ -182,3 +182,22 @@ run "app_user_data_follows_the_cache_mode" {
   }
 }
 
+
+run "app_user_data_with_a_mysql_origin" {
+  command = plan
+  module {
+    source = "./modules/app"
+  }
+  variables {
+    db_engine         = "mysql"
+    postgres_database = "ecommerce"
+  }
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.this.user_data), "DATABASE_URL=mysql://$pg_user:$pg_password@cacheload-dev.abcdefghijkl.us-east-1.rds.amazonaws.com:3306/ecommerce?ssl-mode=verify-identity&ssl-ca=/etc/ssl/certs/rds-ca-bundle.pem") && !strcontains(base64decode(aws_launch_template.this.user_data), "DATABASE_URL=postgresql://")
+    error_message = "With MySQL, serve and seed get a mysql:// URL verifying RDS's certificate with its CA bundle."
+  }
+  assert {
+    condition     = length([for rule in aws_security_group.this.egress : rule if rule.from_port == 3306 && rule.to_port == 3306]) == 1 && length([for rule in aws_security_group.this.egress : rule if rule.from_port == 5432]) == 0
+    error_message = "Out to 3306, not 5432."
+  }
+}

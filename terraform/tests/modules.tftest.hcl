@@ -222,6 +222,48 @@ run "data_module_uses_the_partition" {
   }
 }
 
+run "data_module_mysql" {
+  command = plan
+  module {
+    source = "./modules/data"
+  }
+  variables {
+    name                        = "cacheload-dev"
+    vpc_id                      = "vpc-0123456789abcdef0"
+    private_subnet_ids          = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    client_sg_ids               = ["sg-0123456789abcdef0"]
+    cache_node_type             = "cache.t4g.small"
+    cache_nodes                 = 2
+    db_engine                   = "mysql"
+    database_name               = "ecommerce"
+    db_instance_class           = "db.t4g.micro"
+    db_allocated_storage        = 20
+    db_multi_az                 = false
+    deletion_protection         = false
+    secret_recovery_window_days = 7
+  }
+  assert {
+    condition     = aws_db_instance.this.engine == "mysql" && aws_db_instance.this.engine_version == "8.0" && aws_db_instance.this.port == 3306 && aws_db_instance.this.db_name == "ecommerce"
+    error_message = "RDS MySQL 8.0 on 3306 with the labs' database."
+  }
+  assert {
+    condition     = aws_db_parameter_group.this.family == "mysql8.0" && one([for p in aws_db_parameter_group.this.parameter : p.value if p.name == "require_secure_transport"]) == "1" && one([for p in aws_db_parameter_group.this.parameter : p.value if p.name == "log_bin_trust_function_creators"]) == "1" && length([for p in aws_db_parameter_group.this.parameter : p if p.name == "rds.force_ssl"]) == 0
+    error_message = "MySQL's parameter group requires TLS and accepts slow_version() with binary logging on."
+  }
+  assert {
+    condition     = aws_db_instance.this.storage_encrypted && aws_db_instance.this.kms_key_id == var.kms_key_arn && aws_db_instance.this.backup_retention_period == 7 && aws_db_instance.this.monitoring_interval == 60 && aws_db_instance.this.manage_master_user_password && aws_db_instance.this.performance_insights_enabled
+    error_message = "The same encryption, backups, monitoring and managed password as the PostgreSQL instance."
+  }
+  assert {
+    condition     = toset(aws_db_instance.this.enabled_cloudwatch_logs_exports) == toset(["error", "slowquery"])
+    error_message = "MySQL's error and slow-query logs go to CloudWatch."
+  }
+  assert {
+    condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.postgres : rule.from_port == 3306 && rule.to_port == 3306 && rule.referenced_security_group_id == "sg-0123456789abcdef0" && rule.cidr_ipv4 == null]) && length(aws_vpc_security_group_ingress_rule.postgres) == 1 && aws_security_group.postgres.name == "cacheload-dev-mysql"
+    error_message = "MySQL admits 3306 from the app's security group only."
+  }
+}
+
 run "data_module_cluster_mode" {
   command = plan
   module {

@@ -175,3 +175,22 @@ run "internet_facing_balancer_in_the_public_subnets" {
     error_message = "With a certificate the balancer's URL is https."
   }
 }
+
+run "mysql_origin_plans" {
+  command = plan
+  variables {
+    db_engine = "mysql"
+  }
+  assert {
+    condition     = output.db_engine == "mysql" && endswith(output.postgres_endpoint, ":3306/ecommerce")
+    error_message = "db_engine = mysql deploys RDS MySQL with the labs' database."
+  }
+}
+
+run "unknown_db_engine_is_refused" {
+  command = plan
+  variables {
+    db_engine = "oracle"
+  }
+  expect_failures = [var.db_engine]
+}

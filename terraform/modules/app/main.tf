@@ -109,13 +109,21 @@ resource "aws_iam_instance_profile" "this" {
 
 resource "aws_security_group" "this" {
   name        = "${var.name}-app"
-  description = "cacheload server: its port from the balancer only; out to Redis, PostgreSQL and HTTPS"
+  description = "cacheload server: its port from the balancer only; out to Redis, the database and HTTPS"
   vpc_id      = var.vpc_id
 
   egress {
-    description = "Redis and PostgreSQL inside the VPC"
-    from_port   = 5432
+    description = "Redis inside the VPC"
+    from_port   = 6379
     to_port     = 6379
+    protocol    = "tcp"
+    cidr_blocks = [var.vpc_cidr]
+  }
+
+  egress {
+    description = "The origin database (PostgreSQL or MySQL) inside the VPC"
+    from_port   = var.db_engine == "mysql" ? 3306 : 5432
+    to_port     = var.db_engine == "mysql" ? 3306 : 5432
     protocol    = "tcp"
     cidr_blocks = [var.vpc_cidr]
   }
@@ -162,6 +170,7 @@ locals {
     redis_auth_secret_arn  = var.redis_auth_secret_arn
     postgres_endpoint      = var.postgres_endpoint
     postgres_database      = var.postgres_database
+    db_engine              = var.db_engine
     postgres_secret_arn    = var.postgres_secret_arn
     admin_token_secret_arn = aws_secretsmanager_secret.admin_token.arn
     rds_ca_bundle_s3_uri   = var.rds_ca_bundle_s3_uri == null ? "" : var.rds_ca_bundle_s3_uri

@@ -96,6 +96,17 @@ variable "redis_auth_secret_arn" {
   type        = string
 }
 
+variable "db_engine" {
+  description = "The origin: postgres or mysql (the endpoint, database and secret below are that engine's)."
+  type        = string
+  default     = "postgres"
+
+  validation {
+    condition     = contains(["postgres", "mysql"], var.db_engine)
+    error_message = "db_engine must be postgres or mysql."
+  }
+}
+
 variable "postgres_endpoint" {
   description = "RDS endpoint host."
   type        = string

@@ -20,19 +20,20 @@ resource "aws_vpc_security_group_ingress_rule" "redis" {
   ip_protocol                  = "tcp"
 }
 
+# The database's group (named by engine; the resource keeps its first name, PostgreSQL's).
 resource "aws_security_group" "postgres" {
-  name        = "${var.name}-postgres"
-  description = "PostgreSQL from the cacheload instances only"
+  name        = "${var.name}-${var.db_engine == "mysql" ? "mysql" : "postgres"}"
+  description = "${local.db_label} from the cacheload instances only"
   vpc_id      = var.vpc_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "postgres" {
   count                        = length(var.client_sg_ids)
   security_group_id            = aws_security_group.postgres.id
-  description                  = "PostgreSQL TLS from a cacheload instance"
+  description                  = "${local.db_label} TLS from a cacheload instance"
   referenced_security_group_id = var.client_sg_ids[count.index]
-  from_port                    = 5432
-  to_port                      = 5432
+  from_port                    = local.db_port
+  to_port                      = local.db_port
   ip_protocol                  = "tcp"
 }
 
@@ -136,31 +137,38 @@ resource "aws_db_subnet_group" "this" {
   subnet_ids = var.private_subnet_ids
 }
 
+locals {
+  mysql    = var.db_engine == "mysql"
+  db_label = local.mysql ? "MySQL" : "PostgreSQL"
+  db_port  = local.mysql ? 3306 : 5432
+  # Per engine: plain-text connections refused (clients verify the server: sslmode=verify-full,
+  # ssl-mode=verify-identity), statements slower than 500 ms logged (the origin's slow queries are
+  # what the cache hides); PostgreSQL's pg_stat_statements; MySQL's functions (slow_version())
+  # accepted with binary logging on, as backups need it.
+  db_parameters = local.mysql ? {
+    require_secure_transport        = { value = "1", apply_method = "immediate" }
+    log_bin_trust_function_creators = { value = "1", apply_method = "immediate" }
+    slow_query_log                  = { value = "1", apply_method = "immediate" }
+    long_query_time                 = { value = "0.5", apply_method = "immediate" }
+    } : {
+    "rds.force_ssl"            = { value = "1", apply_method = "immediate" }
+    log_min_duration_statement = { value = "500", apply_method = "immediate" }
+    log_statement              = { value = "ddl", apply_method = "immediate" }
+    shared_preload_libraries   = { value = "pg_stat_statements", apply_method = "pending-reboot" }
+  }
+}
+
 resource "aws_db_parameter_group" "this" {
   name   = var.name
-  family = "postgres16"
+  family = local.mysql ? "mysql8.0" : "postgres16"
 
-  # Plain-text connections are refused: clients use sslmode=verify-full.
-  parameter {
-    name  = "rds.force_ssl"
-    value = "1"
-  }
-
-  # Statements slower than 500 ms are logged (the origin's slow queries are what the cache hides).
-  parameter {
-    name  = "log_min_duration_statement"
-    value = "500"
-  }
-
-  parameter {
-    name  = "log_statement"
-    value = "ddl"
-  }
-
-  parameter {
-    name         = "shared_preload_libraries"
-    value        = "pg_stat_statements"
-    apply_method = "pending-reboot"
+  dynamic "parameter" {
+    for_each = local.db_parameters
+    content {
+      name         = parameter.key
+      value        = parameter.value.value
+      apply_method = parameter.value.apply_method
+    }
   }
 }
 
@@ -187,8 +195,9 @@ resource "aws_iam_role_policy_attachment" "rds_monitoring" {
 resource "aws_db_instance" "this" {
   #checkov:skip=CKV_AWS_157:Multi-AZ is the db_multi_az variable, off by default so a lab deployment stays cheap; turn it on for production.
   identifier                            = var.name
-  engine                                = "postgres"
-  engine_version                        = "16"
+  engine                                = var.db_engine
+  engine_version                        = local.mysql ? "8.0" : "16"
+  port                                  = local.db_port
   instance_class                        = var.db_instance_class
   allocated_storage                     = var.db_allocated_storage
   storage_type                          = "gp3"
@@ -210,7 +219,7 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot                   = false
   final_snapshot_identifier             = "${var.name}-final"
   auto_minor_version_upgrade            = true
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports       = local.mysql ? ["error", "slowquery"] : ["postgresql", "upgrade"]
   monitoring_interval                   = 60
   monitoring_role_arn                   = aws_iam_role.rds_monitoring.arn
   performance_insights_enabled          = true

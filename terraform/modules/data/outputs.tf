@@ -51,3 +51,13 @@ output "postgres_secret_arn" {
   description = "Secrets Manager secret (managed by RDS) with the master username and password."
   value       = aws_db_instance.this.master_user_secret[0].secret_arn
 }
+
+output "db_engine" {
+  description = "postgres or mysql: what the origin is."
+  value       = var.db_engine
+}
+
+output "db_port" {
+  description = "The origin's port (5432 or 3306)."
+  value       = local.db_port
+}

@@ -77,6 +77,17 @@ variable "deletion_protection" {
   type        = bool
 }
 
+variable "db_engine" {
+  description = "The origin database: postgres (RDS PostgreSQL 16) or mysql (RDS MySQL 8.0)."
+  type        = string
+  default     = "postgres"
+
+  validation {
+    condition     = contains(["postgres", "mysql"], var.db_engine)
+    error_message = "db_engine must be postgres or mysql."
+  }
+}
+
 variable "database_name" {
   description = "Database holding the products table."
   type        = string

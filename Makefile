@@ -87,7 +87,7 @@ demo: bootstrap
 	@status=0; trap '$(SERVICES) stop >/dev/null' EXIT INT TERM; \
 	{ $(SWIFT) build -c release --product cacheload && \
 	  set -a && . ./.services.env && set +a && \
-	  "$$($(SWIFT) build -c release --show-bin-path)/cacheload" demo $(DEMO_ARGS); } || status=$$?; \
+	  "$$($(SWIFT) build -c release --show-bin-path)/cacheload" demo $(if $(filter mysql,$(DB)),--origin "$$MYSQL_URL") $(DEMO_ARGS); } || status=$$?; \
 	exit $$status
 
 # Benchmarks against real peers, side by side in one run: ratios, not absolute numbers.

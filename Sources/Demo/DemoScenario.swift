@@ -7,6 +7,7 @@ import Logging
 import Origins
 import Postgres
 import Redis
+import Server
 import Telemetry
 
 /// `cacheload demo`: the whole story on one machine — before (cache off), cold → warm, warm,
@@ -16,7 +17,8 @@ package final class DemoScenario: @unchecked Sendable {
     /// What the demo runs against and where it writes.
     package struct Configuration: Sendable {
         package var redis: RedisConfiguration
-        package var postgres: PostgresConfiguration
+        /// The database behind the cache: PostgreSQL or MySQL (`--origin`).
+        package var origin: OriginDatabase
         /// Short phases (for tests and a quick look).
         package var quick = false
         package var reportDirectory = "demo-report"
@@ -28,9 +30,9 @@ package final class DemoScenario: @unchecked Sendable {
         /// Only the fleet phase (origin amplification), as `make bench` runs it.
         package var fleetOnly = false
 
-        package init(redis: RedisConfiguration, postgres: PostgresConfiguration) {
+        package init(redis: RedisConfiguration, origin: OriginDatabase) {
             self.redis = redis
-            self.postgres = postgres
+            self.origin = origin
         }
     }
 
@@ -46,7 +48,7 @@ package final class DemoScenario: @unchecked Sendable {
         self.configuration = configuration
         var logger = Logger(label: "cacheload.demo")
         logger.logLevel = .warning
-        server = DemoServer(redis: configuration.redis, postgres: configuration.postgres, logger: logger)
+        server = DemoServer(redis: configuration.redis, origin: configuration.origin, logger: logger)
         self.say = say
     }
 
@@ -62,7 +64,7 @@ package final class DemoScenario: @unchecked Sendable {
     package func run() async throws -> [String] {
         let directory = configuration.reportDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        say("== CacheLoad demo ==\nRedis \(configuration.redis)\nPostgreSQL \(configuration.postgres)\n")
+        say("== CacheLoad demo ==\nRedis \(configuration.redis)\nOrigin \(configuration.origin)\n")
         let redis = RedisClient(configuration: configuration.redis)
         if configuration.fleetOnly {
             do {
@@ -101,7 +103,7 @@ package final class DemoScenario: @unchecked Sendable {
     private func runPhases(redis: RedisClient) async throws -> DemoReport {
         try await prepare(redis)
         let before = try await server.with(cache: false) { port, _ in
-            try await measure("before", "before: --cache off, 50 connections, every request from PostgreSQL", port: port)
+            try await measure("before", "before: --cache off, 50 connections, every request from the origin database", port: port)
         }
         let cloudWatch = CloudWatchClient.fromEnvironment()
         let registry = MetricsRegistry()
@@ -128,15 +130,15 @@ package final class DemoScenario: @unchecked Sendable {
     }
 
     private func prepare(_ redis: RedisClient) async throws {
-        let postgres = PostgresClient(configuration: configuration.postgres)
+        let store = configuration.origin.catalogStore()
         let seeded: CatalogSeeder.Outcome
         do {
-            seeded = try await CatalogSeeder(postgres: postgres).seed(products: 1005, slowSeconds: configuration.slowSeconds)
+            seeded = try await store.seed(products: 1005, slowSeconds: configuration.slowSeconds)
         } catch {
-            await postgres.shutdown()
+            await store.shutdown()
             throw error
         }
-        await postgres.shutdown()
+        await store.shutdown()
         say("seeded \(seeded.total) products; slow_version() sleeps \(configuration.slowSeconds) s")
         try await redis.flushdb()
     }

@@ -4,7 +4,7 @@ import HTTPCurl
 import LoadGen
 import Redis
 
-/// Origin amplification, measured: three servers share one Redis and one PostgreSQL, as a fleet
+/// Origin amplification, measured: three servers share one Redis and one origin database, as a fleet
 /// behind a load balancer, and the load generator drives the three at once. Per cache variant
 /// (leases off, leases, leases with stale-while-revalidate, leases with early refresh):
 ///
@@ -118,7 +118,7 @@ struct OriginAmplification {
 
     /// The table the demo and `make bench` print.
     static func table(_ rows: [Row]) -> [String] {
-        var lines = ["origin amplification, three servers on one Redis and one PostgreSQL:",
+        var lines = ["origin amplification, three servers on one Redis and one origin database:",
                      "  variant                            cold start   expiry total   per cycle   peak/s   worst p99   misses   stale"]
         for row in rows {
             lines.append("  " + row.variant.padding(toLength: 34, withPad: " ", startingAt: 0)

@@ -4,8 +4,7 @@ import Foundation
 ///
 /// From a URL — `mysql://user:password@host:3306/database?ssl-mode=verify-identity&ssl-ca=FILE` —
 /// with what it leaves out taken from the environment as the `mysql` client does
-/// (`MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `USER`), then from an option file's `[client]`
-/// section (``applying(optionFile:)``), then the defaults (127.0.0.1:3306).
+/// (`MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `USER`), then the defaults (127.0.0.1:3306).
 package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable {
     /// How TLS is used, as MySQL's `--ssl-mode` names it.
     package enum SSLMode: String, Sendable, CaseIterable {
@@ -88,26 +87,6 @@ package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable 
         default:
             throw MySQLError(.configuration, "unknown URL option \"\(name)\": expected ssl-mode, ssl-ca or connect-timeout")
         }
-    }
-
-    /// Fills what the URL and the environment left unset from an option file's `[client]`
-    /// section (`host`, `port`, `user`, `password`, `database`, `ssl-ca`, `ssl-mode`).
-    package func applying(optionFile section: [String: String], urlGave given: Set<String>) throws -> MySQLConfiguration {
-        var configuration = self
-        for (key, value) in section where !given.contains(key) {
-            switch key {
-            case "host": configuration.host = value
-            case "port":
-                guard let port = Int(value) else { throw MySQLError(.configuration, "[client] port \"\(value)\" is not a number") }
-                configuration.port = port
-            case "user": configuration.user = value
-            case "password": configuration.password = value
-            case "database": configuration.database = value
-            case "ssl-ca", "ssl_ca", "ssl-mode", "ssl_mode": try configuration.apply(key, value)
-            default: continue  // the mysql client's other options (socket, default-character-set, …)
-            }
-        }
-        return configuration
     }
 
     /// Whether the server is this machine (TLS then defaults to `preferred`, not verified).

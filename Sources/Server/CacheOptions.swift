@@ -7,7 +7,7 @@ import Telemetry
 package struct CacheOptions: ParsableArguments {
     package init() {}
 
-    @Option(help: ArgumentHelp("Cache on, or off to serve every request from PostgreSQL.", valueName: "on|off"))
+    @Option(help: ArgumentHelp("Cache on, or off to serve every request from the origin database.", valueName: "on|off"))
     package var cache: String = "on"
 
     @Option(help: ArgumentHelp("Time to live of cached products: seconds, or a duration (1h).", valueName: "seconds"))

@@ -65,6 +65,18 @@ package struct ServerConfiguration: Sendable {
 }
 
 extension ServerConfiguration {
+    /// A configuration in front of `origin` (PostgreSQL or MySQL), the other settings their defaults.
+    package init(host: String = "127.0.0.1", port: Int = 8080, redis: RedisConfiguration, origin: OriginDatabase,
+                 cache: CacheAside.Configuration = .init(), adminToken: String? = nil) throws {
+        let postgres: PostgresConfiguration = switch origin {
+        case .postgres(let configuration): configuration
+        // Unused in front of MySQL: the local default keeps the struct whole.
+        case .mysql: try PostgresConfiguration("postgresql://postgres@127.0.0.1:5432/postgres")
+        }
+        self.init(host: host, port: port, redis: redis, postgres: postgres, cache: cache, adminToken: adminToken)
+        self.origin = origin
+    }
+
     /// The database behind the cache.
     package var origin: OriginDatabase {
         get { mysql.map(OriginDatabase.mysql) ?? .postgres(postgres) }

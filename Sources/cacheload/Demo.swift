@@ -7,9 +7,10 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the whole story on this machine: before/after, 1000 concurrent, constant rate, slow page, alarm.",
         discussion: """
-            `make demo` starts throwaway Redis, PostgreSQL and moto_server and runs this. By hand:
+            `make demo` starts throwaway Redis, PostgreSQL, MariaDB and moto_server and runs this (`make demo DB=mysql`: in front of MariaDB). By hand:
               scripts/services start && set -a && . ./.services.env && set +a
               cacheload demo
+              cacheload demo --origin "$MYSQL_URL"   # MySQL behind the cache
 
             Writes demo-report/index.html, summary.json and one result file per phase.
             """)
@@ -43,7 +44,7 @@ struct Demo: AsyncParsableCommand {
         }
         defer { interrupts.cancel() }
         var configuration = DemoScenario.Configuration(redis: try connections.redisConfiguration(),
-                                                       postgres: try connections.postgresConfiguration(poolSize: 16))
+                                                       origin: try connections.origin(poolSize: 16))
         configuration.quick = quick
         configuration.reportDirectory = reportDir
         configuration.slowSeconds = slowSeconds

@@ -44,7 +44,7 @@ struct DemoTests {
         let swr = try #require(byName["leases + stale-while-revalidate"]), leases = try #require(byName["leases"])
         #expect((swr["stale"] as? Int ?? 0) > 0, "\(rows)")
         #expect((swr["misses"] as? Int ?? 0) < (leases["misses"] as? Int ?? 0), "\(rows)")
-        #expect(log.contains("origin amplification, three servers on one Redis and one PostgreSQL"))
+        #expect(log.contains("origin amplification, three servers on one Redis and one origin database"))
         #expect(log.contains("before / after"))
         #expect(log.contains("S3 objects: p50"))
         // The pages as a browser lays them out: nothing out of its box, every phase chart drawn.
@@ -57,5 +57,23 @@ struct DemoTests {
         }
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(atPath: output)
+    }
+
+    @Test("demo --quick --origin mysql://… tells the same story in front of MariaDB")
+    func quickDemoOverMySQL() async throws {
+        let database = try await TestMySQLDatabase.createEmpty()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("demo-mysql-\(UUID())")
+        let (status, log) = try await runCacheload([
+            "demo", "--quick", "--slow-seconds", "2.5", "--report-dir", directory.path, "--origin", database.url,
+        ], environment: [
+            "REDIS_URL=\(TestServices.redisURL)", "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
+            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        ], within: 600)
+        #expect(status == 0 && log.contains("the story holds"), "\(log.suffix(2000))")
+        #expect(log.contains("Origin mysql://"), "the demo says which origin it ran in front of")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json"))) as? [String: Any]
+        #expect(((summary?["after"] as? [String: Any])?["hit_ratio"] as? Double ?? 0) > 0.9)
+        try? FileManager.default.removeItem(at: directory)
+        await TestMySQLDatabase.drop(database.name)
     }
 }

@@ -47,7 +47,7 @@ package struct ConnectionOptions: ParsableArguments {
 
     /// The database behind the cache: MySQL when `--mysql`/`--origin mysql://…` names it, else PostgreSQL.
     package func origin(poolSize: Int = 8) throws -> OriginDatabase {
-        try originChoice.resolve(poolSize: poolSize) { flag in
+        try originChoice.resolve(poolSize: poolSize, postgresNamed: postgres != nil || config != nil) { flag in
             try ConnectionSources(config: config).postgres(flag: flag ?? postgres, poolSize: poolSize)
         }
     }
@@ -144,7 +144,7 @@ package struct PostgresOptions: ParsableArguments {
 
     /// The database: MySQL when `--mysql`/`--origin mysql://…` names it, else PostgreSQL.
     package func origin(poolSize: Int = 8) throws -> OriginDatabase {
-        try originChoice.resolve(poolSize: poolSize) { flag in
+        try originChoice.resolve(poolSize: poolSize, postgresNamed: postgres != nil || config != nil) { flag in
             try ConnectionSources(config: config).postgres(flag: flag ?? postgres, poolSize: poolSize)
         }
     }

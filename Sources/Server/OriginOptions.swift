@@ -51,14 +51,17 @@ package struct OriginOptions: ParsableArguments {
         if let origin, !origin.hasPrefix("mysql://"), !origin.hasPrefix("postgres://"), !origin.hasPrefix("postgresql://") {
             throw ValidationError("--origin \"\(origin)\": expected a postgresql:// or mysql:// URL")
         }
-        _ = try mysqlConfiguration(poolSize: 1)
+        _ = try mysqlConfiguration(poolSize: 1, postgresNamed: true)  // the flags only; the group checks the environment
     }
 
-    /// The MySQL origin the flags (or a `mysql://` `DATABASE_URL`) name; `nil` for PostgreSQL.
-    package func mysqlConfiguration(poolSize: Int) throws -> MySQLConfiguration? {
+    /// The MySQL origin the flags name — or a `mysql://` `DATABASE_URL`, unless a flag or file
+    /// (`postgresNamed`: `--postgres`, `--config`) names PostgreSQL, since flags beat the
+    /// environment; `nil` for PostgreSQL.
+    package func mysqlConfiguration(poolSize: Int, postgresNamed: Bool) throws -> MySQLConfiguration? {
         let environment = ProcessInfo.processInfo.environment
         let databaseURL = environment["DATABASE_URL"].flatMap { $0.hasPrefix("mysql://") ? $0 : nil }
-        guard let url = mysql ?? origin.flatMap({ $0.hasPrefix("mysql://") ? $0 : nil }) ?? (origin == nil ? databaseURL : nil) else {
+        let fromEnvironment = origin == nil && !postgresNamed ? databaseURL : nil
+        guard let url = mysql ?? origin.flatMap({ $0.hasPrefix("mysql://") ? $0 : nil }) ?? fromEnvironment else {
             return nil
         }
         do {
@@ -74,8 +77,10 @@ package struct OriginOptions: ParsableArguments {
     }
 
     /// The origin: MySQL when named, else PostgreSQL resolved by `postgres` (given `--origin`'s URL).
-    package func resolve(poolSize: Int, postgres: (_ flag: String?) throws -> PostgresConfiguration) throws -> OriginDatabase {
-        if let mysql = try mysqlConfiguration(poolSize: poolSize) { return .mysql(mysql) }
+    /// - Parameter postgresNamed: whether `--postgres` or `--config` names PostgreSQL.
+    package func resolve(poolSize: Int, postgresNamed: Bool,
+                         postgres: (_ flag: String?) throws -> PostgresConfiguration) throws -> OriginDatabase {
+        if let mysql = try mysqlConfiguration(poolSize: poolSize, postgresNamed: postgresNamed) { return .mysql(mysql) }
         return .postgres(try postgres(postgresURL))
     }
 }

@@ -137,6 +137,15 @@ struct MySQLOriginTests {
         await TestMySQLDatabase.drop(database.name)
     }
 
+    @Test("--postgres beats a mysql:// DATABASE_URL: flags win over the environment")
+    func postgresFlagBeatsTheEnvironment() async throws {
+        let database = try await TestDatabase.createEmpty()
+        let seeded = try await runCacheload(["seed", "--postgres", database.url, "--products", "7", "--slow-seconds", "0"],
+                                            environment: ["DATABASE_URL=mysql://nobody@127.0.0.1:1/none"])
+        #expect(seeded.status == 0 && seeded.output.contains("7 products inserted, 7 in the table"), "\(seeded.output)")
+        await TestDatabase.drop(database.name)
+    }
+
     @Test("bad origin input: one line and exit 64 before anything starts — a malformed URL, an unknown ssl-mode, --origin and --mysql together")
     func badInput() async throws {
         for arguments in [["seed", "--mysql", "mysql://app@db"], ["seed", "--origin", "mysql://app@db/shop?ssl-mode=sometimes"],

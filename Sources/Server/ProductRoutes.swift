@@ -115,7 +115,7 @@ struct ProductRoutes: Sendable {
         if ProductCatalog.isMissingSchema(error) {
             return APIError(.serviceUnavailable, ProductCatalog.missingSchemaAdvice)
         }
-        return APIError(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when PostgreSQL is back")
+        return APIError(.serviceUnavailable, "the database is unavailable and the item is not cached; retry when the origin database is back")
     }
 
     /// The body of PUT /product/{id}: `{"name": "...", "price": 12.5, "description": "..."}`.

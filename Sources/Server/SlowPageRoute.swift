@@ -19,7 +19,7 @@ struct SlowPageRoute: Sendable {
         do {
             result = try await cache.fetch(CacheKey.slowPage, ttl: ttl) { [catalog] in Array(try await catalog.slowVersion().utf8) }
         } catch {
-            return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the page is not cached; retry when PostgreSQL is back")
+            return JSONResponse.error(.serviceUnavailable, "the database is unavailable and the page is not cached; retry when the origin database is back")
         }
         let version = result.value.map { String(buffer: $0) } ?? "unknown"
         let elapsed = (ContinuousClock.now - start) / .milliseconds(1)

@@ -130,15 +130,8 @@ package final class DemoScenario: @unchecked Sendable {
     }
 
     private func prepare(_ redis: RedisClient) async throws {
-        let store = configuration.origin.catalogStore()
-        let seeded: CatalogSeeder.Outcome
-        do {
-            seeded = try await store.seed(products: 1005, slowSeconds: configuration.slowSeconds)
-        } catch {
-            await store.shutdown()
-            throw error
-        }
-        await store.shutdown()
+        let slowSeconds = configuration.slowSeconds
+        let seeded = try await configuration.origin.withCatalogStore { try await $0.seed(products: 1005, slowSeconds: slowSeconds) }
         say("seeded \(seeded.total) products; slow_version() sleeps \(configuration.slowSeconds) s")
         try await redis.flushdb()
     }

@@ -22,7 +22,7 @@ struct DemoServer {
         s3: S3Configuration? = nil, port: Int = 0,
         _ body: (_ port: Int, _ originQueries: @escaping @Sendable () -> Int) async throws -> T
     ) async throws -> T {
-        var configuration = try ServerConfiguration(host: "127.0.0.1", port: port, redis: redis, origin: origin,
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: port, redis: redis, origin: origin,
                                                 cache: .init(enabled: cache))
         configuration.s3 = s3
         configuration.awsRegion = AWSCredentialChain.region()
@@ -62,8 +62,8 @@ extension DemoServer {
                  _ stats: @escaping @Sendable () -> (misses: Int, stale: Int)) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let servers = try (0..<count).map { _ in
-            CacheLoadServer(configuration: try ServerConfiguration(host: "127.0.0.1", port: 0, redis: redis, origin: origin, cache: cache,
+        let servers = (0..<count).map { _ in
+            CacheLoadServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, redis: redis, origin: origin, cache: cache,
                                                                adminToken: Self.fleetAdminToken),
                             logger: logger) { port in continuation.yield(port) }
         }

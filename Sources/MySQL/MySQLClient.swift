@@ -1,6 +1,5 @@
 import ConnectionPool
 import Logging
-import Synchronization
 
 /// A MySQL client: a bounded pool of libmariadb connections whose blocking calls run on a
 /// thread pool of the pool's size, so no caller — and no event loop — waits inside libmariadb.
@@ -16,26 +15,25 @@ import Synchronization
 /// is the PostgreSQL client's design, proven, and keeps one model for both origins).
 package final class MySQLClient: Sendable {
     package let configuration: MySQLConfiguration
-    /// Fetches current credentials after MySQL denied access (error 1045: a rotated secret).
-    package typealias CredentialsSource = @Sendable () async throws -> (user: String, password: String)
-    private let credentialsSource: CredentialsSource?
-    private let current: Mutex<MySQLConfiguration>
+    /// The configuration new connections use: ``configuration`` with the latest credentials.
+    private let credentials: RotatingCredentials<MySQLConfiguration>
     private let pool: BlockingConnectionPool<MySQLConnection>
-    private let logger: Logger
 
     /// Creates the client. No connection is opened until the first statement runs.
     package init(configuration: MySQLConfiguration, logger: Logger = Logger(label: "cacheload.mysql"),
                  credentialsSource: CredentialsSource? = nil) {
         self.configuration = configuration
-        self.credentialsSource = credentialsSource
-        self.current = Mutex(configuration)
+        self.credentials = RotatingCredentials(configuration, source: credentialsSource, logger: logger,
+                                               notice: "MySQL denied access; fetching the credentials again") {
+            $0.user = $1
+            $0.password = $2
+        }
         self.pool = BlockingConnectionPool(size: configuration.poolSize, name: "MySQL", logger: logger) { failure in
             switch failure {
             case .closed: MySQLError(.poolClosed, "the MySQL client was shut down")
             case .timeout(let reason): MySQLError(.poolTimeout, reason)
             }
         }
-        self.logger = logger
     }
 
     /// Runs a prepared statement with `values` bound to its `?` placeholders.
@@ -69,21 +67,10 @@ package final class MySQLClient: Sendable {
         await pool.shutdown()
     }
 
-    /// Opens a connection; denied access is retried once with credentials fetched again.
+    /// Opens a connection; denied access (error 1045) fetches the credentials again and retries once.
     private func open() async throws -> MySQLConnection {
-        let configuration = current.withLock { $0 }
-        do {
-            return try await pool.run { try MySQLConnection(configuration: configuration) }
-        } catch let error as MySQLError where error.isAccessDenied {
-            guard let credentialsSource else { throw error }
-            logger.notice("MySQL denied access; fetching the credentials again")
-            let fresh = try await credentialsSource()
-            let updated = current.withLock { configuration in
-                configuration.user = fresh.user
-                configuration.password = fresh.password
-                return configuration
-            }
-            return try await pool.run { try MySQLConnection(configuration: updated) }
+        try await credentials.open(on: pool, refused: { ($0 as? MySQLError)?.isAccessDenied == true }) {
+            try MySQLConnection(configuration: $0)
         }
     }
 
@@ -99,9 +86,5 @@ package struct MySQLSession {
 
     package func execute(_ sql: String, _ values: any MySQLBindable...) throws -> MySQLResult {
         try connection.execute(sql, values.map(\.mysqlValue))
-    }
-
-    package func run(_ sql: String) throws -> MySQLResult {
-        try connection.run(sql)
     }
 }

@@ -1,7 +1,6 @@
 import ConnectionPool
 import Logging
 import NIOPosix
-import Synchronization
 
 /// A PostgreSQL client: a bounded pool of libpq connections whose blocking calls run on a
 /// dedicated thread pool, so no caller — and no event loop — ever waits inside libpq.
@@ -14,14 +13,10 @@ import Synchronization
 package final class PostgresClient: Sendable {
     /// The configuration the client was created with.
     package let configuration: PostgresConfiguration
-    /// Fetches current credentials after PostgreSQL refused a password (a rotated secret).
-    package typealias CredentialsSource = @Sendable () async throws -> (user: String, password: String)
-    private let credentialsSource: CredentialsSource?
     /// The configuration new connections use: ``configuration`` with the latest credentials.
-    private let current: Mutex<PostgresConfiguration>
+    private let credentials: RotatingCredentials<PostgresConfiguration>
     /// Connection failures are logged at an outage's start and end, not one line per query.
     private let pool: BlockingConnectionPool<PostgresConnection>
-    private let logger: Logger
 
     /// Creates the client. No connection is opened until the first statement runs.
     /// - Parameter credentialsSource: asked for a user and password when a connection is refused
@@ -29,15 +24,16 @@ package final class PostgresClient: Sendable {
     package init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "cacheload.postgres"),
                 credentialsSource: CredentialsSource? = nil) {
         self.configuration = configuration
-        self.credentialsSource = credentialsSource
-        self.current = Mutex(configuration)
+        self.credentials = RotatingCredentials(configuration, source: credentialsSource, logger: logger,
+                                               notice: "PostgreSQL refused the password; fetching the credentials again") {
+            $0.credentials = ($1, $2)
+        }
         self.pool = BlockingConnectionPool(size: configuration.poolSize, name: "PostgreSQL", logger: logger) { failure in
             switch failure {
             case .closed: PostgresError(.poolClosed, "the PostgreSQL client was shut down")
             case .timeout(let reason): PostgresError(.poolTimeout, reason)
             }
         }
-        self.logger = logger
     }
 
     /// Runs a statement whose interpolated values are sent as bind parameters.
@@ -64,20 +60,10 @@ package final class PostgresClient: Sendable {
         await pool.shutdown()
     }
 
-    /// Opens a connection; a refused password is fetched again (when a source is set) and retried once.
+    /// Opens a connection; a refused password (SQLSTATE 28P01) is fetched again and retried once.
     private func open() async throws -> PostgresConnection {
-        let configuration = current.withLock { $0 }
-        do {
-            return try await pool.run { try PostgresConnection(configuration: configuration) }
-        } catch let error as PostgresError where error.sqlState == "28P01" {
-            guard let credentialsSource else { throw error }
-            logger.notice("PostgreSQL refused the password; fetching the credentials again")
-            let fresh = try await credentialsSource()
-            let updated = current.withLock { configuration in
-                configuration.credentials = fresh
-                return configuration
-            }
-            return try await pool.run { try PostgresConnection(configuration: updated) }
+        try await credentials.open(on: pool, refused: { ($0 as? PostgresError)?.sqlState == "28P01" }) {
+            try PostgresConnection(configuration: $0)
         }
     }
 

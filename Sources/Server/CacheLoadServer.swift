@@ -36,8 +36,8 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// What ServiceLifecycle logs for this service: no secrets.
     package var description: String { "CacheLoadServer(\(configuration))" }
 
-    /// - Parameter drain: run it in the same group, after the server: while it drains, `/health`
-    ///   answers 503 and every answer closes its connection.
+    /// - Parameter drain: the drain before a graceful stop (``services`` runs it after the server):
+    ///   while it drains, `/health` answers 503 and every answer closes its connection.
     package init(configuration: ServerConfiguration, registry: MetricsRegistry = MetricsRegistry(),
                 logger: Logger = Logger(label: "cacheload.serve"), cloudWatch: CloudWatchPusher? = nil,
                 drain: ShutdownDrain = ShutdownDrain(duration: .zero),
@@ -50,7 +50,14 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         self.onListening = onListening
     }
 
-    /// Origin queries (PostgreSQL) the running server has made, as its catalog counts them; 0
+    /// The services `serve` runs in one `ServiceGroup`, in order. A group stops its services in
+    /// reverse: first the drain, then the server (in-flight requests finish), last the pusher,
+    /// whose final flush counts everything the server answered.
+    package var services: [any Service] {
+        (cloudWatch.map { [$0] } ?? []) + [self, drain]
+    }
+
+    /// Origin queries the running server has made, as its catalog counts them; 0
     /// before it starts and after it stops.
     package var originQueryCount: Int {
         running.withLockedValue { $0?.catalog.queryCount } ?? 0

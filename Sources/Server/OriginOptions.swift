@@ -17,6 +17,33 @@ package enum OriginDatabase: Sendable, CustomStringConvertible {
         }
     }
 
+    /// This origin with no query outlasting `timeout` (the wait of the requests that share it):
+    /// PostgreSQL's statement timeout when none is set, MySQL's read timeout.
+    package func boundingQueries(by timeout: Duration) -> OriginDatabase {
+        switch self {
+        case .postgres(var configuration):
+            configuration.statementTimeout = configuration.statementTimeout ?? timeout
+            return .postgres(configuration)
+        case .mysql(var configuration):
+            configuration.readTimeout = timeout
+            return .mysql(configuration)
+        }
+    }
+
+    /// Runs `body` with a catalog store over a new client of this database, and closes the client
+    /// afterwards, whether `body` returned or threw.
+    package func withCatalogStore<Result: Sendable>(_ body: (any CatalogStore) async throws -> Result) async throws -> Result {
+        let store = catalogStore()
+        do {
+            let result = try await body(store)
+            await store.shutdown()
+            return result
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+    }
+
     /// The catalog's store over a new client of this database; its `shutdown()` closes the client.
     /// - Parameter credentialsSource: asked for fresh credentials when the password is refused.
     package func catalogStore(logger: Logger = Logger(label: "cacheload.origin"),

@@ -1,7 +1,6 @@
 import AWS
 import CacheAside
 import HTTPCurl
-import MySQL
 import Origins
 import Postgres
 import Redis
@@ -13,10 +12,8 @@ package struct ServerConfiguration: Sendable {
     /// Port to listen on; 0 picks a free one (reported through `onListening`).
     package var port: Int
     package var redis: RedisConfiguration
-    /// The PostgreSQL origin (unused when ``mysql`` is set).
-    package var postgres: PostgresConfiguration
-    /// The MySQL origin; when set, the catalog is in MySQL and ``postgres`` is not used.
-    package var mysql: MySQLConfiguration?
+    /// The database behind the cache: PostgreSQL or MySQL.
+    package var origin: OriginDatabase
     /// Cache-aside settings for products (TTL, jitter, negative TTL, on/off).
     package var cache: CacheAside.Configuration
     /// TTL of the slow page `GET /` (the result of `slow_version()`).
@@ -41,7 +38,7 @@ package struct ServerConfiguration: Sendable {
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080,
-        redis: RedisConfiguration, postgres: PostgresConfiguration,
+        redis: RedisConfiguration, origin: OriginDatabase,
         cache: CacheAside.Configuration = .init(),
         slowPageTTL: TTLPolicy = TTLPolicy(seconds: 10, jitter: 0),
         adminToken: String? = nil, maxBodyBytes: Int = 64 * 1024, idleTimeout: Duration = .seconds(30)
@@ -49,8 +46,7 @@ package struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.redis = redis
-        self.postgres = postgres
-        self.mysql = nil
+        self.origin = origin
         self.cache = cache
         self.slowPageTTL = slowPageTTL
         self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -65,27 +61,15 @@ package struct ServerConfiguration: Sendable {
 }
 
 extension ServerConfiguration {
-    /// A configuration in front of `origin` (PostgreSQL or MySQL), the other settings their defaults.
-    package init(host: String = "127.0.0.1", port: Int = 8080, redis: RedisConfiguration, origin: OriginDatabase,
-                 cache: CacheAside.Configuration = .init(), adminToken: String? = nil) throws {
-        let postgres: PostgresConfiguration = switch origin {
-        case .postgres(let configuration): configuration
-        // Unused in front of MySQL: the local default keeps the struct whole.
-        case .mysql: try PostgresConfiguration("postgresql://postgres@127.0.0.1:5432/postgres")
-        }
-        self.init(host: host, port: port, redis: redis, postgres: postgres, cache: cache, adminToken: adminToken)
-        self.origin = origin
-    }
-
-    /// The database behind the cache.
-    package var origin: OriginDatabase {
-        get { mysql.map(OriginDatabase.mysql) ?? .postgres(postgres) }
-        set {
-            switch newValue {
-            case .postgres(let configuration): postgres = configuration; mysql = nil
-            case .mysql(let configuration): mysql = configuration
-            }
-        }
+    /// A configuration in front of PostgreSQL.
+    package init(
+        host: String = "127.0.0.1", port: Int = 8080,
+        redis: RedisConfiguration, postgres: PostgresConfiguration,
+        cache: CacheAside.Configuration = .init(),
+        adminToken: String? = nil, idleTimeout: Duration = .seconds(30)
+    ) {
+        self.init(host: host, port: port, redis: redis, origin: .postgres(postgres), cache: cache, adminToken: adminToken,
+                  idleTimeout: idleTimeout)
     }
 }
 

@@ -63,27 +63,28 @@ struct StatusRoutes: Sendable {
         return stats
     }
 
-    /// 200 `healthy` or `degraded` (Redis down: answers come from PostgreSQL), 503 `unhealthy`
-    /// (PostgreSQL down) or `draining` (stopping: a balancer takes the instance out).
+    /// 200 `healthy` or `degraded` (Redis down: answers come from the origin), 503 `unhealthy`
+    /// (the origin database down or not seeded) or `draining` (stopping: a balancer takes the
+    /// instance out). The origin is reported under its engine's name (`postgres`, `mysql`).
     func health(_ request: Request, context: some RequestContext) async -> Response {
         if drain.isDraining {
             return JSONResponse.object(.serviceUnavailable, ["status": "draining", "cache_enabled": cache.configuration.enabled])
         }
         async let redisCheck = Self.failure { try await redis.ping() }
-        async let postgresCheck = Self.failure { try await catalog.ping() }
+        async let originCheck = Self.failure { try await catalog.ping() }
         async let schemaCheck = try? await catalog.schemaProblem()
-        let (redisFailure, postgresFailure, schemaProblem) = await (redisCheck, postgresCheck, schemaCheck)
-        let postgresOK = postgresFailure == nil && schemaProblem == nil
-        let status = !postgresOK ? "unhealthy" : (redisFailure == nil ? "healthy" : "degraded")
+        let (redisFailure, originFailure, schemaProblem) = await (redisCheck, originCheck, schemaCheck)
+        let originOK = originFailure == nil && schemaProblem == nil
+        let status = !originOK ? "unhealthy" : (redisFailure == nil ? "healthy" : "degraded")
         // Reasons come from the clients' errors, which never carry a password.
         var redisStatus: [String: any Sendable] = ["status": redisFailure == nil ? "up" : "down", "url": redis.configuration.description]
         redisStatus["reason"] = redisFailure
-        var postgresStatus: [String: any Sendable] = ["status": postgresFailure == nil ? "up" : "down"]
-        postgresStatus["reason"] = postgresFailure ?? schemaProblem
+        var originStatus: [String: any Sendable] = ["status": originFailure == nil ? "up" : "down"]
+        originStatus["reason"] = originFailure ?? schemaProblem
         let body: [String: any Sendable] = [
-            "status": status, "redis": redisStatus, catalog.store.engine: postgresStatus, "cache_enabled": cache.configuration.enabled,
+            "status": status, "redis": redisStatus, catalog.store.engine: originStatus, "cache_enabled": cache.configuration.enabled,
         ]
-        return JSONResponse.object(postgresOK ? .ok : .serviceUnavailable, body)
+        return JSONResponse.object(originOK ? .ok : .serviceUnavailable, body)
     }
 
     /// What `check` threw, as text; `nil` when it succeeded.

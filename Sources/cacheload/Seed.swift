@@ -28,13 +28,11 @@ struct Seed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try postgres.origin(poolSize: 1).catalogStore()
+        let origin = try postgres.origin(poolSize: 1)
         do {
-            let outcome = try await store.seed(products: products, slowSeconds: slowSeconds)
+            let outcome = try await origin.withCatalogStore { try await $0.seed(products: products, slowSeconds: slowSeconds) }
             say("seeded: \(outcome.inserted) products inserted, \(outcome.total) in the table; slow_version() sleeps \(slowSeconds) s")
-            await store.shutdown()
         } catch {
-            await store.shutdown()
             throw CommandFailure("\(error)")
         }
     }

@@ -3,7 +3,6 @@ import ArgumentParser
 import CacheAside
 import Foundation
 import Logging
-import MySQL
 import Origins
 import Server
 import Telemetry
@@ -43,9 +42,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may go without a complete request part before it is closed (bounds slowloris clients).")
     var idleTimeout: Int = 30
 
-    @Option(help: ArgumentHelp(
-        "After SIGTERM or Ctrl-C, keep serving this many seconds while /health answers 503 (draining) and every answer closes its connection, so a load balancer takes the instance out before it stops listening; at least the balancer's health-check interval x unhealthy threshold. 0 stops at once.",
-        valueName: "seconds"))
+    @Option(help: "Seconds to keep serving after SIGTERM or Ctrl-C while /health answers 503 (draining) and every answer closes its connection, so a load balancer takes the instance out before it stops listening; at least the balancer's health-check interval x unhealthy threshold. 0 stops at once.")
     var drainSeconds: Int = 0
 
     @Option(help: "Redis connections (commands are pipelined on each).")
@@ -84,17 +81,11 @@ struct Serve: AsyncParsableCommand {
         let address = try ListenAddress.parse(listen, option: "--listen")
         try address.checkAvailable()
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
+        let cache = try caching.configuration()
         var configuration = ServerConfiguration(
-            host: address.host, port: address.port,
-            redis: try connections.redisConfiguration(poolSize: redisPool),
-            postgres: try connections.postgresConfiguration(poolSize: postgresPool),
-            cache: try caching.configuration(),
-            slowPageTTL: caching.slowPageTTL,
-            adminToken: token, idleTimeout: .seconds(idleTimeout))
-        configuration.origin = try connections.origin(poolSize: postgresPool)
-        // An origin query may not outlast the wait of the requests that share it.
-        if configuration.postgres.statementTimeout == nil { configuration.postgres.statementTimeout = configuration.cache.loadTimeout }
-        configuration.mysql?.readTimeout = configuration.cache.loadTimeout
+            host: address.host, port: address.port, redis: try connections.redisConfiguration(poolSize: redisPool),
+            origin: try connections.origin(poolSize: postgresPool).boundingQueries(by: cache.loadTimeout),
+            cache: cache, slowPageTTL: caching.slowPageTTL, adminToken: token, idleTimeout: .seconds(idleTimeout))
         configuration.awsRegion = AWSCredentialChain.region()
         configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
         if let s3Bucket {
@@ -104,17 +95,11 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "cacheload.serve")
         let registry = MetricsRegistry()
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
-        let drain = ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)
         let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher,
-                                     drain: drain) { [cache = caching.cache] port in
+                                     drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [cache = caching.cache] port in
             say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
         }
-        // A group stops its services in reverse order: the drain first, then the server, then the
-        // pusher (which flushes what the server counted until its end).
-        var services: [any Service] = []
-        if let pusher { services.append(pusher) }
-        services += [server, drain]
         try await ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }

@@ -35,21 +35,18 @@ struct Warm: AsyncParsableCommand {
 
     func run() async throws {
         let redis = RedisClient(configuration: try connections.redisConfiguration())
-        let origin = try connections.origin(poolSize: 2).catalogStore()
+        let origin = try connections.origin(poolSize: 2)
         let cache = CacheAside(redis: redis, configuration: .init(ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter)),
                                metrics: CacheMetrics(registry: MetricsRegistry()))
-        let catalog = ProductCatalog(store: origin)
         let outcome: (selected: Int, stored: Int)
         do {
-            outcome = try await ProductWarmer(cache: cache, catalog: catalog).warm(top: top)
+            outcome = try await origin.withCatalogStore { try await ProductWarmer(cache: cache, catalog: ProductCatalog(store: $0)).warm(top: top) }
         } catch {
             await redis.shutdown()
-            await origin.shutdown()
             throw CommandFailure(ProductCatalog.isMissingSchema(error) ? ProductCatalog.missingSchemaAdvice : "\(error)")
         }
         let cause = outcome.stored == outcome.selected ? nil : await redis.writeProblem()
         await redis.shutdown()
-        await origin.shutdown()
         guard outcome.stored == outcome.selected else {
             throw CommandFailure("\(outcome.selected - outcome.stored) of \(outcome.selected) products could not be written to Redis "
                 + "(\(redis.configuration)): \(cause ?? "Redis gave no reason")")

@@ -50,8 +50,7 @@ struct BalancedFleetTests {
         let redis = try RedisServerProcess()
         let database = try await TestDatabase.create(products: 200)
         let environment = "alb\(UUID().uuidString.prefix(8).lowercased())"
-        let aws = ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-                   "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+        let aws = TestServices.awsEnvironment
         let instances = try (0..<3).map { index in
             try ServeProcess(redis: redis.url, postgres: database.url, arguments: [
                 "--drain-seconds", "2", "--log-level", "notice",

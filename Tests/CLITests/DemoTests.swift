@@ -11,8 +11,7 @@ struct DemoTests {
         let output = directory.path + ".log"
         let pid = try spawn("/usr/bin/env", [
             "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(TestServices.databaseURL)",
-            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        ] + TestServices.awsEnvironment + [
             binary, "demo", "--quick", "--slow-seconds", "2.5", "--report-dir", directory.path,
         ], outputPath: output)
         let status = waitForExit(pid)
@@ -66,9 +65,8 @@ struct DemoTests {
         let (status, log) = try await runCacheload([
             "demo", "--quick", "--slow-seconds", "2.5", "--report-dir", directory.path, "--origin", database.url,
         ], environment: [
-            "REDIS_URL=\(TestServices.redisURL)", "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
-        ], within: 600)
+            "REDIS_URL=\(TestServices.redisURL)",
+        ] + TestServices.awsEnvironment, within: 600)
         #expect(status == 0 && log.contains("the story holds"), "\(log.suffix(2000))")
         #expect(log.contains("Origin mysql://"), "the demo says which origin it ran in front of")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json"))) as? [String: Any]

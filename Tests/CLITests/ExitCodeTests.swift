@@ -11,8 +11,7 @@ import TestSupport
 struct ExitCodeTests {
     /// Runs the binary to completion (at most 60 s) and returns its status and output.
     private var aws: [String] {
-        ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-         "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+        TestServices.awsEnvironment
     }
 
     @Test("seed, warm, s3 load-data and alarm describe exit 1 when the store is down or the thing is missing")

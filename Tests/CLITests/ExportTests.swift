@@ -16,9 +16,7 @@ struct ExportTests {
         let binary = TestServices.cacheloadBinary
         let port = freeLoopbackPort()
         let environment = "export\(UUID().uuidString.prefix(6))"
-        let pid = try spawn("/usr/bin/env", [
-            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        let pid = try spawn("/usr/bin/env", TestServices.awsEnvironment + [
             binary, "export", "--redis", server.redisServer.url, "--server", server.baseURL, "--listen", "127.0.0.1:\(port)",
             "--interval", "1", "--cloudwatch", "--flush-interval", "600", "--environment", environment, "--log-level", "warning",
         ])

@@ -15,8 +15,7 @@ struct FleetCloudWatchTests {
         let redis = try RedisServerProcess()
         let database = try await TestDatabase.create(products: 50)
         let environment = "fleet\(UUID().uuidString.prefix(8).lowercased())"
-        let aws = ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-                   "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+        let aws = TestServices.awsEnvironment
         let instances = try (0..<3).map { index in
             try ServeProcess(redis: redis.url, postgres: database.url, arguments: [
                 "--cloudwatch", "--environment", environment, "--instance-id", "i-\(index)", "--flush-interval", "600",

@@ -8,8 +8,7 @@ import TestSupport
 @Suite("Split runs: results on S3, merged and judged once", .serialized)
 struct FleetResultsTests {
     private var aws: [String] {
-        ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-         "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+        TestServices.awsEnvironment
     }
 
     /// Runs segments `indices` of a 3-way split at `rate`, writing to s3://bucket/prefix/segment-I.json.

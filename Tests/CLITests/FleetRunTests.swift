@@ -8,8 +8,7 @@ import TestSupport
 @Suite("scripts/fleet-run: one Run Command to the tagged load generators, merged once")
 struct FleetRunTests {
     private var aws: [String] {
-        ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)", "AWS_DEFAULT_REGION=\(TestServices.awsRegion)",
-         "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"]
+        TestServices.awsEnvironment + ["AWS_DEFAULT_REGION=\(TestServices.awsRegion)"]
     }
 
     private func python(_ script: String, _ arguments: [String] = []) throws -> String {

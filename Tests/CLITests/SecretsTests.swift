@@ -22,8 +22,7 @@ struct SecretsTests {
         let binary = TestServices.cacheloadBinary
         let pid = try spawn("/usr/bin/env", [
             "REDIS_URL=\(redis.url)", "DATABASE_URL=\(database.string!)", "CACHELOAD_ADMIN_TOKEN=\(adminToken)",
-            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        ] + TestServices.awsEnvironment + [
             binary, "serve", "--listen", "127.0.0.1:\(port)", "--log-level", "trace",
             "--cloudwatch", "--flush-interval", "1", "--resolution", "1", "--environment", "secrets-\(suffix)", "--spool", log + ".spool",
         ], outputPath: log)

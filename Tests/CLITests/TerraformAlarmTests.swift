@@ -125,9 +125,7 @@ struct TerraformAlarmTests {
         replace("--drain-seconds", with: "0")  // nothing balances this one
         arguments += ["--redis", redis.url, "--postgres", database.url, "--flush-interval", "600", "--log-level", "warning"]
 
-        let pid = try spawn("/usr/bin/env", [
-            "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-            "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)",
+        let pid = try spawn("/usr/bin/env", TestServices.awsEnvironment + [
             TestServices.cacheloadBinary,
         ] + arguments)
         defer { stopIfRunning(pid) }

@@ -124,8 +124,7 @@ struct SoakTests {
     func s3Misses() async throws {
         let bucket = try await TestBuckets.create("cacheload-soak")
         let server = try await ServeProcess(
-            extraEnvironment: ["AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "AWS_REGION=\(TestServices.awsRegion)",
-                               "AWS_ACCESS_KEY_ID=\(TestServices.awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(TestServices.awsSecretAccessKey)"],
+            extraEnvironment: TestServices.awsEnvironment,
             arguments: ["--s3-bucket", bucket])
         // Keys from a range far wider than the run can cover: nearly every request is a miss that asks S3.
         let load = try spawn(Self.binary, ["load", server.baseURL + "/object/soak-{key}", "--keys", "1-10000000",

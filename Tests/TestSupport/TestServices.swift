@@ -27,6 +27,11 @@ package enum TestServices {
     /// The access key of the IAM user that scripts/services created in moto.
     package static var awsAccessKeyID: String { value("AWS_ACCESS_KEY_ID") }
     package static var awsSecretAccessKey: String { value("AWS_SECRET_ACCESS_KEY") }
+    /// `NAME=value` settings that point a child process at the local AWS with the services' key.
+    package static var awsEnvironment: [String] {
+        ["AWS_ENDPOINT_URL=\(awsEndpoint)", "AWS_REGION=\(awsRegion)",
+         "AWS_ACCESS_KEY_ID=\(awsAccessKeyID)", "AWS_SECRET_ACCESS_KEY=\(awsSecretAccessKey)"]
+    }
     /// A CloudWatch client for moto_server, signing with that IAM user's keys.
     package static func cloudWatch() -> CloudWatchClient {
         CloudWatchClient(endpoint: awsEndpoint, region: awsRegion, credentials: AWSCredentialChain(environment: [

@@ -144,6 +144,7 @@ module "app" {
   redis_auth            = module.data.redis_auth_enabled
   redis_auth_secret_arn = module.data.redis_auth_secret_arn
   db_engine             = var.db_engine
+  db_port               = module.data.db_port
   postgres_endpoint     = module.data.postgres_address
   postgres_database     = module.data.postgres_database
   postgres_secret_arn   = module.data.postgres_secret_arn

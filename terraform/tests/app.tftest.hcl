@@ -190,6 +190,7 @@ run "app_user_data_with_a_mysql_origin" {
   }
   variables {
     db_engine         = "mysql"
+    db_port           = 3306
     postgres_database = "ecommerce"
   }
   assert {

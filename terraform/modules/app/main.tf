@@ -122,8 +122,8 @@ resource "aws_security_group" "this" {
 
   egress {
     description = "The origin database (PostgreSQL or MySQL) inside the VPC"
-    from_port   = var.db_engine == "mysql" ? 3306 : 5432
-    to_port     = var.db_engine == "mysql" ? 3306 : 5432
+    from_port   = var.db_port
+    to_port     = var.db_port
     protocol    = "tcp"
     cidr_blocks = [var.vpc_cidr]
   }
@@ -171,6 +171,7 @@ locals {
     postgres_endpoint      = var.postgres_endpoint
     postgres_database      = var.postgres_database
     db_engine              = var.db_engine
+    db_port                = var.db_port
     postgres_secret_arn    = var.postgres_secret_arn
     admin_token_secret_arn = aws_secretsmanager_secret.admin_token.arn
     rds_ca_bundle_s3_uri   = var.rds_ca_bundle_s3_uri == null ? "" : var.rds_ca_bundle_s3_uri

@@ -107,6 +107,12 @@ variable "db_engine" {
   }
 }
 
+variable "db_port" {
+  description = "The origin's port (the data module's db_port: 5432 for PostgreSQL, 3306 for MySQL)."
+  type        = number
+  default     = 5432
+}
+
 variable "postgres_endpoint" {
   description = "RDS endpoint host."
   type        = string

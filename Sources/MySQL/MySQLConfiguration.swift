@@ -3,8 +3,11 @@ import Foundation
 /// Where and how to reach a MySQL server (MySQL 5.7/8.0, MariaDB, RDS MySQL).
 ///
 /// From a URL — `mysql://user:password@host:3306/database?ssl-mode=verify-identity&ssl-ca=FILE` —
-/// with what it leaves out taken from the environment as the `mysql` client does
-/// (`MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `USER`), then the defaults (127.0.0.1:3306).
+/// with what it leaves out taken, as the `mysql` client takes it, from the `[client]` section of
+/// the option file (`defaults-file=PATH` in the URL, otherwise `~/.my.cnf` when there is one:
+/// `host`, `port`, `user`, `password`, `database`, `ssl-mode`, `ssl-ca`, `connect-timeout`), then
+/// from the environment (`MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `USER`), then the defaults
+/// (127.0.0.1:3306).
 package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable {
     /// How TLS is used, as MySQL's `--ssl-mode` names it.
     package enum SSLMode: String, Sendable, CaseIterable {
@@ -38,35 +41,42 @@ package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable 
     /// How long a caller waits for a free connection.
     package var acquireTimeout: Duration = .seconds(5)
 
-    /// - Parameter environment: where the `MYSQL_*` defaults come from.
+    /// - Parameter environment: where the `MYSQL_*` defaults and `HOME` (for `~/.my.cnf`) come from.
+    /// - Throws: `MySQLError(.configuration)` naming what is wrong; the password never appears.
     package init(url: String, poolSize: Int = 8, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard url.hasPrefix("mysql://"), let components = URLComponents(string: url) else {
             throw MySQLError(.configuration, "\"\(Self.redacted(url))\": expected mysql://user:password@host:3306/database")
         }
-        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? environment["MYSQL_HOST"] ?? "127.0.0.1"
+        let items = components.queryItems ?? []
+        let file = try MySQLOptionFile.resolve(named: items.last { $0.name == "defaults-file" }?.value, environment: environment)
+        func setting(_ key: String, _ variable: String?) -> String? {
+            file?[key] ?? variable.flatMap { environment[$0] }
+        }
+        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? setting("host", "MYSQL_HOST") ?? "127.0.0.1"
         if let port = components.port {
             self.port = port
-        } else if let text = environment["MYSQL_TCP_PORT"] {
-            guard let port = Int(text) else { throw MySQLError(.configuration, "MYSQL_TCP_PORT=\"\(text)\" is not a port number") }
+        } else if let text = setting("port", "MYSQL_TCP_PORT") {
+            guard let port = Int(text) else { throw MySQLError(.configuration, "port \"\(text)\" (option file or MYSQL_TCP_PORT) is not a port number") }
             self.port = port
         } else {
             port = 3306
         }
         guard (1...65535).contains(port) else { throw MySQLError(.configuration, "port \(port) is out of range") }
-        user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? environment["USER"] ?? "root"
-        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? environment["MYSQL_PWD"]
-        database = String(components.path.dropFirst())
+        user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? setting("user", "USER") ?? "root"
+        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? setting("password", "MYSQL_PWD")
+        database = components.path.isEmpty || components.path == "/" ? setting("database", nil) ?? "" : String(components.path.dropFirst())
         guard !database.isEmpty, !database.contains("/") else {
             throw MySQLError(.configuration, "\"\(Self.redacted(url))\": name the database, e.g. mysql://user@host:3306/ecommerce")
         }
         self.poolSize = poolSize
         sslMode = Self.isLoopback(host) ? .preferred : .verifyIdentity
-        let items = components.queryItems ?? []
-        for item in items {
+        // The option file's TLS settings first, so that the URL's win.
+        let fileOptions = ["ssl-mode", "ssl-ca", "connect-timeout"].compactMap { key in file?[key].map { URLQueryItem(name: key, value: $0) } }
+        for item in fileOptions + items where item.name != "defaults-file" {
             try apply(item.name, item.value ?? "")
         }
         // As the mysql client: a CA given without a mode means "verify against it".
-        if sslCA != nil, !items.contains(where: { ["ssl-mode", "sslmode", "ssl_mode"].contains($0.name) }), sslMode == .preferred {
+        if sslCA != nil, !(fileOptions + items).contains(where: { ["ssl-mode", "sslmode", "ssl_mode"].contains($0.name) }), sslMode == .preferred {
             sslMode = .verifyCA
         }
     }
@@ -85,7 +95,7 @@ package struct MySQLConfiguration: Sendable, CustomStringConvertible, Equatable 
             guard let seconds = Int(value), seconds > 0 else { throw MySQLError(.configuration, "connect-timeout \"\(value)\": expected whole seconds") }
             connectTimeout = .seconds(seconds)
         default:
-            throw MySQLError(.configuration, "unknown URL option \"\(name)\": expected ssl-mode, ssl-ca or connect-timeout")
+            throw MySQLError(.configuration, "unknown URL option \"\(name)\": expected ssl-mode, ssl-ca, connect-timeout or defaults-file")
         }
     }
 

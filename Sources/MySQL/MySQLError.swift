@@ -40,8 +40,13 @@ package struct MySQLError: Error, CustomStringConvertible, Sendable {
         case .poolClosed: "MySQL pool closed"
         case .decoding: "MySQL decoding"
         }
-        return code.isEmpty ? "\(prefix): \(message)" : "\(prefix) error \(code): \(message)"
+        let text = code.isEmpty ? "\(prefix): \(message)" : "\(prefix) error \(code): \(message)"
+        return number == 2026 ? text + Self.tlsAdvice : text
     }
+
+    /// What to check when TLS fails (2026): libmariadb says only that validation failed.
+    private static let tlsAdvice = " (check that ssl-ca is the CA bundle that signed the server's certificate — on RDS, the "
+        + "region's bundle — and that the URL's host is a name on that certificate; ssl-mode=required skips both checks)"
 
     /// Access denied: the password may have been rotated (read the secret again).
     package var isAccessDenied: Bool { number == 1045 }

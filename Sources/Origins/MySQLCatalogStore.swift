@@ -17,7 +17,18 @@ package struct MySQLCatalogStore: CatalogStore {
         try await mysql.execute("SELECT \(Self.columns) FROM products WHERE id = ?", id).first.map(Self.product)
     }
 
+    /// - Throws: ``ProductValidationError`` when a value does not fit its column (the lab's
+    ///   `name VARCHAR(100)` is narrower than the API's 200 characters): the client's mistake,
+    ///   not an outage.
     package func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
+        do {
+            return try await write(id: id, change)
+        } catch let error as MySQLError where error.sqlState == "22001" {
+            throw ProductValidationError.tooLongForColumn(error.message)
+        }
+    }
+
+    private func write(id: Int, _ change: ProductUpdate) async throws -> Product? {
         try await mysql.withSession { session in
             // Not judged by affected rows: MySQL counts changed rows, and the same values change none.
             _ = try session.execute(

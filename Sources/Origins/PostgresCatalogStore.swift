@@ -27,8 +27,14 @@ package struct PostgresCatalogStore: CatalogStore {
         try await postgres.execute(Self.byID, id).first.map(Self.product)
     }
 
+    /// - Throws: ``ProductValidationError`` when a value does not fit its column (a schema of
+    ///   the user's own with `varchar(n)`).
     package func update(id: Int, _ change: ProductUpdate) async throws -> Product? {
-        try await postgres.execute(Self.update, id, change.name, change.price, change.description).first.map(Self.product)
+        do {
+            return try await postgres.execute(Self.update, id, change.name, change.price, change.description).first.map(Self.product)
+        } catch let error as PostgresError where error.sqlState == "22001" {
+            throw ProductValidationError.tooLongForColumn(error.message)
+        }
     }
 
     package func delete(id: Int) async throws -> Bool {

@@ -62,6 +62,11 @@ package struct ProductValidationError: Error, Sendable, Equatable, CustomStringC
     package let message: String
     init(_ message: String) { self.message = message }
     package var description: String { message }
+
+    /// The origin's column is narrower than the API's limit (SQLSTATE 22001).
+    static func tooLongForColumn(_ databaseMessage: String) -> ProductValidationError {
+        ProductValidationError("a value is longer than the origin database's column allows (\(databaseMessage)); shorten it")
+    }
 }
 
 /// Minimal JSON string escaping (RFC 8259 §7).

@@ -69,7 +69,7 @@ package struct OriginOptions: ParsableArguments {
     package var origin: String?
 
     @Option(help: ArgumentHelp(
-        "MySQL or MariaDB origin: mysql://user:password@host:3306/db[?ssl-mode=disabled|preferred|required|verify-ca|verify-identity&ssl-ca=FILE]; the rest from MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD, USER. TLS is verified by default for any host that is not loopback.",
+        "MySQL or MariaDB origin: mysql://user:password@host:3306/db[?ssl-mode=disabled|preferred|required|verify-ca|verify-identity&ssl-ca=FILE]; what it leaves out from the [client] section of an option file (&defaults-file=FILE, else ~/.my.cnf), then MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD, USER. TLS is verified by default for any host that is not loopback.",
         valueName: "url"))
     package var mysql: String?
 

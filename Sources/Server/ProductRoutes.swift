@@ -88,6 +88,8 @@ struct ProductRoutes: Sendable {
             return JSONResponse.raw(.ok, body)
         } catch let error as APIError {
             throw error
+        } catch let error as ProductValidationError {
+            throw APIError(.unprocessableContent, error.message)
         } catch {
             throw Self.originFailure(error)
         }

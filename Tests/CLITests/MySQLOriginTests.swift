@@ -50,6 +50,10 @@ struct MySQLOriginTests {
         #expect(written.status == 200 && written.text.contains("\"price\":49.90"), "\(written.text)")
         let read = try await server.request(.GET, "/product/7")
         #expect(read.header("X-Cache") == "HIT" && read.text.contains("Blender"), "write-through: \(read.text)")
+        // The lab's name VARCHAR(100) is narrower than the API's 200: the client's mistake (422), not an outage (503).
+        let long = try await server.request(.PUT, "/product/7", body: #"{"name":"\#(String(repeating: "x", count: 150))","price":1}"#)
+        #expect(long.status == 422 && long.text.contains("longer than the origin database's column"), "\(long.status) \(long.text)")
+        #expect(try await server.request(.GET, "/product/7").text.contains("Blender"), "a refused change changes nothing")
         let deleted = try await server.request(.DELETE, "/product/8")
         #expect(deleted.status == 200 && deleted.text.contains(#""deleted":8"#), "\(deleted.text)")
         #expect(try await server.request(.GET, "/product/8").status == 404)
@@ -144,6 +148,33 @@ struct MySQLOriginTests {
                                             environment: ["DATABASE_URL=mysql://nobody@127.0.0.1:1/none"])
         #expect(seeded.status == 0 && seeded.output.contains("7 products inserted, 7 in the table"), "\(seeded.output)")
         await TestDatabase.drop(database.name)
+    }
+
+    @Test("a certificate that does not name the host (verify-identity): one line naming TLS, exit 1, nothing created")
+    func certificateForAnotherHost() async throws {
+        let database = try await TestMySQLDatabase.createEmpty()
+        var components = try #require(URLComponents(string: database.url))
+        // The services' certificate names localhost and 127.0.0.1; 127.0.0.2 reaches the same
+        // server through a forwarder, under a name the certificate does not cover.
+        let forwarder = try TCPForwarder(to: try #require(components.port), listeningOn: "127.0.0.2")
+        components.host = "127.0.0.2"
+        components.port = forwarder.port
+        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "ssl-mode", value: "verify-identity")]
+        let (status, output) = try await runCacheload(["seed", "--mysql", try #require(components.string), "--products", "5"])
+        #expect(status == 1, "\(output)")
+        let lines = output.split(separator: "\n").filter { !$0.contains(" warning ") }
+        let password = try #require(components.password)
+        #expect(lines.count == 1 && output.contains("TLS") && output.contains("a name on that certificate") && !output.contains(password), "\(output)")
+        let mysql = MySQLClient(configuration: try MySQLConfiguration(url: database.url, poolSize: 1))
+        #expect(try await mysql.run("SHOW TABLES").rows.isEmpty, "nothing created")
+        // The same server by the name on its certificate is accepted.
+        components.host = "127.0.0.1"
+        components.port = try #require(URLComponents(string: database.url)?.port)
+        let (good, seeded) = try await runCacheload(["seed", "--mysql", try #require(components.string), "--products", "5"])
+        #expect(good == 0, "\(seeded)")
+        await mysql.shutdown()
+        forwarder.close()
+        await TestMySQLDatabase.drop(database.name)
     }
 
     @Test("bad origin input: one line and exit 64 before anything starts — a malformed URL, an unknown ssl-mode, --origin and --mysql together")

@@ -135,4 +135,59 @@ struct MySQLClientTests {
             #expect(throws: MySQLError.self, "\(bad)") { try MySQLConfiguration(url: bad, environment: [:]) }
         }
     }
+
+    @Test("an option file's [client] section fills what the URL leaves out, before the environment; quotes, comments and other groups read as mysql reads them")
+    func optionFile() async throws {
+        let text = """
+            # a shared ~/.my.cnf
+            [mysqld]
+            port = 1111
+            [client]
+            host = db.internal   # the RDS endpoint
+            port=3310
+            user = "lab user"
+            password = 'p#ss word'
+            ssl_ca = /etc/rds.pem
+            default-character-set = utf8mb4
+            !includedir /etc/mysql/conf.d/
+            [mysql]
+            user = someone-else
+            """
+        let file = MySQLOptionFile(parsing: text)
+        #expect(file["host"] == "db.internal" && file["port"] == "3310" && file["user"] == "lab user")
+        #expect(file["password"] == "p#ss word" && file["ssl-ca"] == "/etc/rds.pem" && file["database"] == nil)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("mycnf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try text.write(to: home.appendingPathComponent(".my.cnf"), atomically: true, encoding: .utf8)
+        let environment = ["HOME": home.path, "MYSQL_HOST": "env-host", "MYSQL_PWD": "env-pw", "USER": "env-user"]
+        let fromFile = try MySQLConfiguration(url: "mysql:///ecommerce", environment: environment)
+        #expect(fromFile.host == "db.internal" && fromFile.port == 3310 && fromFile.user == "lab user" && fromFile.password == "p#ss word")
+        #expect(fromFile.sslCA == "/etc/rds.pem" && fromFile.sslMode == .verifyIdentity, "the file before the environment")
+        let urlWins = try MySQLConfiguration(url: "mysql://app:pw@127.0.0.1:3307/shop?ssl-mode=required", environment: environment)
+        #expect(urlWins.host == "127.0.0.1" && urlWins.port == 3307 && urlWins.user == "app" && urlWins.password == "pw")
+        #expect(urlWins.sslMode == .required && urlWins.sslCA == "/etc/rds.pem")
+        #expect(throws: MySQLError.self, "a named option file that is not there") {
+            try MySQLConfiguration(url: "mysql:///shop?defaults-file=/nonexistent/my.cnf", environment: [:])
+        }
+
+        // A real connection whose credentials and CA come from the file alone.
+        let real = try MySQLConfiguration(url: TestServices.mysqlURL, environment: [:])
+        let named = home.appendingPathComponent("client.cnf")
+        try """
+            [client]
+            host=\(real.host)
+            port=\(real.port)
+            user=\(real.user)
+            password="\(real.password ?? "")"
+            database=\(real.database)
+            ssl-ca=\(real.sslCA ?? "")
+            """.write(to: named, atomically: true, encoding: .utf8)
+        let configuration = try MySQLConfiguration(url: "mysql://?defaults-file=\(named.path)", poolSize: 1, environment: [:])
+        #expect(configuration.sslMode == .verifyCA && !configuration.description.contains(real.password ?? "-"))
+        let mysql = MySQLClient(configuration: configuration)
+        let cipher = try await mysql.run("SHOW SESSION STATUS LIKE 'Ssl_version'").first?.string("Value")
+        #expect(cipher?.hasPrefix("TLSv1") == true, "TLS verified with the file's CA (\(cipher ?? "none"))")
+        await mysql.shutdown()
+    }
 }

@@ -23,7 +23,9 @@ package final class TCPForwarder: Sendable {
         let state = NIOLockedValueBox(State())
     }
 
-    package init(to targetPort: Int) throws {
+    /// - Parameter host: the loopback address it listens on (any of 127.0.0.0/8: a name the
+    ///   target's certificate does not cover).
+    package init(to targetPort: Int, listeningOn host: String = "127.0.0.1") throws {
         let target = NIOLockedValueBox(targetPort)
         self.target = target
         let hold = self.hold
@@ -40,7 +42,7 @@ package final class TCPForwarder: Sendable {
                         return outbound.pipeline.addHandler(b).flatMap { inbound.pipeline.addHandler(a) }
                     }
             }
-            .bind(host: "127.0.0.1", port: 0).wait()
+            .bind(host: host, port: 0).wait()
         port = listener.localAddress?.port ?? 0
     }
 

@@ -266,7 +266,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "AWS", "Origins", "Postgres"],
+            dependencies: ["TestSupport", "HTTPCurl", "Redis", "Telemetry", "AWS", "Origins", "Postgres", "CacheAside"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -85,3 +85,30 @@ struct ObjectRoutes: Sendable {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: object.body)))
     }
 }
+
+/// `cacheload s3 load-data`: the sample objects written to S3, then cached as the server fills
+/// them — through ``CacheAside`` (its entry format, the TTL with its jitter, lease fencing, near
+/// caches told), never a raw `SET` beside it.
+package struct ObjectWarmer: Sendable {
+    let samples: S3SampleObjects
+    /// `nil`: S3 only (`--no-cache`).
+    let cache: CacheAside?
+
+    package init(samples: S3SampleObjects, cache: CacheAside?) {
+        self.samples = samples
+        self.cache = cache
+    }
+
+    /// Writes samples 1…`count` of `size` bytes to S3, then each into the cache.
+    /// - Returns: how many objects were written, and how many of them Redis stored.
+    /// - Throws: ``S3Error`` when S3 refuses; what Redis refuses is counted, not thrown.
+    package func load(count: Int, size: Int) async throws -> (written: Int, cached: Int) {
+        let written = try await samples.put(count: count, size: size)
+        guard let cache else { return (written.count, 0) }
+        var cached = 0
+        for (key, object) in written where await cache.store(CacheKey.object(key), object.cacheValue) {
+            cached += 1
+        }
+        return (written.count, cached)
+    }
+}

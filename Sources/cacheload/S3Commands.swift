@@ -29,37 +29,37 @@ struct S3: AsyncParsableCommand {
         @Option(help: "How many objects (object-1 … object-N).") var count: Int = 100
         @Option(help: "Size of each object (bytes, KB, MB).") var size: String = "1KB"
         @Flag(help: "Only create the objects; leave Redis alone.") var noCache = false
+        @Option(help: "Time to live of the cached copies, in seconds (as serve --ttl).") var ttl = WholeSeconds(3600)
+        @Option(help: "TTL jitter as a fraction of --ttl (as serve --ttl-jitter).") var ttlJitter: Double = 0.1
         @OptionGroup var redis: RedisOptions
 
         func validate() throws {
             guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
+            guard ttl.seconds >= 1, (0...1).contains(ttlJitter) else { throw ValidationError("--ttl must be ≥ 1 and --ttl-jitter between 0 and 1") }
             _ = try Self.bytes(size)
         }
 
         private static func bytes(_ text: String) throws -> Int {
-            do {
-                return try SizeText.parse(text, option: "--size")
-            } catch {
-                throw ValidationError(error.message)
-            }
+            do { return try SizeText.parse(text, option: "--size") } catch { throw ValidationError(error.message) }
         }
 
         func run() async throws {
-            let store = S3ObjectStore(bucket: bucket, chain: AWSCredentialChain())
-            let bytes = try Self.bytes(size)
+            let (store, bytes) = (S3ObjectStore(bucket: bucket, chain: AWSCredentialChain()), try Self.bytes(size))
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
+            let cache = redis.map { CacheAside(redis: $0, configuration: .init(ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter)),
+                                               metrics: CacheMetrics(registry: MetricsRegistry())) }
+            var outcome: (written: Int, cached: Int)?, failure: (any Error)?
             do {
-                for (key, object) in try await S3SampleObjects(store: store).put(count: count, size: bytes) {
-                    try await redis?.set(CacheKey.object(key), CacheEntry.encode(object.cacheValue, freshness: nil), expireSeconds: 3600)
-                }
-            } catch {
-                await redis?.shutdown()
-                await store.shutdown()
-                throw CommandFailure("\(error)")
-            }
+                outcome = try await ObjectWarmer(samples: S3SampleObjects(store: store), cache: cache).load(count: count, size: bytes)
+            } catch { failure = error }
+            let cause = !noCache && outcome.map { $0.cached < $0.written } == true ? await redis?.writeProblem() : nil
             await redis?.shutdown()
             await store.shutdown()
-            say("loaded \(count) objects of \(bytes) bytes into s3://\(bucket)\(noCache ? "" : " and cached them in Redis")")
+            guard let (written, cached) = outcome else { throw CommandFailure("\(failure.map { "\($0)" } ?? "")") }
+            guard noCache || cached == written else {
+                throw CommandFailure("\(written - cached) of \(written) objects could not be cached in Redis: \(cause ?? "Redis gave no reason")")
+            }
+            say("loaded \(written) objects of \(bytes) bytes into s3://\(bucket)\(noCache ? "" : " and cached them in Redis (ttl \(ttl) s)")")
         }
     }
 

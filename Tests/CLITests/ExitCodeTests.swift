@@ -1,3 +1,4 @@
+import CacheAside
 import Foundation
 import HTTPCurl
 import Origins
@@ -41,10 +42,14 @@ struct ExitCodeTests {
     func deleteDataTellsTheTruth() async throws {
         let bucket = "cacheload-delete-\(UUID().uuidString.prefix(8).lowercased())"
         let redis = try RedisServerProcess()
-        let load = try await runCacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url], environment: aws)
+        let load = try await runCacheload(["s3", "load-data", "--bucket", bucket, "--count", "3", "--size", "16", "--redis", redis.url,
+                                           "--ttl", "120", "--ttl-jitter", "0"], environment: aws)
         #expect(load.status == 0, "\(load.output)")
         let client = RedisClient(configuration: try RedisConfiguration(url: redis.url))
-        #expect(try await client.get("object:object-1") != nil)
+        // Cached through the cache's own write path: its TTL (it was a fixed 3600 s), its entry format.
+        #expect(try await client.send(RedisCommand("TTL", "object:object-1")) == .integer(120))
+        let cached = try await client.get("object:object-1").map { CacheEntry($0) }
+        guard case .value? = cached else { Issue.record("object:object-1 is not a cache entry: \(String(describing: cached))"); return }
 
         let first = try await runCacheload(["s3", "delete-data", "--bucket", bucket, "--count", "5", "--redis", redis.url], environment: aws)
         #expect(first.status == 0)

@@ -78,21 +78,7 @@ package final class LeaseStore: Sendable {
         // empty string changes nothing and answers the value's length — a write command, so,
         // unlike EXISTS or GET, no keyspace hit or miss is counted for it. Then LPUSHX adds only
         // to a list that exists: the lease is held (and the push undone).
-        let script = """
-            if ARGV[3] == '1' then
-              local length = redis.pcall('SETRANGE', KEYS[2], 0, '')
-              if type(length) == 'number' and length > 0 then return 2 end
-            end
-            -- A tombstone left by a write or invalidation: nobody holds the lease.
-            redis.call('LREM', KEYS[1], 0, ARGV[4])
-            if redis.call('LPUSHX', KEYS[1], ARGV[1]) > 0 then
-              redis.call('LPOP', KEYS[1])
-              return 0
-            end
-            redis.call('RPUSH', KEYS[1], ARGV[1])
-            redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            return 1
-            """
+        let script = Self.acquireScript
         do {
             switch try await eval(script, keys: [leaseKey, key], [token, milliseconds, unlessFilled ? "1" : "0", Self.tombstone].map { Array($0.utf8) }) {
             case .integer(1): return .granted(Lease(key: key, leaseKey: leaseKey, token: token, refresh: !unlessFilled))
@@ -136,14 +122,7 @@ package final class LeaseStore: Sendable {
 
     /// Extends a held lease by ``duration`` if it is still this holder's.
     func renew(_ lease: Lease) async -> Renewal {
-        let script = """
-            if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
-              redis.call('RPUSH', KEYS[1], ARGV[1])
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return 1
-            end
-            return 0
-            """
+        let script = Self.renewScript
         switch try? await eval(script, keys: [lease.leaseKey], [Array(lease.token.utf8), Array(milliseconds.utf8)]) {
         case .integer(1)?: return .renewed
         case .integer?: return .lost
@@ -167,25 +146,7 @@ package final class LeaseStore: Sendable {
     ///   answer a renewal could have let the lease expire): store when no lease, no tombstone
     ///   and no value are there.
     func fill(_ lease: Lease, _ value: [UInt8], expireSeconds: Int, mayOutliveLease: Bool) async throws -> FillOutcome {
-        let script = """
-            if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then
-              redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-              redis.call('DEL', KEYS[2])
-              if ARGV[5] ~= '' then
-                redis.call('RPUSH', KEYS[2], ARGV[5])
-                redis.call('PEXPIRE', KEYS[2], ARGV[6])
-              end
-              return 1
-            end
-            if ARGV[4] == '1' then
-              if redis.call('LPUSHX', KEYS[2], ARGV[1]) > 0 then
-                redis.call('LPOP', KEYS[2])
-                return 0
-              end
-              if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return 2 end
-            end
-            return 0
-            """
+        let script = Self.fillScript
         let reply = try await eval(script, keys: [lease.key, lease.leaseKey],
                                    [Array(lease.token.utf8), value, Array(String(expireSeconds).utf8), mayOutliveLease ? [0x31] : [0x30],
                                     lease.refresh ? Array(Self.refreshed.utf8) : [], Array(milliseconds.utf8)])
@@ -199,7 +160,7 @@ package final class LeaseStore: Sendable {
 
     /// Gives a lease back without filling (the origin load failed), if it is still this caller's.
     func release(_ lease: Lease) async {
-        let script = "if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return redis.call('DEL', KEYS[1]) end return 0"
+        let script = Self.releaseScript
         _ = try? await eval(script, keys: [lease.leaseKey], [Array(lease.token.utf8)])
     }
 
@@ -210,7 +171,7 @@ package final class LeaseStore: Sendable {
             try await redis.set(key, value, expireSeconds: expireSeconds)
             return
         }
-        let script = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) " + Self.revokeLease
+        let script = Self.writeThroughScript
         let reply = try await eval(script, keys: [key, leaseKey], [value, Array(String(expireSeconds).utf8), Array(milliseconds.utf8), Array(Self.tombstone.utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "write-through: \(message)") }
     }
@@ -222,7 +183,7 @@ package final class LeaseStore: Sendable {
             _ = try await redis.del([key])
             return
         }
-        let script = "redis.call('DEL', KEYS[1]) " + Self.revokeLease
+        let script = Self.invalidateScript
         let reply = try await eval(script, keys: [key, leaseKey], [[], [], Array(milliseconds.utf8), Array(Self.tombstone.utf8)])
         if case .error(let message) = reply { throw RedisError(.unexpectedReply, "invalidate: \(message)") }
     }
@@ -245,13 +206,64 @@ package final class LeaseStore: Sendable {
         return 1
         """
 
+    // The scripts, loaded once and run by their SHA1 (``RedisScript``).
+    private static let acquireScript = RedisScript("""
+        if ARGV[3] == '1' then
+          local length = redis.pcall('SETRANGE', KEYS[2], 0, '')
+          if type(length) == 'number' and length > 0 then return 2 end
+        end
+        -- A tombstone left by a write or invalidation: nobody holds the lease.
+        redis.call('LREM', KEYS[1], 0, ARGV[4])
+        if redis.call('LPUSHX', KEYS[1], ARGV[1]) > 0 then
+          redis.call('LPOP', KEYS[1])
+          return 0
+        end
+        redis.call('RPUSH', KEYS[1], ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """)
+
+    private static let renewScript = RedisScript("""
+        if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
+          redis.call('RPUSH', KEYS[1], ARGV[1])
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        return 0
+        """)
+
+    private static let fillScript = RedisScript("""
+        if redis.call('LREM', KEYS[2], 0, ARGV[1]) > 0 then
+          redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+          redis.call('DEL', KEYS[2])
+          if ARGV[5] ~= '' then
+            redis.call('RPUSH', KEYS[2], ARGV[5])
+            redis.call('PEXPIRE', KEYS[2], ARGV[6])
+          end
+          return 1
+        end
+        if ARGV[4] == '1' then
+          if redis.call('LPUSHX', KEYS[2], ARGV[1]) > 0 then
+            redis.call('LPOP', KEYS[2])
+            return 0
+          end
+          if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return 2 end
+        end
+        return 0
+        """)
+
+    private static let releaseScript = RedisScript("if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then return redis.call('DEL', KEYS[1]) end return 0")
+
+    private static let writeThroughScript = RedisScript("redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) " + LeaseStore.revokeLease)
+
+    private static let invalidateScript = RedisScript("redis.call('DEL', KEYS[1]) " + LeaseStore.revokeLease)
+
     /// ``duration`` in milliseconds, as the scripts take it.
     private var milliseconds: String { String(max(1, Int(duration / .milliseconds(1)))) }
 
-    /// `EVAL script numkeys keys… arguments…` (routed by its first key in a cluster).
-    private func eval(_ script: String, keys: [String], _ arguments: [[UInt8]]) async throws -> RedisReply {
-        try await redis.send(RedisCommand(arguments: [Array("EVAL".utf8), Array(script.utf8), Array(String(keys.count).utf8)]
-            + keys.map { Array($0.utf8) } + arguments))
+    /// Runs `script` on the node that owns `keys[0]` (by its SHA1; the source when a node lacks it).
+    private func eval(_ script: RedisScript, keys: [String], _ arguments: [[UInt8]]) async throws -> RedisReply {
+        try await script.run(on: redis, keys: keys, arguments: arguments)
     }
 
     /// The keys an invalidation of `key` deletes: the value and its lease (one slot, one `DEL`).

@@ -8,26 +8,21 @@ struct RedisRequest: Sendable {
 }
 
 /// Moves bytes and matches replies to requests in order, which makes pipelining free: many
-/// callers write on one connection and each gets its own reply back.
+/// callers write on one connection and each gets its own reply back. Every decision — which
+/// promise a reply completes, what is overdue, what a closed connection fails — is made by
+/// ``RedisChannelStateMachine``; this handler performs what it returns.
 ///
-/// A request that times out keeps its place in the queue (Redis will still answer it, in order)
-/// but its promise is already failed, so the late reply is dropped when it arrives.
+/// A command that gets no reply in time closes the connection: its peer is silent or stuck (a
+/// frozen server, a network path that drops without a reset), and every command queued behind
+/// would only wait out its own timeout. The pool's slot opens a new connection.
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
-    /// One request awaiting its reply. A struct in a ring buffer: no allocation per command.
-    private struct Pending {
-        let promise: EventLoopPromise<RedisReply>
-        let deadline: NIODeadline
-        let name: String
-        var isCompleted = false
-    }
-
     private let reader = RESPReader()
-    private var pending = CircularBuffer<Pending>(initialCapacity: 64)
-    private var timeoutCheck: RepeatedTask?
+    private var machine = RedisChannelStateMachine<EventLoopPromise<RedisReply>>()
+    private var deadlineCheck: RepeatedTask?
     /// How often the oldest outstanding command is checked against its deadline.
     private let checkInterval: TimeAmount
     /// Where pub/sub messages go on a subscribed connection (they answer no command).
@@ -42,32 +37,27 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         // One timer per connection instead of one per command: replies come back in order, so
         // the oldest outstanding commands are the only ones that can be overdue.
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        timeoutCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: checkInterval, delay: checkInterval) { _ in
-            // A connection that let a command time out is closed: its peer is silent or stuck
-            // (a frozen server, a network path that drops without a reset), and every command
-            // queued behind would only wait out its own timeout. The pool's slot opens a new one.
-            // The channel is closed before the overdue callers hear of their timeout, so none of
-            // them can pick this connection again for its next command.
-            let overdue = bound.value.handler.takeOverdue()
-            guard !overdue.isEmpty else { return }
-            bound.value.context.close(promise: nil)
-            for (promise, name) in overdue {
-                promise.fail(RedisError(.timeout, "no reply to \(name) within the command timeout"))
-            }
+        deadlineCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: checkInterval, delay: checkInterval) { _ in
+            bound.value.handler.checkDeadlines(context: bound.value.context)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timeoutCheck?.cancel()
-        timeoutCheck = nil
+        deadlineCheck?.cancel()
+        deadlineCheck = nil
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        RESPEncoder.encode(request.command, into: &buffer)
-        pending.append(Pending(promise: request.promise, deadline: .now() + request.timeout, name: request.command.name))
-        context.write(wrapOutboundOut(buffer), promise: promise)
+        switch machine.writing(request.promise, name: request.command.name, deadline: .now() + request.timeout) {
+        case .write:
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            RESPEncoder.encode(request.command, into: &buffer)
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        case .fail(let reply, let error):
+            reply.fail(error)
+            promise?.fail(error)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -79,15 +69,19 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                     onMessage(reply)
                     continue
                 }
-                guard let entry = pending.popFirst() else {
-                    throw RedisError(.protocolError, "a reply arrived with no command waiting for it")
+                switch machine.replyReceived() {
+                case .succeed(let promise):
+                    promise.succeed(reply)
+                case .closeAndFail(let promises, let error):
+                    context.close(promise: nil)
+                    promises.forEach { $0.fail(error) }
+                    return
+                case .drop:
+                    return
                 }
-                // A timed-out command's late reply is dropped here: its promise already failed.
-                if !entry.isCompleted { entry.promise.succeed(reply) }
             }
         } catch {
-            failAll(error)
-            context.close(promise: nil)
+            close(context: context, error: error)
         }
     }
 
@@ -98,36 +92,30 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         return kind.readableBytesView.elementsEqual("message".utf8)
     }
 
+    private func checkDeadlines(context: ChannelHandlerContext) {
+        guard case .closeAndFail(let overdue, let rest, let restError) = machine.deadlinesChecked(now: .now()) else { return }
+        // Closed before the callers hear of it, so none of them picks this connection again.
+        context.close(promise: nil)
+        for (promise, name) in overdue {
+            promise.fail(RedisError(.timeout, "no reply to \(name) within the command timeout"))
+        }
+        rest.forEach { $0.fail(restError) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        timeoutCheck?.cancel()
-        failAll(RedisError(.connectionClosed, "the connection to Redis closed with the reply outstanding"))
+        deadlineCheck?.cancel()
+        let error = RedisError(.connectionClosed, "the connection to Redis closed with the reply outstanding")
+        machine.closed(error).forEach { $0.fail(error) }
         context.fireChannelInactive()
     }
 
-    /// Marks the commands past their deadline as answered and returns their promises, for the
-    /// caller to fail (after closing the connection).
-    private func takeOverdue() -> [(EventLoopPromise<RedisReply>, String)] {
-        let now = NIODeadline.now()
-        var overdue: [(EventLoopPromise<RedisReply>, String)] = []
-        var index = pending.startIndex
-        while index != pending.endIndex, pending[index].deadline <= now {
-            if !pending[index].isCompleted {
-                pending[index].isCompleted = true
-                overdue.append((pending[index].promise, pending[index].name))
-            }
-            index = pending.index(after: index)
-        }
-        return overdue
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(RedisError(.connectionClosed, "connection error: \(error)"))
-        context.close(promise: nil)
+        close(context: context, error: RedisError(.connectionClosed, "connection error: \(error)"))
     }
 
-    private func failAll(_ error: any Error) {
-        while let entry = pending.popFirst() {
-            if !entry.isCompleted { entry.promise.fail(error) }
-        }
+    private func close(context: ChannelHandlerContext, error: any Error) {
+        let promises = machine.closed(error)
+        context.close(promise: nil)
+        promises.forEach { $0.fail(error) }
     }
 }

@@ -178,6 +178,42 @@ struct RedisClientTests {
         #expect(try await redis.send(.ping) == .status("PONG"))
         await redis.shutdown()
     }
+    @Test("a script runs by its SHA1 after one SCRIPT LOAD; a server that lost it (SCRIPT FLUSH) gets the source once, then the SHA1 again")
+    func scriptsRunBySHA() async throws {
+        let server = try RedisServerProcess()
+        let redis = try makeClient(server.url)
+        let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        func calls(_ command: String) async throws -> Int {
+            let stats = try await redis.info("commandstats")["cmdstat_\(command)"] ?? ""
+            return stats.split(separator: ",").first { $0.hasPrefix("calls=") }.flatMap { Int($0.dropFirst(6)) } ?? 0
+        }
+        for _ in 0..<10 { _ = try await script.run(on: redis, keys: ["counter"], arguments: [Array("2".utf8)]) }
+        #expect(try await redis.get("counter").map { String(buffer: $0) } == "20")
+        #expect(script.sha?.count == 40)
+        let (evalsha, eval, load) = (try await calls("evalsha"), try await calls("eval"), try await calls("script|load"))
+        #expect(evalsha == 10 && eval == 0 && load == 1, "the source was sent once: \(evalsha) \(eval) \(load)")
+
+        _ = try await redis.send(RedisCommand("SCRIPT", "FLUSH"))
+        for _ in 0..<3 { _ = try await script.run(on: redis, keys: ["counter"], arguments: [Array("1".utf8)]) }
+        #expect(try await redis.get("counter").map { String(buffer: $0) } == "23", "NOSCRIPT: run again with the source, once")
+        let (evalAfter, evalshaAfter) = (try await calls("eval"), try await calls("evalsha"))
+        #expect(evalAfter == 1 && evalshaAfter == 13, "\(evalAfter) \(evalshaAfter)")
+        await redis.shutdown()
+        server.stop()
+    }
+
+    @Test("typed commands say where their key is and whether they only read; commands built from words are looked up by name")
+    func commandShapes() {
+        #expect(RedisCommand.get("k").routingKey.map { Array($0) } == Array("k".utf8) && RedisCommand.get("k").isRead)
+        #expect(RedisCommand.set("k", [1]).routingKey != nil && !RedisCommand.set("k", [1]).isRead)
+        let eval = RedisCommand.eval("return 1", keys: ["a", "b"], arguments: [])
+        #expect(eval.routingKey.map { Array($0) } == Array("a".utf8) && !eval.isRead)
+        #expect(RedisCommand.eval("return 1", keys: [], arguments: []).routingKey == nil)
+        #expect(RedisCommand("TTL", "k").routingKey.map { Array($0) } == Array("k".utf8) && RedisCommand("TTL", "k").isRead)
+        #expect(RedisCommand("EVALSHA", "abc", "1", "key").routingKey.map { Array($0) } == Array("key".utf8))
+        #expect(RedisCommand("CONFIG", "GET", "maxmemory").routingKey == nil && RedisCommand.ping.routingKey == nil)
+        #expect(RedisCommand("GET").routingKey == nil, "a key-taking command without its key routes nowhere")
+    }
 }
 
 @Suite("Redis URLs")
@@ -268,4 +304,5 @@ struct RESPReaderTests {
             }
         }
     }
+
 }

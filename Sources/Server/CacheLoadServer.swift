@@ -71,6 +71,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
     /// then closes the Redis and PostgreSQL clients.
     package func run() async throws {
+        let server = try buildServer(configuration)  // a certificate that cannot be used stops it before anything starts
         let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
         do {
             try await dependencies.redis.checkMode()
@@ -82,10 +83,10 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
         let router = buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch, drain: drain)
-        let app = buildApplication(router: router, configuration: configuration, logger: logger, onListening: onListening)
+        let app = buildApplication(router: router, server: server, configuration: configuration, logger: logger, onListening: onListening)
         let redisMode = await Self.modeDescription(dependencies.redis)
         logger.info("starting", metadata: [
-            "listen": "\(configuration.host):\(configuration.port)", "redis": "\(configuration.redis)",
+            "listen": "\(configuration.host):\(configuration.port)", "protocols": "\(configuration.protocols.summary)", "redis": "\(configuration.redis)",
             "redis_mode": "\(redisMode)",
             "origin": "\(configuration.origin)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",

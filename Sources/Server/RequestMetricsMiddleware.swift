@@ -3,13 +3,16 @@ import Hummingbird
 import Origins
 import Telemetry
 
-/// Records every request's duration by route, status and `X-Cache` result.
-struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Records every request's duration by route, status and `X-Cache` result, and the protocol
+/// that carried it.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
     let metrics: ServerMetrics
     let cloudWatch: CloudWatchPusher?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        metrics.recordProtocol(context.httpProtocol)
         do {
             let response = try await next(request, context)
             let duration = ContinuousClock.now - start

@@ -24,6 +24,8 @@ package struct ServerConfiguration: Sendable {
     package var maxBodyBytes: Int
     /// Idle keep-alive connections are closed after this long.
     package var idleTimeout: Duration
+    /// HTTP/1.1 in clear, HTTPS with HTTP/2 by ALPN, or h2c.
+    package var protocols: HTTPProtocols = .http1
     /// The S3 origin behind `/object/{key}`; `nil` leaves those routes answering 404.
     package var s3: S3Configuration?
     /// Objects larger than this are served from S3 without being cached.

@@ -13,6 +13,9 @@ final class ServerMetrics: Sendable {
     let originPoolOpen: Gauge
     let originPoolInUse: Gauge
     let originPoolWaiting: Gauge
+    /// Answers by the protocol that carried them (`cacheload_http_requests_by_protocol_total`).
+    private let http1Requests: Counter
+    private let http2Requests: Counter
 
     /// - Parameter originEngine: `postgres` or `mysql`: the pool gauges are `<engine>_pool_connections`.
     init(registry: MetricsRegistry, originEngine: String = "postgres") {
@@ -26,6 +29,14 @@ final class ServerMetrics: Sendable {
         originPoolOpen = registry.gauge(name, help: help, labels: [("state", "open")])
         originPoolInUse = registry.gauge(name, help: help, labels: [("state", "in_use")])
         originPoolWaiting = registry.gauge(name, help: help, labels: [("state", "waiting")])
+        let protocolHelp = "Requests answered, by the protocol that carried them: http/1.1 (or 1.0) or h2."
+        http1Requests = registry.counter("http_requests_by_protocol", help: protocolHelp, labels: [("protocol", "http/1.1")])
+        http2Requests = registry.counter("http_requests_by_protocol", help: protocolHelp, labels: [("protocol", "h2")])
+    }
+
+    /// Counts one answer under the protocol that carried it (`h2` or anything else: HTTP/1).
+    func recordProtocol(_ name: String) {
+        (name == "h2" ? http2Requests : http1Requests).increment()
     }
 
     /// Records one answer. `xCache` is the `X-Cache` header as sent (`HIT`, …) or `nil`.

@@ -23,11 +23,11 @@ struct Serve: AsyncParsableCommand {
               cacheload serve --cache off     # every request from the origin
               cacheload serve --stale-while-revalidate 30 --early-refresh 1
               cacheload serve --drain-seconds 12   # behind a load balancer
+              cacheload serve --tls-cert cert.pem --tls-key key.pem   # HTTPS, h2
               CACHELOAD_ADMIN_TOKEN=s3cret cacheload serve --config database.ini
             """)
 
-    @Option(help: ArgumentHelp("Address to listen on (host:port; port 0 picks a free one).", valueName: "host:port"))
-    var listen: String = "127.0.0.1:8080"
+    @OptionGroup var listener: ListenOptions
 
     @OptionGroup var connections: ConnectionOptions
 
@@ -38,9 +38,6 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Bearer token for the admin routes (or CACHELOAD_ADMIN_TOKEN). Without one they are disabled.")
     var adminToken: String?
-
-    @Option(help: "Seconds a connection may go without a complete request part before it is closed (bounds slowloris clients).")
-    var idleTimeout: Int = 30
 
     @Option(help: "Seconds to keep serving after SIGTERM or Ctrl-C while /health answers 503 (draining) and every answer closes its connection, so a load balancer takes the instance out before it stops listening; at least the balancer's health-check interval x unhealthy threshold. 0 stops at once.")
     var drainSeconds: Int = 0
@@ -70,22 +67,21 @@ struct Serve: AsyncParsableCommand {
         if let misspelledPort {
             throw ValidationError("unknown option --port: serve listens on --listen HOST:PORT, e.g. --listen 127.0.0.1:\(misspelledPort)")
         }
-        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard redisPool >= 1, postgresPool >= 1 else { throw ValidationError("pool sizes must be at least 1") }
         guard (0...3600).contains(drainSeconds) else { throw ValidationError("--drain-seconds must be from 0 to 3600") }
-        _ = try ListenAddress.parse(listen, option: "--listen")
     }
 
     func run() async throws {
         logging.bootstrap()
-        let address = try ListenAddress.parse(listen, option: "--listen")
+        let address = try listener.address
         try address.checkAvailable()
         let token = adminToken ?? ProcessInfo.processInfo.environment["CACHELOAD_ADMIN_TOKEN"]
         let cache = try caching.configuration()
         var configuration = ServerConfiguration(
             host: address.host, port: address.port, redis: try connections.redisConfiguration(poolSize: redisPool),
             origin: try connections.origin(poolSize: postgresPool).boundingQueries(by: cache.loadTimeout),
-            cache: cache, slowPageTTL: caching.slowPageTTL, adminToken: token, idleTimeout: .seconds(idleTimeout))
+            cache: cache, slowPageTTL: caching.slowPageTTL, adminToken: token, idleTimeout: .seconds(listener.idleTimeout))
+        configuration.protocols = listener.protocols
         configuration.awsRegion = AWSCredentialChain.region()
         configuration.postgresSecretID = postgresSecret ?? ProcessInfo.processInfo.environment["CACHELOAD_POSTGRES_SECRET_ARN"]
         if let s3Bucket {
@@ -96,8 +92,9 @@ struct Serve: AsyncParsableCommand {
         let registry = MetricsRegistry()
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
         let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher,
-                                     drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [cache = caching.cache] port in
-            say("cacheload serve: listening on http://\(address.host):\(port) (cache \(cache))")
+                                     drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [cache = caching.cache, protocols = listener.protocols] port in
+            let spoken = protocols == .http1 ? "" : ", \(protocols.summary)"
+            say("cacheload serve: listening on \(protocols.scheme)://\(address.host):\(port) (cache \(cache)\(spoken))")
         }
         try await ServiceGroup(configuration: .init(
             services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()

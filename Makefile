@@ -22,13 +22,16 @@ package: bootstrap
 	scripts/package
 
 # Checks of terraform/: python-hcl2 parse, checkov, fmt, validate, terraform test (mock provider);
-# then an apply and destroy against a local AWS (moto_server), which needs a built binary.
+# then an apply and destroy against a local AWS (moto_server), which needs a built binary, with
+# each origin (db_engine postgres, then mysql), and each apply's user data booted in Debian 12.
 terraform-check: bootstrap boot-root
 	@scripts/terraform/check
 	$(SWIFT) build --product cacheload
 	CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check --mysql $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
+	CACHELOAD_USER_DATA_OUT=$(USER_DATA).mysql scripts/terraform/apply-local --mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
+	scripts/terraform/boot-check --mysql $(USER_DATA).mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 
 # bootstrap → terraform checks (static, validate, mock-provider plans) → the Debian 12 root →
 # services start → build → terraform apply/destroy against a local AWS, the instance's user data
@@ -101,6 +104,7 @@ bench: bootstrap
 	scripts/bench/origin-amplification.sh
 	scripts/bench/balancer.sh
 	scripts/bench/mysql-origin.sh
+	scripts/bench/mysql-client-modes.sh
 
 # A 10-minute constant-rate run: the load generator's memory stays flat and its CPU per second
 # the same at minute 10 as at minute 2.

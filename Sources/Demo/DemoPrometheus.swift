@@ -47,7 +47,7 @@ final class DemoPrometheus: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        Self.children.withLock { $0.insert(process.processIdentifier) }
+        Self.children.withLock { _ = $0.insert(process.processIdentifier) }
     }
 
     /// Children to stop if the demo is interrupted (Ctrl-C or SIGTERM).

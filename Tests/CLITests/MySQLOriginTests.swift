@@ -177,6 +177,45 @@ struct MySQLOriginTests {
         await TestMySQLDatabase.drop(database.name)
     }
 
+    @Test("password rotation on MySQL: after the password and the secret change and connections are killed, misses are answered again within 5 s (error 1045 → the secret read again)")
+    func followsRotation() async throws {
+        let database = try await TestMySQLDatabase.create(products: 20, slowSeconds: 0.1)
+        let user = "rot_\(UUID().uuidString.prefix(8).lowercased())"
+        let admin = MySQLClient(configuration: try MySQLConfiguration(url: TestServices.mysqlURL, poolSize: 1))
+        _ = try await admin.run("CREATE USER '\(user)'@'%' IDENTIFIED BY 'first-password'")
+        _ = try await admin.run("GRANT ALL ON \(database.name).* TO '\(user)'@'%'")
+        var components = try #require(URLComponents(string: database.url))
+        (components.user, components.password) = (user, "first-password")
+        let secret = try await TestSecrets.create("cacheload-mysql-rotation-\(UUID().uuidString.prefix(8))",
+                                                  value: #"{"username":"\#(user)","password":"first-password"}"#)
+        let redis = try RedisServerProcess()
+        let server = try ServeProcess(redis: redis.url, postgres: TestServices.databaseURL,
+                                      arguments: ["--mysql", try #require(components.string), "--cache", "off", "--log-level", "info"],
+                                      environment: TestServices.awsEnvironment + ["CACHELOAD_POSTGRES_SECRET_ARN=\(secret)"])
+        #expect(try await server.request(.GET, "/product/1").status == 200)
+
+        // The rotation as RDS does it: the new password on the server, then in the secret; the old connections go.
+        _ = try await admin.run("ALTER USER '\(user)'@'%' IDENTIFIED BY 'second-password'")
+        try await TestSecrets.put(secret, value: #"{"username":"\#(user)","password":"second-password"}"#)
+        for row in try await admin.run("SELECT id FROM information_schema.processlist WHERE user = '\(user)'").rows {
+            _ = try? await admin.run("KILL CONNECTION \(try row.int("id") ?? 0)")
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        var status = 0
+        while ContinuousClock.now < deadline, status != 200 {
+            status = try await server.request(.GET, "/product/2").status
+            if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(status == 200, "misses still fail 5 s after the rotation")
+        await server.stop()
+        #expect(server.output.contains("fetching the credentials again"), "\(server.output.suffix(2000))")
+        #expect(!server.output.contains("second-password") && !server.output.contains("first-password"), "a password reached the log")
+        _ = try await admin.run("DROP USER '\(user)'@'%'")
+        await admin.shutdown()
+        redis.stop()
+        await TestMySQLDatabase.drop(database.name)
+    }
+
     @Test("bad origin input: one line and exit 64 before anything starts — a malformed URL, an unknown ssl-mode, --origin and --mysql together")
     func badInput() async throws {
         for arguments in [["seed", "--mysql", "mysql://app@db"], ["seed", "--origin", "mysql://app@db/shop?ssl-mode=sometimes"],

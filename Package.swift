@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "HTTPCurl",
             dependencies: [
-                "CCurl",
+                "CCurl", "ConnectionPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -153,6 +153,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -212,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "ConnectionPool", "TestSupport"],
+            dependencies: ["Postgres", "ConnectionPool", "HTTPCurl", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

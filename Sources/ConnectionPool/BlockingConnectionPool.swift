@@ -12,7 +12,8 @@ package protocol BlockingConnection: PooledConnection {
 /// Connection failures are logged as outages (``OutageLog``), not one line per call.
 package final class BlockingConnectionPool<Connection: BlockingConnection>: Sendable {
     private let pool: ConnectionPool<Connection>
-    private let threads: NIOThreadPool
+    /// Started by the first call, not by `init`.
+    private let threads: LazyThreadPool
     private let outage: OutageLog
     private let name: String
 
@@ -21,8 +22,7 @@ package final class BlockingConnectionPool<Connection: BlockingConnection>: Send
     ///   - failure: the client's own error for a refused caller.
     package init(size: Int, name: String, logger: Logger, failure: @escaping @Sendable (PoolFailure) -> any Error) {
         pool = ConnectionPool(size: size, failure: failure)
-        threads = NIOThreadPool(numberOfThreads: size)
-        threads.start()
+        threads = LazyThreadPool(numberOfThreads: size)
         outage = OutageLog(name, logger: logger)
         self.name = name
     }
@@ -65,6 +65,9 @@ package final class BlockingConnectionPool<Connection: BlockingConnection>: Send
         }
     }
 
+    /// Whether the pool's threads have been started (by a first call).
+    package var hasThreads: Bool { threads.isRunning }
+
     /// Open, in-use and waiting counts.
     package var statistics: (open: Int, inUse: Int, waiting: Int) {
         let snapshot = pool.snapshot
@@ -74,6 +77,6 @@ package final class BlockingConnectionPool<Connection: BlockingConnection>: Send
     /// Closes every idle connection, fails waiters, and stops the threads. Call once.
     package func shutdown() async {
         pool.close()
-        try? await threads.shutdownGracefully()
+        await threads.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+import ConnectionPool
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -7,13 +8,13 @@ import NIOPosix
 ///
 /// Easy handles are reused across requests, which keeps connections to the same host alive.
 package final class CurlClient: Sendable {
-    private let threadPool: NIOThreadPool
+    /// Started by the first transfer, not by `init`.
+    private let threadPool: LazyThreadPool
     private let freeHandles = NIOLockedValueBox<[CurlEasyHandle]>([])
 
     /// - Parameter concurrency: how many transfers may run at once.
     package init(concurrency: Int = 4) {
-        threadPool = NIOThreadPool(numberOfThreads: max(1, concurrency))
-        threadPool.start()
+        threadPool = LazyThreadPool(numberOfThreads: concurrency)
     }
 
     /// Sends the request and returns the response, whatever its status.
@@ -65,7 +66,7 @@ package final class CurlClient: Sendable {
 
     /// Stops the thread pool; in-flight requests finish first.
     package func shutdown() async {
-        try? await threadPool.shutdownGracefully()
+        await threadPool.shutdown()
         freeHandles.withLockedValue { $0.removeAll() }
     }
 }

@@ -9,6 +9,7 @@ import Origins
 import Postgres
 import Redis
 import ServiceLifecycle
+import UnixSignals
 import Synchronization
 import Telemetry
 
@@ -55,6 +56,21 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// whose final flush counts everything the server answered.
     package var services: [any Service] {
         (cloudWatch.map { [$0] } ?? []) + [self, drain]
+    }
+
+    /// The one `ServiceGroup` of `serve`: ``services``, stopped gracefully on SIGTERM or Ctrl-C,
+    /// and cancelled if the graceful stop outlasts the drain plus the longest origin load (the
+    /// slowest request in flight) plus 2 s — so a stuck stop ends before a supervisor's kill
+    /// (the unit's TimeoutStopSec is above this bound).
+    package func serviceGroupConfiguration() -> ServiceGroupConfiguration {
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = gracefulShutdownBound
+        return group
+    }
+
+    /// How long a graceful stop may take: the drain, then the slowest request in flight.
+    package var gracefulShutdownBound: Duration {
+        drain.duration + configuration.cache.loadTimeout + .seconds(2)
     }
 
     /// Origin queries the running server has made, as its catalog counts them; 0

@@ -96,7 +96,6 @@ struct Serve: AsyncParsableCommand {
             let spoken = protocols == .http1 ? "" : ", \(protocols.summary)"
             say("cacheload serve: listening on \(protocols.scheme)://\(address.host):\(port) (cache \(cache)\(spoken))")
         }
-        try await ServiceGroup(configuration: .init(
-            services: server.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+        try await ServiceGroup(configuration: server.serviceGroupConfiguration()).run()
     }
 }

@@ -71,6 +71,19 @@ struct RouterModeTests {
         await fixture.tearDown()
     }
 
+    @Test("serve's one ServiceGroup: pusher, server, drain, bounded by the drain plus the origin timeout plus 2 s")
+    func serviceGroupBound() throws {
+        var cache = CacheAside.Configuration()
+        cache.loadTimeout = .seconds(30)
+        let configuration = ServerConfiguration(redis: try RedisConfiguration(url: TestServices.redisURL),
+                                                postgres: try PostgresConfiguration(TestServices.databaseURL), cache: cache)
+        let server = CacheLoadServer(configuration: configuration, logger: Logger(label: "test"),
+                                     drain: ShutdownDrain(duration: .seconds(12))) { _ in }
+        #expect(server.services.count == 2, "no pusher without --cloudwatch: the server, then the drain")
+        #expect(server.serviceGroupConfiguration().maximumGracefulShutdownDuration == .seconds(44),
+                "12 s of drain, 30 s for the slowest origin load, 2 s: below the unit's TimeoutStopSec (47 s)")
+    }
+
     @Test("a graceful shutdown begins the drain: /health 503 draining, products still served with Connection: close")
     func drainAfterShutdownBegins() async throws {
         let fixture = try await Fixture()

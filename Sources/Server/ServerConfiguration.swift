@@ -63,6 +63,13 @@ package struct ServerConfiguration: Sendable {
 }
 
 extension ServerConfiguration {
+    /// The line `serve` prints once it listens on `port`:
+    /// `cacheload serve: listening on http://127.0.0.1:8080 (cache on)`.
+    package func listeningLine(port: Int) -> String {
+        let spoken = protocols == .http1 ? "" : ", \(protocols.summary)"
+        return "cacheload serve: listening on \(protocols.scheme)://\(host):\(port) (cache \(cache.enabled ? "on" : "off")\(spoken))"
+    }
+
     /// A configuration in front of PostgreSQL.
     package init(
         host: String = "127.0.0.1", port: Int = 8080,

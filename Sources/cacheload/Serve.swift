@@ -90,12 +90,19 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "cacheload.serve")
         let registry = MetricsRegistry()
-        let pusher = cloudWatch.pusher(registry: registry, logger: logger)
+        let chain = AWSCredentialChain()  // one per process: S3, Secrets Manager and CloudWatch share its cache
+        configuration.awsCredentials = { try await chain.credentials() }
+        let pusher = cloudWatch.pusher(registry: registry, logger: logger, credentials: chain)
         let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher,
-                                     drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [cache = caching.cache, protocols = listener.protocols] port in
-            let spoken = protocols == .http1 ? "" : ", \(protocols.summary)"
-            say("cacheload serve: listening on \(protocols.scheme)://\(address.host):\(port) (cache \(cache)\(spoken))")
+                                     drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [configuration] port in
+            say(configuration.listeningLine(port: port))
         }
-        try await ServiceGroup(configuration: server.serviceGroupConfiguration()).run()
+        do {
+            try await ServiceGroup(configuration: server.serviceGroupConfiguration()).run()
+        } catch {
+            await chain.shutdown()
+            throw error
+        }
+        await chain.shutdown()
     }
 }

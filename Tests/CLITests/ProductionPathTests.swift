@@ -69,7 +69,7 @@ struct ProductionPathTests {
         await TestDatabase.drop(database.name)
     }
 
-    @Test("credentials from the instance role: the metadata service is asked once for 50 S3 misses, not once per miss")
+    @Test("credentials from the instance role: the metadata service is asked once for 50 S3 misses and CloudWatch's pushes, not once per miss or per client")
     func instanceRoleResolvedOnce() async throws {
         let database = try await TestDatabase.create(products: 10)
         let metadata = try await MetadataServer()
@@ -79,7 +79,8 @@ struct ProductionPathTests {
             "REDIS_URL=\(TestServices.redisURL)", "DATABASE_URL=\(database.url)", "AWS_REGION=\(TestServices.awsRegion)",
             "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)", "HOME=\(home)",
             "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(metadata.baseURL)",
-        ], arguments: ["--s3-bucket", "cacheload-imds-\(UUID().uuidString.prefix(8).lowercased())"])
+        ], arguments: ["--s3-bucket", "cacheload-imds-\(UUID().uuidString.prefix(8).lowercased())", "--cloudwatch",
+                       "--spool", FileManager.default.temporaryDirectory.appendingPathComponent("imds-spool-\(UUID()).jsonl").path])
         let client = CurlClient(concurrency: 8)
         let prefix = UUID().uuidString.prefix(8)
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -88,12 +89,14 @@ struct ProductionPathTests {
             }
             for try await status in group { #expect(status == 404 || status == 502, "\(status)") }
         }
+        #expect(try await client.execute(CurlRequest(url: "\(serve.base)/product/1")).status == 200, "a datum for the pusher")
+        await client.shutdown()
+        #expect(serve.stop() == 0)  // the pusher's last flush: CloudWatch has asked for credentials by now
+        // One credential chain per process: S3 and the CloudWatch pusher share it (two chains asked twice).
         let tokenRequests = metadata.requests.filter { $0 == "PUT /latest/api/token" }
         let credentialRequests = metadata.requests.filter { $0.hasSuffix("/security-credentials/cacheload-role") }
         #expect(tokenRequests.count == 1, "\(metadata.requests)")
         #expect(credentialRequests.count == 1, "\(metadata.requests)")
-        await client.shutdown()
-        #expect(serve.stop() == 0)
         try await metadata.close()
         await TestDatabase.drop(database.name)
     }

@@ -55,11 +55,14 @@ package final class CloudWatchClient: Sendable {
 
     /// A client the way the AWS SDKs would make one: region, endpoint and credentials from the
     /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH`/`AWS_ENDPOINT_URL`, the credential chain).
-    /// - Parameter onRetry: called for every retried request (for the exporter's own metrics).
-    package static func fromEnvironment(endpoint explicit: String? = nil, onRetry: @escaping @Sendable () -> Void = {}) -> CloudWatchClient {
+    /// - Parameters:
+    ///   - credentials: the process's credential chain, when it has one already (one per process).
+    ///   - onRetry: called for every retried request (for the exporter's own metrics).
+    package static func fromEnvironment(endpoint explicit: String? = nil, credentials: AWSCredentialChain = AWSCredentialChain(),
+                                        onRetry: @escaping @Sendable () -> Void = {}) -> CloudWatchClient {
         let region = AWSCredentialChain.region()
         return CloudWatchClient(endpoint: endpoint(explicit: explicit, region: region), region: region,
-                                credentials: AWSCredentialChain(), onRetry: onRetry)
+                                credentials: credentials, onRetry: onRetry)
     }
 
     /// The endpoint the AWS SDKs would use: `explicit`, then `AWS_ENDPOINT_URL_CLOUDWATCH`,

@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import Foundation
 import Logging
@@ -21,9 +22,10 @@ package struct CloudWatchTarget: ParsableArguments {
     @Option(help: "Value of the Environment dimension.")
     package var environment: String = "dev"
 
-    package func client(registry: MetricsRegistry? = nil) -> CloudWatchClient {
+    /// - Parameter credentials: the process's credential chain (one per process).
+    package func client(registry: MetricsRegistry? = nil, credentials: AWSCredentialChain = AWSCredentialChain()) -> CloudWatchClient {
         let retried = registry?.counter("cloudwatch_requests_retried", help: "PutMetricData requests retried after throttling, 5xx or a network error.")
-        return CloudWatchClient.fromEnvironment(endpoint: cloudwatchEndpoint, onRetry: { retried?.increment() })
+        return CloudWatchClient.fromEnvironment(endpoint: cloudwatchEndpoint, credentials: credentials, onRetry: { retried?.increment() })
     }
 }
 
@@ -74,12 +76,13 @@ package struct CloudWatchOptions: ParsableArguments {
     }
 
     /// The pusher, when `--cloudwatch` is on.
-    package func pusher(registry: MetricsRegistry?, logger: Logger) -> CloudWatchPusher? {
+    /// - Parameter credentials: the process's credential chain, shared with its other AWS clients.
+    package func pusher(registry: MetricsRegistry?, logger: Logger, credentials: AWSCredentialChain = AWSCredentialChain()) -> CloudWatchPusher? {
         guard cloudwatch else { return nil }
         return CloudWatchPusher(
             configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment,
                                  extraDimensions: (try? extraDimensions()) ?? [], instanceID: instanceId,
                                  flushInterval: .seconds(flushInterval), highResolution: resolution == 1),
-            client: target.client(registry: registry), spool: MetricSpool(path: spool), registry: registry, logger: logger)
+            client: target.client(registry: registry, credentials: credentials), spool: MetricSpool(path: spool), registry: registry, logger: logger)
     }
 }

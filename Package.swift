@@ -122,7 +122,6 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "HTTPCurl", "AWS", "CZlib",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -144,7 +143,6 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "CacheAside", "Origins", "Telemetry", "Redis", "Postgres", "MySQL", "HTTPCurl", "AWS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -161,13 +159,23 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "Telemetry", "AWS", "HTTPCurl", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line's option groups (ArgumentParser lives here and in the executable only):
+        // each group validates its flags and turns them into a library module's configuration.
+        .target(
+            name: "CommandOptions",
+            dependencies: [
+                "Server", "LoadGen", "Telemetry", "Postgres", "MySQL", "Redis", "CacheAside", "Origins", "AWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "cacheload",
             dependencies: [
-                "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl", "Demo", "AWS",
+                "CommandOptions", "Server", "LoadGen", "Telemetry", "Postgres", "Redis", "CacheAside", "Origins", "HTTPCurl", "Demo", "AWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -228,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
+            dependencies: ["Server", "CommandOptions", "CacheAside", "Origins", "Postgres", "Redis", "HTTPCurl", "Telemetry", "AWS", "TestSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings

@@ -30,7 +30,7 @@ package enum HTTPProtocols: Sendable, Equatable {
 
     /// The TLS configuration for ``tls(certificateChain:privateKey:)``, read from its files.
     /// - Throws: ``HTTPProtocolsError`` naming the file and what is wrong with it.
-    func serverTLSConfiguration() throws -> TLSConfiguration? {
+    package func serverTLSConfiguration() throws -> TLSConfiguration? {
         guard case .tls(let chainPath, let keyPath) = self else { return nil }
         let chain: [NIOSSLCertificate]
         do {

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import NIOCore
 
@@ -70,15 +69,4 @@ package struct ListenAddress: Sendable, Equatable {
 /// Text that is not a listen address.
 package struct ListenAddressError: Error, Sendable, CustomStringConvertible {
     package let description: String
-}
-
-extension ListenAddress {
-    /// `--listen`-style text as an address; a usage error (exit 64) when it is not one.
-    package static func parse(_ text: String, option: String) throws -> ListenAddress {
-        do {
-            return try ListenAddress(parsing: text, option: option)
-        } catch {
-            throw ValidationError(error.description)
-        }
-    }
 }

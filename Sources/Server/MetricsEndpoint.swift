@@ -41,10 +41,9 @@ package struct MetricsEndpoint: Service {
 }
 
 extension MetricsEndpoint {
-    /// An endpoint at `listen` (`host:port`, checked free first: a busy port is an error, not a
-    /// silent miss) served by a task of its own; cancel the task to stop it.
-    package static func startInBackground(listen: String, option: String, registry: MetricsRegistry) throws -> Task<Void, any Error> {
-        let address = try ListenAddress.parse(listen, option: option)
+    /// An endpoint at `address` (checked free first: a busy port is an error, not a silent miss)
+    /// served by a task of its own; cancel the task to stop it.
+    package static func startInBackground(at address: ListenAddress, registry: MetricsRegistry) throws -> Task<Void, any Error> {
         try address.checkAvailable()
         var logger = Logger(label: "cacheload.metrics")
         logger.logLevel = .warning

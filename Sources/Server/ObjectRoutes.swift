@@ -86,9 +86,9 @@ struct ObjectRoutes: Sendable {
     }
 }
 
-/// `cacheload s3 load-data`: the sample objects written to S3, then cached as the server fills
-/// them — through ``CacheAside`` (its entry format, the TTL with its jitter, lease fencing, near
-/// caches told), never a raw `SET` beside it.
+/// `cacheload s3 load-data` and `delete-data`: the sample objects written to S3, then cached as
+/// the server fills them — through ``CacheAside`` (its entry format, the TTL with its jitter,
+/// lease fencing, near caches told), never a raw `SET` beside it — and deleted with their copies.
 package struct ObjectWarmer: Sendable {
     let samples: S3SampleObjects
     /// `nil`: S3 only (`--no-cache`).
@@ -110,5 +110,17 @@ package struct ObjectWarmer: Sendable {
             cached += 1
         }
         return (written.count, cached)
+    }
+
+    /// Deletes what S3 has of samples 1…`count` (only what existed is counted), then their
+    /// cached copies, which the server would otherwise keep serving until their TTL.
+    /// - Returns: how many objects were deleted, and how many cached copies Redis removed.
+    /// - Throws: ``S3Error``, or ``S3SampleError`` when the bucket does not exist.
+    package func unload(count: Int) async throws -> (deleted: Int, invalidated: Int) {
+        let deleted = try await samples.deleteExisting(count: count)
+        guard let cache else { return (deleted.count, 0) }
+        var invalidated = 0
+        for key in deleted where await cache.invalidate(CacheKey.object(key)) { invalidated += 1 }
+        return (deleted.count, invalidated)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Logging
 import Redis
 import Server

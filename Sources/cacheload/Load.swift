@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Foundation
 import LoadGen
 import Server
@@ -47,12 +48,11 @@ struct Load: AsyncParsableCommand {
         let plan = try options.plan()
         let store = LoadResultStore()
         if let json = reports.json { try await store.checkReachable(LoadResultLocation(json)) }
-        if let banner = plan.startBanner { say(banner) }
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = self.quiet
         let registry = MetricsRegistry()
         let metrics = metricsListen == nil ? nil : LoadMetrics(registry: registry, targetRate: plan.rate)
-        let endpoint = try metricsListen.map { try MetricsEndpoint.startInBackground(listen: $0, option: "--metrics-listen", registry: registry) }
+        let endpoint = try metricsListen.map { try MetricsEndpoint.startInBackground(at: try ListenAddress.parse($0, option: "--metrics-listen"), registry: registry) }
         let view = live && LiveView.canDraw ? LiveView(plan: plan) : nil
         defer { view?.finish() }  // the terminal gets its screen back even when the run fails
         let task = Task {
@@ -63,8 +63,10 @@ struct Load: AsyncParsableCommand {
                 progress.write(total: plan.duration, interactive: interactive)
             }
         }
-        // Ctrl-C / SIGTERM: stop sending, drain, and still report.
+        // Ctrl-C / SIGTERM: stop sending, drain, and still report — trapped before the banner, so
+        // an interrupt the moment it is printed (a --start-at wait) still writes the result.
         let interrupts = await Interrupts.onFirst { task.cancel() }
+        if let banner = plan.startBanner { say(banner) }
         let result = try await task.value
         interrupts.cancel()
         endpoint?.cancel()
@@ -109,7 +111,8 @@ struct Report: AsyncParsableCommand {
             var documents: [(source: String, data: Data)] = []
             for file in files { documents += try await store.read(LoadResultLocation(file)) }
             if documents.isEmpty && segments == nil { throw CommandFailure("\(files.joined(separator: ", ")): no .json results there") }
-            let merge = try LoadMerge(documents, expectedSegments: segments)
+            let merge: LoadMerge
+            do { merge = try LoadMerge(documents, expectedSegments: segments) } catch let error as LoadInputError { throw ValidationError(error.description) }
             say(merge.description)
             let verdict = try await reports.conclude(merge.result, store: store, say: say)
             await store.shutdown()

@@ -1,5 +1,6 @@
 import AWS
 import ArgumentParser
+import CommandOptions
 import CacheAside
 import Foundation
 import Origins
@@ -98,30 +99,16 @@ struct S3: AsyncParsableCommand {
         func run() async throws {
             let store = S3ObjectStore(bucket: bucket, chain: AWSCredentialChain())
             let client = RedisClient(configuration: try redis.configuration())
-            let outcome = await Self.delete(count: count, from: store, cache: client)
+            let cache = CacheAside(redis: client, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
+            var outcome: (deleted: Int, invalidated: Int)?, failure: (any Error)?
+            do { outcome = try await ObjectWarmer(samples: S3SampleObjects(store: store), cache: cache).unload(count: count) } catch { failure = error }
             await client.shutdown()
             await store.shutdown()
-            let (deleted, invalidated) = try outcome.get()
-            guard invalidated == deleted.count else {
-                throw CommandFailure("deleted \(deleted.count) objects from s3://\(bucket) but could not remove \(deleted.count - invalidated) cached copies from Redis")
+            guard let (deleted, invalidated) = outcome else { throw CommandFailure("\(failure.map { "\($0)" } ?? "")") }
+            guard invalidated == deleted else {
+                throw CommandFailure("deleted \(deleted) objects from s3://\(bucket) but could not remove \(deleted - invalidated) cached copies from Redis")
             }
-            say("deleted \(deleted.count) objects from s3://\(bucket) and their cached copies")
-        }
-
-        /// Deletes what S3 has of object-1…N, then the cached copies the server would keep
-        /// serving until their TTL.
-        private static func delete(count: Int, from store: S3ObjectStore, cache redis: RedisClient) async
-            -> Result<(deleted: [String], invalidated: Int), CommandFailure> {
-            let deleted: [String]
-            do {
-                deleted = try await S3SampleObjects(store: store).deleteExisting(count: count)
-            } catch {
-                return .failure(CommandFailure("\(error)"))
-            }
-            let cache = CacheAside(redis: redis, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
-            var invalidated = 0
-            for key in deleted where await cache.invalidate(CacheKey.object(key)) { invalidated += 1 }
-            return .success((deleted, invalidated))
+            say("deleted \(deleted) objects from s3://\(bucket) and their cached copies")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Origins
 import Server
 

@@ -1,5 +1,6 @@
 import AWS
 import ArgumentParser
+import CommandOptions
 import CacheAside
 import Foundation
 import Logging

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Histogram
 import Telemetry
@@ -12,14 +11,7 @@ import Telemetry
 /// (`--cache-status`) `LoadHits` and `LoadMisses` (Count: the client's hit ratio, whatever the
 /// cache) — names apart from the server's, so a load never
 /// counts in the server's hit-ratio or latency alarms.
-package struct LoadCloudWatch: ParsableArguments {
-    @Flag(help: "Push the run's latency (LoadLatency, values/counts per minute, so CloudWatch computes p99), LoadRequests, LoadErrors, and LoadHits and LoadMisses when answers stated a cache outcome, to CloudWatch.")
-    package var cloudwatch = false
-
-    @OptionGroup package var target: CloudWatchTarget
-
-    package init() {}
-
+package enum LoadCloudWatch {
     package enum Name {
         package static let latency = "LoadLatency"
         package static let requests = "LoadRequests"
@@ -55,21 +47,5 @@ package struct LoadCloudWatch: ParsableArguments {
             }
         }
         return datums
-    }
-
-    /// Delivers the run's datums (and any an earlier run spooled).
-    /// - Returns: what went wrong, for the command to end with; `nil` when all were delivered.
-    package func push(_ result: LoadResult, say: (String) -> Void) async -> String? {
-        guard cloudwatch else { return nil }
-        let spool = MetricSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/load-spool.jsonl").path)
-        let pusher = CloudWatchPusher(configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment),
-                                      client: target.client(), spool: spool)
-        let outcome = await pusher.deliver(Self.datums(of: result, dimensions: pusher.configuration.dimensions))
-        if outcome.rejected > 0 { return "CloudWatch rejected \(outcome.rejected) datums (the error is logged above)" }
-        if outcome.spooled > 0 {
-            return "CloudWatch unreachable: \(outcome.spooled) datums spooled to \(spool.path); the next load --cloudwatch delivers them"
-        }
-        say("pushed \(outcome.delivered) datums to CloudWatch namespace \(target.namespace)")
-        return nil
     }
 }

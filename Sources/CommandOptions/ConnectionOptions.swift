@@ -1,4 +1,5 @@
 import ArgumentParser
+import Server
 import Foundation
 import Logging
 import Postgres

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Telemetry
 
 extension WholeSeconds: ExpressibleByArgument {
     package init?(argument: String) { self.init(parsing: argument) }

@@ -1,5 +1,6 @@
 import AWS
 import ArgumentParser
+import Telemetry
 import Foundation
 import Logging
 
@@ -65,13 +66,13 @@ package struct CloudWatchOptions: ParsableArguments {
         _ = try extraDimensions()
     }
 
-    package func extraDimensions() throws -> [Dimension] {
+    package func extraDimensions() throws -> [Telemetry.Dimension] {
         try dimension.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ValidationError("--dimension \"\(text)\": expected Name=Value")
             }
-            return Dimension(String(parts[0]), String(parts[1]))
+            return Telemetry.Dimension(String(parts[0]), String(parts[1]))
         }
     }
 

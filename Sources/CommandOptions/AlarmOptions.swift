@@ -1,4 +1,5 @@
 import ArgumentParser
+import Telemetry
 
 /// `cacheload alarm create`'s definition flags and the alarms they make: the hit-ratio alarm, and
 /// with `--latency-p99` the latency alarm on the same M of N periods and SNS topics.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoadGen
 import Foundation
 import Telemetry
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Server
 
 /// `serve`'s listener: where, which HTTP versions, and how long an idle connection lives.
 package struct ListenOptions: ParsableArguments {

@@ -93,11 +93,7 @@ package struct CacheOptions: ParsableArguments {
     }
 
     private func nearCacheByteLimit() throws -> Int {
-        do {
-            return try SizeText.parse(nearCacheBytes ?? "64MiB", option: "--near-cache-bytes", range: 1...(1 << 40))
-        } catch {
-            throw ValidationError(error.message)
-        }
+        try usage { () throws(OptionValueError) in try SizeText.parse(nearCacheBytes ?? "64MiB", option: "--near-cache-bytes", range: 1...(1 << 40)) }
     }
 
     /// The cache's configuration.

@@ -70,6 +70,16 @@ package struct LoadReportOptions: ParsableArguments {
         }
     }
 
+    /// `report merge`'s results as one run (``LoadMerge``); results that cannot be merged are a
+    /// usage error (exit 64), as the files given are the command's input.
+    package func merge(_ documents: [(source: String, data: Data)], expectedSegments: Int?) throws -> LoadMerge {
+        do {
+            return try LoadMerge(documents, expectedSegments: expectedSegments)
+        } catch let error as LoadInputError {
+            throw ValidationError(error.description)
+        }
+    }
+
     package func thresholds() throws -> [Threshold] {
         do {
             return try threshold.map { try Threshold(parsing: $0) }

@@ -39,7 +39,7 @@ package struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     package init(arguments: [[UInt8]], shape: Shape) {
         precondition(!arguments.isEmpty, "a Redis command needs a name")
         self.arguments = arguments
-        self.shape = arguments.count >= 2 || shape.keyIndex == nil ? shape : .keyless
+        self.shape = shape
     }
 
     /// A command from binary-safe arguments, its shape looked up by name.

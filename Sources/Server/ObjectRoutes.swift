@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Origins
+import Redis
 import Telemetry
 
 /// `GET /object/{key}`: cache-aside over S3 (the "Caching Amazon S3 with ElastiCache for Redis"
@@ -94,9 +95,12 @@ package struct ObjectWarmer: Sendable {
     /// `nil`: S3 only (`--no-cache`).
     let cache: CacheAside?
 
-    package init(samples: S3SampleObjects, cache: CacheAside?) {
+    /// - Parameters:
+    ///   - redis: where the copies go; `nil` for S3 only (`--no-cache`).
+    ///   - ttl: the copies' TTL and jitter (give the server's `--ttl`).
+    package init(samples: S3SampleObjects, redis: RedisClient?, ttl: TTLPolicy = TTLPolicy(seconds: 3600)) {
         self.samples = samples
-        self.cache = cache
+        cache = redis.map { CacheAside(redis: $0, configuration: .init(ttl: ttl), metrics: CacheMetrics(registry: MetricsRegistry())) }
     }
 
     /// Writes samples 1…`count` of `size` bytes to S3, then each into the cache.

@@ -111,8 +111,7 @@ struct Report: AsyncParsableCommand {
             var documents: [(source: String, data: Data)] = []
             for file in files { documents += try await store.read(LoadResultLocation(file)) }
             if documents.isEmpty && segments == nil { throw CommandFailure("\(files.joined(separator: ", ")): no .json results there") }
-            let merge: LoadMerge
-            do { merge = try LoadMerge(documents, expectedSegments: segments) } catch let error as LoadInputError { throw ValidationError(error.description) }
+            let merge = try reports.merge(documents, expectedSegments: segments)
             say(merge.description)
             let verdict = try await reports.conclude(merge.result, store: store, say: say)
             await store.shutdown()

@@ -37,26 +37,26 @@ struct S3: AsyncParsableCommand {
         func validate() throws {
             guard (1...100_000).contains(count) else { throw ValidationError("--count must be between 1 and 100000") }
             guard ttl.seconds >= 1, (0...1).contains(ttlJitter) else { throw ValidationError("--ttl must be ≥ 1 and --ttl-jitter between 0 and 1") }
-            _ = try Self.bytes(size)
+            _ = try bytes
         }
 
-        private static func bytes(_ text: String) throws -> Int {
-            do { return try SizeText.parse(text, option: "--size") } catch { throw ValidationError(error.message) }
-        }
+        private var bytes: Int { get throws { try usage { () throws(OptionValueError) in try SizeText.parse(size, option: "--size") } } }
 
         func run() async throws {
-            let (store, bytes) = (S3ObjectStore(bucket: bucket, chain: AWSCredentialChain()), try Self.bytes(size))
+            let (store, bytes) = (S3ObjectStore(bucket: bucket, chain: AWSCredentialChain()), try self.bytes)
             let redis = noCache ? nil : RedisClient(configuration: try self.redis.configuration())
-            let cache = redis.map { CacheAside(redis: $0, configuration: .init(ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter)),
-                                               metrics: CacheMetrics(registry: MetricsRegistry())) }
-            var outcome: (written: Int, cached: Int)?, failure: (any Error)?
+            let warmer = ObjectWarmer(samples: S3SampleObjects(store: store), redis: redis, ttl: TTLPolicy(seconds: ttl.seconds, jitter: ttlJitter))
+            let (written, cached): (Int, Int)
             do {
-                outcome = try await ObjectWarmer(samples: S3SampleObjects(store: store), cache: cache).load(count: count, size: bytes)
-            } catch { failure = error }
-            let cause = !noCache && outcome.map { $0.cached < $0.written } == true ? await redis?.writeProblem() : nil
+                (written, cached) = try await warmer.load(count: count, size: bytes)
+            } catch {
+                await redis?.shutdown()
+                await store.shutdown()
+                throw CommandFailure("\(error)")
+            }
+            let cause = noCache || cached == written ? nil : await redis?.writeProblem()
             await redis?.shutdown()
             await store.shutdown()
-            guard let (written, cached) = outcome else { throw CommandFailure("\(failure.map { "\($0)" } ?? "")") }
             guard noCache || cached == written else {
                 throw CommandFailure("\(written - cached) of \(written) objects could not be cached in Redis: \(cause ?? "Redis gave no reason")")
             }
@@ -97,14 +97,17 @@ struct S3: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = S3ObjectStore(bucket: bucket, chain: AWSCredentialChain())
-            let client = RedisClient(configuration: try redis.configuration())
-            let cache = CacheAside(redis: client, configuration: .init(), metrics: CacheMetrics(registry: MetricsRegistry()))
-            var outcome: (deleted: Int, invalidated: Int)?, failure: (any Error)?
-            do { outcome = try await ObjectWarmer(samples: S3SampleObjects(store: store), cache: cache).unload(count: count) } catch { failure = error }
+            let (store, client) = (S3ObjectStore(bucket: bucket, chain: AWSCredentialChain()), RedisClient(configuration: try redis.configuration()))
+            let (deleted, invalidated): (Int, Int)
+            do {
+                (deleted, invalidated) = try await ObjectWarmer(samples: S3SampleObjects(store: store), redis: client).unload(count: count)
+            } catch {
+                await client.shutdown()
+                await store.shutdown()
+                throw CommandFailure("\(error)")
+            }
             await client.shutdown()
             await store.shutdown()
-            guard let (deleted, invalidated) = outcome else { throw CommandFailure("\(failure.map { "\($0)" } ?? "")") }
             guard invalidated == deleted else {
                 throw CommandFailure("deleted \(deleted) objects from s3://\(bucket) but could not remove \(deleted - invalidated) cached copies from Redis")
             }

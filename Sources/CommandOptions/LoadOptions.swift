@@ -23,6 +23,15 @@ package struct LoadOptions: ParsableArguments, Sendable {
     @Option(name: [.short, .long], help: "Keep-alive connections.")
     package var connections: Int = 100
 
+    @Option(help: ArgumentHelp("Which HTTP to speak: 1.1, 2 (over https://, agreed by ALPN; a server that refuses fails the run) or auto (ALPN offers h2 and http/1.1 over https://; HTTP/1.1 over http://).", valueName: "version"))
+    package var http: String = "auto"
+
+    @Flag(help: "HTTP/2 over http:// with prior knowledge (h2c): no upgrade, the first bytes are HTTP/2's.")
+    package var h2c = false
+
+    @Option(help: ArgumentHelp("HTTP/2: requests in flight at once on each connection (h2load's -m); closed loop then keeps connections × streams in flight. Capped by the server's SETTINGS_MAX_CONCURRENT_STREAMS, which the summary reports.", valueName: "n"))
+    package var streams: Int = 1
+
     @Option(help: "Requests per second across all connections (open loop). Omit for closed loop.")
     package var rate: Double?
 
@@ -152,7 +161,8 @@ package struct LoadOptions: ParsableArguments, Sendable {
             plan.schedule = schedule
             plan.duration = schedule.duration
         }
-        plan.tls = try tls(for: template)
+        (plan.http, plan.streams) = try httpChoice(for: template)
+        plan.tls = try tls(for: template, alpn: plan.http.alpn)
         plan.planID = planID()
         plan.startAt = try startAt.map { text throws(LoadOptionError) in try StartTime.parse(text) }
         if let segment {
@@ -185,14 +195,35 @@ package struct LoadOptions: ParsableArguments, Sendable {
         let parts: [String] = [((try? targetURLs()) ?? urls).joined(separator: " "), method, header.joined(separator: "\n"), body ?? "", mix ?? "", keys, distribution, "\(seed)",
                                "\(connections)", rate.map { "\($0)" } ?? "", stages ?? "", duration ?? "", requests.map { "\($0)" } ?? "",
                                warmup, startAt ?? ""]
+        // Only a choice other than the default joins: plans made before --http existed keep their ID.
+        let http = self.http == "auto" && !h2c && streams == 1 ? [] : [self.http, h2c ? "h2c" : "", "\(streams)"]
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-        for byte in parts.joined(separator: "\u{1F}").utf8 {
+        for byte in (parts + http).joined(separator: "\u{1F}").utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
         return String(hash, radix: 16)
     }
 
-    private func tls(for template: RequestTemplate) throws(LoadOptionError) -> LoadTLS? {
+    /// `--http`, `--h2c` and `--streams`, checked against the target's scheme.
+    private func httpChoice(for template: RequestTemplate) throws(LoadOptionError) -> (HTTPChoice, Int) {
+        guard var choice = HTTPChoice(rawValue: http == "1" ? "1.1" : http.lowercased()), choice != .h2c else {
+            throw LoadOptionError("--http \(http): expected 1.1, 2 or auto (HTTP/3 is not spoken)")
+        }
+        if h2c {
+            guard !template.isTLS else { throw LoadOptionError("--h2c is HTTP/2 in clear: give an http:// URL, or drop --h2c for https:// (ALPN agrees on h2)") }
+            guard choice != .http1 else { throw LoadOptionError("--h2c speaks HTTP/2: it cannot go with --http 1.1") }
+            choice = .h2c
+        } else if choice == .http2 && !template.isTLS {
+            throw LoadOptionError("--http 2 over http:// needs --h2c (prior knowledge): cacheload does not send an Upgrade")
+        }
+        guard (1...1000).contains(streams) else { throw LoadOptionError("--streams \(streams): give 1 to 1000 requests in flight per connection") }
+        if streams > 1 && choice != .http2 && choice != .h2c {
+            throw LoadOptionError("--streams \(streams) needs HTTP/2: add --http 2 (https://) or --h2c (http://)")
+        }
+        return (choice, streams)
+    }
+
+    private func tls(for template: RequestTemplate, alpn: [String]) throws(LoadOptionError) -> LoadTLS? {
         guard template.isTLS else {
             if cacert != nil || insecure { throw LoadOptionError("--cacert and --insecure apply to https:// targets only") }
             return nil
@@ -200,7 +231,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
         if cacert != nil && insecure {
             throw LoadOptionError("--insecure turns verification off; --cacert names what to verify against: give one of them")
         }
-        return try LoadTLS(host: template.host, caFile: cacert, verify: !insecure)
+        return try LoadTLS(host: template.host, caFile: cacert, verify: !insecure, alpn: alpn)
     }
 
     /// `FROM-TO` (or a single key) as a range.

@@ -179,3 +179,78 @@ package final class LabsAppProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: log)
     }
 }
+
+/// Debian's nginx speaking HTTP/2: over TLS (`ssl http2`, ALPN h2 and http/1.1) on ``port`` and
+/// with prior knowledge (h2c) on ``clearPort``, each sending `GOAWAY` after `maxRequests`
+/// streams on a connection (`keepalive_requests`). `/product/…` answers at once with
+/// `X-Cache-Status: HIT`; `/slow/…` goes to a slow origin (`scripts/test-apps/slow-origin.py`)
+/// that remembers how many requests it held at once. The access log says, per request, which
+/// connection carried it and in which protocol.
+package final class NginxHTTP2Process: @unchecked Sendable {
+    package let port: Int
+    package let clearPort: Int
+    package let certificates: TestCertificates
+    /// The slow origin (HTTP/1.1 only, no TLS).
+    package let originPort: Int
+    private let directory: URL
+    private var pids: [pid_t] = []
+
+    package init(maxRequests: Int = 1000, originDelay: Double = 0.2) throws {
+        port = freeLoopbackPort()
+        clearPort = freeLoopbackPort()
+        originPort = freeLoopbackPort()
+        certificates = try TestCertificates()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-nginx-h2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        let path = directory.path
+        let locations = """
+                    keepalive_requests \(maxRequests);
+                    location /product/ { add_header X-Cache-Status HIT; default_type application/json; return 200 '{"path":"$uri"}'; }
+                    location /slow/ { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection ""; }
+            """
+        let config = nginxConfig(in: path, http: """
+                log_format streams '$connection $server_protocol $request_uri';
+                access_log \(path)/access.log streams;
+                upstream slow { server 127.0.0.1:\(originPort); keepalive 256; }
+                server {
+                    listen 127.0.0.1:\(port) ssl http2;
+                    ssl_certificate \(certificates.serverCertificateFile);
+                    ssl_certificate_key \(certificates.serverKeyFile);
+            \(locations)
+                }
+                server {
+                    listen 127.0.0.1:\(clearPort) http2;
+            \(locations)
+                }
+            """)
+        try config.write(toFile: "\(path)/nginx.conf", atomically: true, encoding: .utf8)
+        let script = TestServices.repositoryRoot.appendingPathComponent("scripts/test-apps/slow-origin.py").path
+        pids.append(try spawn("/usr/bin/env", ["python3", script, "\(originPort)", "\(originDelay)"], outputPath: "\(path)/origin.log"))
+        pids.append(try spawn("/usr/sbin/nginx", ["-c", "\(path)/nginx.conf", "-p", path], outputPath: "\(path)/stderr.log"))
+        try waitUntilAccepting(port: originPort, seconds: 10)
+        try waitUntilAccepting(port: port, seconds: 10)
+        try waitUntilAccepting(port: clearPort, seconds: 10)
+    }
+
+    deinit {
+        for pid in pids.reversed() {
+            kill(pid, SIGTERM)
+            waitForExit(pid)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// One access-log line per request nginx answered: its connection serial, protocol and URI.
+    package func requests() -> [(connection: String, protocol: String, uri: String)] {
+        let log = (try? String(contentsOfFile: directory.appendingPathComponent("access.log").path, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count == 3 ? (String(fields[0]), String(fields[1]), String(fields[2])) : nil
+        }
+    }
+
+    /// The most requests the slow origin held at once since the last call.
+    package func originPeak() throws -> Int {
+        Int(try run("/usr/bin/curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(originPort)/in-flight"])) ?? -1
+    }
+}

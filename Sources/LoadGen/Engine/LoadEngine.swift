@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Runs a ``LoadPlan``: a few event loops, each driving its share of the connections with its
 /// own recorder (wrk's shape), merged once at the end.
@@ -56,14 +57,15 @@ package final class LoadEngine: Sendable {
         if let start = plan.startAt { await StartTime.wait(until: start) }
         let startedAt = Date()
         let budget = RequestBudget(plan.requests)
+        let abort = RunAbort()
         // One set per target: request bytes made once, not per request.
         let requests = plan.keys.count <= 200_000 ? plan.targets.map { PreformattedRequests(template: $0, keys: plan.keys) } : nil
         let startAt = NIODeadline.now().uptimeNanoseconds
         let transports = try makeTransports(plan, addresses)
         let workers = transports.enumerated().map { loopIndex, transport in
             LoopWorker(transport: transport, plan: plan, budget: budget, requests: requests,
-                       connectionIndices: Array(stride(from: loopIndex, to: plan.connections, by: transports.count)),
-                       startAt: startAt, seed: plan.seed &+ UInt64(loopIndex) &* 0x9E37_79B9)
+                       connectionIndices: Self.slots(ofLoop: loopIndex, loops: transports.count, plan: plan),
+                       startAt: startAt, seed: plan.seed &+ UInt64(loopIndex) &* 0x9E37_79B9, abort: abort)
         }
         for worker in workers { worker.transport.execute { worker.start() } }
 
@@ -76,6 +78,11 @@ package final class LoadEngine: Sendable {
         var cancelled = false
         while true {
             if Task.isCancelled { cancelled = true; break }
+            if let reason = abort.reason {
+                for worker in workers { _ = await worker.transport.submit { worker.finish() } }
+                for worker in workers { await worker.transport.shutdown() }
+                throw LoadRunError(reason)
+            }
             if let end, clock.now >= end { break }
             if budget.isLimited && budget.isSpent, await inFlight(workers) == 0 { break }
             if clock.now >= nextProgress {
@@ -109,6 +116,14 @@ package final class LoadEngine: Sendable {
         return result
     }
 
+    /// The slots (units of concurrency) loop `loop` drives: whole connections dealt round robin,
+    /// each with its ``LoadPlan/streams`` slots — so a connection's streams share one loop.
+    static func slots(ofLoop loop: Int, loops: Int, plan: LoadPlan) -> [Int] {
+        stride(from: loop, to: plan.connections, by: loops).flatMap { connection in
+            (connection * plan.streams)..<((connection + 1) * plan.streams)
+        }
+    }
+
     private func inFlight(_ workers: [LoopWorker]) async -> Int {
         var total = 0
         for worker in workers { total += await worker.transport.submit { worker.inFlightCount } }
@@ -138,6 +153,18 @@ package final class LoadEngine: Sendable {
             for sample in seconds { recent[sample.second, default: SecondSample(second: sample.second)].merge(sample) }
         }
         return (counts, recent.keys.max().flatMap { recent[$0 - 1] })
+    }
+}
+
+/// Why a run cannot go on, set once by whichever loop finds out first (the target does not
+/// speak the HTTP asked for); the engine stops the run and throws it as a ``LoadRunError``.
+final class RunAbort: Sendable {
+    private let stored = Mutex<String?>(nil)
+
+    var reason: String? { stored.withLock { $0 } }
+
+    func abort(_ reason: String) {
+        stored.withLock { if $0 == nil { $0 = reason } }
     }
 }
 

@@ -17,6 +17,11 @@ package struct LoadPlan: Sendable {
     package var seed: UInt64
     /// Keep-alive connections kept open.
     package var connections: Int
+    /// Which HTTP the connections speak (`--http`, `--h2c`).
+    package var http = HTTPChoice.auto
+    /// HTTP/2: requests in flight on each connection at once (`--streams`, h2load's `-m`); 1 for
+    /// HTTP/1.1. Each stream is a unit of concurrency, as a connection is for HTTP/1.1.
+    package var streams = 1
     /// Requests per second across all connections (open loop); `nil` for closed loop, where each
     /// connection sends its next request as soon as the previous answer arrives.
     package var rate: Double? {
@@ -69,6 +74,33 @@ package struct LoadPlan: Sendable {
         self.timeout = timeout
         self.warmup = warmup
         self.threads = max(1, min(threads, connections))
+    }
+}
+
+extension LoadPlan {
+    /// Requests in flight at once in closed loop: every connection's streams. The schedule's
+    /// requests are dealt over these, as they are over connections in HTTP/1.1.
+    package var concurrency: Int { connections * streams }
+}
+
+/// Which HTTP a run speaks.
+package enum HTTPChoice: String, Sendable, Equatable {
+    /// HTTP/1.1 only (`--http 1.1`).
+    case http1 = "1.1"
+    /// HTTP/2 over TLS, agreed by ALPN; a server that does not agree fails the run (`--http 2`).
+    case http2 = "2"
+    /// ALPN over TLS (h2 when the server agrees, else HTTP/1.1); HTTP/1.1 in clear (the default).
+    case auto
+    /// HTTP/2 in clear with prior knowledge (`--h2c`).
+    case h2c
+
+    /// The protocols a TLS connection offers by ALPN, in order of preference.
+    package var alpn: [String] {
+        switch self {
+        case .http1: ["http/1.1"]
+        case .http2, .h2c: ["h2"]
+        case .auto: ["h2", "http/1.1"]
+        }
     }
 }
 

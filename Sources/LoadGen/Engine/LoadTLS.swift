@@ -11,9 +11,11 @@ package struct LoadTLS: Sendable {
     /// - Parameters:
     ///   - caFile: PEM CA certificates to trust (`--cacert`); `nil` trusts the system's store.
     ///   - verify: `false` accepts any certificate (`--insecure`).
+    ///   - alpn: the protocols offered by ALPN, preferred first (``HTTPChoice/alpn``).
     /// - Throws: ``LoadOptionError`` when the CA file is missing or holds no certificate.
-    package init(host: String, caFile: String?, verify: Bool) throws(LoadOptionError) {
+    package init(host: String, caFile: String?, verify: Bool, alpn: [String] = []) throws(LoadOptionError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.applicationProtocols = alpn
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = verify ? .fullVerification : .none
         if let caFile {

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import NIOTLS
@@ -44,7 +45,7 @@ enum LoadTransports {
     /// - Parameter addresses: the targets' addresses, from ``TargetAddresses/resolve(_:)``.
     static func make(for plan: LoadPlan, addresses: [[SocketAddressBytes]]) throws -> [any LoadTransport] {
         #if os(Linux)
-        if plan.tls == nil {
+        if plan.tls == nil && plan.http != .h2c {
             return try (0..<plan.threads).map { _ throws(LoadRunError) in try SocketTransport(addresses: addresses) }
         }
         #endif
@@ -52,16 +53,25 @@ enum LoadTransports {
     }
 }
 
-/// SwiftNIO channels on event loops of one group: TLS targets (and targets on systems without
-/// epoll). The group is shut down with its last transport.
+/// SwiftNIO channels on event loops of one group: TLS targets, HTTP/2 (ALPN or `--h2c`), and
+/// targets on systems without epoll. The group is shut down with its last transport.
+///
+/// HTTP/1.1: a slot is a connection. HTTP/2: the ``LoadPlan/streams`` slots of a connection
+/// group share one ``HTTP2Connection`` (``ChannelTransport+HTTP2.swift``); each request is a
+/// stream on it, and the group replaces the connection when the server sends `GOAWAY`.
 final class ChannelTransport: LoadTransport, @unchecked Sendable {
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
     private let group: MultiThreadedEventLoopGroup
     private let isLast: Bool
-    private let plan: LoadPlan
-    private var worker: LoopWorker?
-    /// Each slot's channel, by ``LoopWorker/Slot/position``.
+    let plan: LoadPlan
+    private(set) var worker: LoopWorker?
+    /// HTTP/1.1: each slot's channel, by ``LoopWorker/Slot/position``.
     private var channels: [(any Channel)?] = []
+    /// HTTP/2: each connection group's state, by `position / plan.streams`.
+    var groups: [HTTP2Group] = []
+    /// HTTP/2: some connection of this transport agreed on it (a later failure is the
+    /// target's trouble, not a sign it does not speak HTTP/2).
+    var spokeHTTP2 = false
 
     static func make(threads: Int, plan: LoadPlan) -> [any LoadTransport] {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -78,9 +88,15 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
         self.plan = plan
     }
 
+    /// Whether connections may speak HTTP/2 (what they do speak, ALPN decides under `auto`).
+    var mayUseHTTP2: Bool { plan.http == .h2c || (plan.tls != nil && plan.http != .http1) }
+
     func attach(_ worker: LoopWorker) {
         self.worker = worker
         channels = Array(repeating: nil, count: worker.allSlots.count)
+        if mayUseHTTP2 {
+            groups = (0..<(worker.allSlots.count + plan.streams - 1) / plan.streams).map { _ in HTTP2Group() }
+        }
     }
 
     func execute(_ work: @escaping @Sendable () -> Void) {
@@ -93,21 +109,21 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     }
 
     func open(_ slot: LoopWorker.Slot) {
+        if mayUseHTTP2 { openStream(slot) } else { openHTTP1(slot) }
+    }
+
+    /// HTTP/1.1 over TLS: the slot's own connection, open once TCP is (requests written before
+    /// the handshake ends wait in the TLS handler).
+    private func openHTTP1(_ slot: LoopWorker.Slot) {
         guard let worker else { return }
         let target = plan.targets[slot.target]
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(worker.connectTimeoutNanos)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls = plan.tls {
-                        // Requests written before the handshake ends wait in the TLS handler.
-                        let serverName = LoadTLS.serverName(for: target.host)
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(transport: self, worker: worker, slot: slot))
-                }
+        let bootstrap = bootstrap(for: worker) { [self] channel in
+            if let tls = plan.tls {
+                let serverName = LoadTLS.serverName(for: target.host)
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverName))
             }
+            try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(transport: self, worker: worker, slot: slot))
+        }
         bootstrap.connect(host: target.host, port: target.port).whenComplete { [self] result in
             switch result {
             case .success(let channel):
@@ -119,12 +135,38 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
         }
     }
 
+    /// A client bootstrap on this transport's loop whose channels `configure` sets up.
+    func bootstrap(for worker: LoopWorker, _ configure: @escaping @Sendable (any Channel) throws -> Void) -> ClientBootstrap {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(worker.connectTimeoutNanos)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try configure(channel) }
+            }
+    }
+
+    /// ALPN chose HTTP/1.1 for a slot's connection (``HTTPChoice/auto``): the slot is open on it.
+    func openedHTTP1(_ channel: any Channel, _ slot: LoopWorker.Slot) throws {
+        guard let worker else { return }
+        try channel.pipeline.syncOperations.addHandler(LoadConnectionHandler(transport: self, worker: worker, slot: slot))
+        channels[slot.position] = channel
+        worker.opened(slot)
+    }
+
     func send(_ request: ByteBuffer, on slot: LoopWorker.Slot) {
-        channels[slot.position]?.writeAndFlush(request, promise: nil)
+        if let channel = channels[slot.position] {
+            channel.writeAndFlush(request, promise: nil)
+        } else if mayUseHTTP2 {
+            sendStream(request, on: slot)
+        }
     }
 
     func close(_ slot: LoopWorker.Slot) {
-        channels[slot.position]?.close(promise: nil)
+        if let channel = channels[slot.position] {
+            channel.close(promise: nil)
+        } else if mayUseHTTP2 {
+            closeStream(slot)
+        }
     }
 
     /// The handler saw its channel go inactive.
@@ -135,6 +177,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     }
 
     func shutdown() async {
+        if mayUseHTTP2 { try? await eventLoop.submit { [self] in closeAllStreams() }.get() }
         worker = nil
         if isLast { try? await group.shutdownGracefully() }
     }

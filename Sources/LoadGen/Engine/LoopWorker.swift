@@ -47,6 +47,10 @@ final class LoopWorker: @unchecked Sendable {
         var connectStartedAt: UInt64 = 0
         /// The current connection's TLS handshake failed: its loss is a TLS error, not a reset.
         var tlsFailed = false
+        /// The request in flight, kept to send again when an HTTP/2 server refused its stream.
+        var request: ByteBuffer?
+        /// How often the request in flight was sent again.
+        var retries = 0
         /// Which of the plan's targets this connection drives (connections spread round robin).
         let target: Int
         init(index: Int, position: Int, target: Int) {
@@ -78,9 +82,14 @@ final class LoopWorker: @unchecked Sendable {
     private var finished = false
     /// Reused between reads: responses completed by the bytes of one read.
     private var completedResponses: [ResponseScanner.Response] = []
+    /// Where a transport reports that the run cannot go on.
+    private let abort: RunAbort
+    /// A request whose stream was refused is sent again at most this often, then counted lost.
+    static let maximumRetries = 3
 
     init(transport: any LoadTransport, plan: LoadPlan, budget: RequestBudget, requests: [PreformattedRequests]?,
-         connectionIndices: [Int], startAt: UInt64, seed: UInt64) {
+         connectionIndices: [Int], startAt: UInt64, seed: UInt64, abort: RunAbort = RunAbort()) {
+        self.abort = abort
         self.transport = transport
         self.plan = plan
         recorder = Recorder(targets: plan.targets.count)
@@ -99,7 +108,8 @@ final class LoopWorker: @unchecked Sendable {
         timeoutNanos = UInt64(max(1_000_000, plan.timeout.nanosecondCount))
         self.startAt = startAt
         for (position, index) in connectionIndices.enumerated() {
-            let slot = Slot(index: index, position: position, target: index % plan.targets.count)
+            // A connection's streams drive the same target.
+            let slot = Slot(index: index, position: position, target: (index / plan.streams) % plan.targets.count)
             // Connection i sends requests i, i + N, i + 2N … of the schedule.
             slot.sequence = index
             slots.append(slot)
@@ -177,9 +187,10 @@ final class LoopWorker: @unchecked Sendable {
         sendNext(slot)
     }
 
-    /// The transport could not connect the slot (refused, unreachable, timed out).
-    func openFailed(_ slot: Slot) {
-        recorder.recordError(second: second(of: now()), .connect, target: slot.target)
+    /// The transport could not connect the slot (refused, unreachable, timed out; `.tls` when
+    /// the handshake failed before the slot was open).
+    func openFailed(_ slot: Slot, kind: LoadErrorKind = .connect) {
+        recorder.recordError(second: second(of: now()), kind, target: slot.target)
         // Under --requests a refused connect uses up one request, so a run against a dead
         // target ends (with exit 1) instead of retrying forever.
         if budget.isLimited && !budget.take() { return }
@@ -263,6 +274,8 @@ final class LoopWorker: @unchecked Sendable {
         slot.inFlight = true
         slot.intendedStart = intended
         slot.sentAt = current
+        slot.retries = 0
+        if plan.streams > 1 || plan.http != .http1 { slot.request = request }
         recorder.countSent(target: slot.target)
         transport.send(request, on: slot)
     }
@@ -287,9 +300,62 @@ final class LoopWorker: @unchecked Sendable {
         }
     }
 
+    // MARK: HTTP/2 (streams of a connection shared by slots)
+
+    /// A stream's response is complete (its fields and body already went through the scanner).
+    func completed(_ slot: Slot, _ response: ResponseScanner.Response) {
+        complete(slot, response)
+    }
+
+    /// The server refused the slot's stream without processing it (above a `GOAWAY`'s last
+    /// stream, or `REFUSED_STREAM`): the same request goes again, still measured from its
+    /// intended start — a few times, then it counts as a reset stream.
+    func streamRefused(_ slot: Slot) {
+        guard slot.inFlight, let request = slot.request else { return }
+        guard slot.retries < Self.maximumRetries, !stopped else {
+            streamReset(slot)
+            return
+        }
+        slot.retries += 1
+        recorder.counts.goawayRetries += 1
+        transport.send(request, on: slot)
+    }
+
+    /// The server reset the slot's stream after taking it: the request is lost.
+    func streamReset(_ slot: Slot) {
+        guard slot.inFlight else { return }
+        slot.inFlight = false
+        recorder.recordError(second: second(of: slot.intendedStart), .streamReset, target: slot.target)
+        sendNext(slot)
+    }
+
+    /// A connection agreed on HTTP/2; `maxStreams` is what its server announced, if it did.
+    func http2Opened(maxStreams: Int?) {
+        recorder.counts.http2Connections += 1
+        if let maxStreams, recorder.counts.serverMaxStreams == 0 || maxStreams < recorder.counts.serverMaxStreams {
+            recorder.counts.serverMaxStreams = maxStreams
+        }
+    }
+
+    /// A server sent `GOAWAY`: its connection is being replaced.
+    func goAwayReceived() {
+        recorder.counts.goaways += 1
+    }
+
+    /// A request body waited for the server's flow-control window.
+    func flowControlStalled() {
+        recorder.counts.flowControlStalls += 1
+    }
+
+    /// The target does not speak what the run asked for: the run stops with `reason`.
+    func protocolRefused(_ reason: String) {
+        abort.abort(reason)
+    }
+
     private func complete(_ slot: Slot, _ response: ResponseScanner.Response) {
         guard slot.inFlight else { return }  // a late answer to a request already timed out
         slot.inFlight = false
+        slot.request = nil
         let finished = now()
         if slot.intendedStart >= measureFrom {
             // Latency from the intended start: in constant-rate mode a stall shows up in full
@@ -320,7 +386,7 @@ final class LoopWorker: @unchecked Sendable {
         let ends = plan.duration.map { ($0 + plan.warmup) / .seconds(1) } ?? .infinity
         if let due = schedule.time(ofRequest: plan.segment.map { $0.globalIndex(slot.sequence) } ?? slot.sequence), due < ends {
             slot.nextDue = startAt + UInt64(due * 1e9)
-            slot.sequence += plan.connections
+            slot.sequence += plan.concurrency
         } else {
             slot.scheduleEnded = true
         }
@@ -336,7 +402,7 @@ final class LoopWorker: @unchecked Sendable {
         var sequence = slot.sequence
         while let due = schedule.time(ofRequest: plan.segment.map { $0.globalIndex(sequence) } ?? sequence), due < ends {
             unsent += 1
-            sequence += plan.connections
+            sequence += plan.concurrency
         }
         return unsent
     }

@@ -6,6 +6,8 @@ import Histogram
 package struct LoadResult: Sendable, Codable {
     package var url: String
     package var connections: Int
+    /// HTTP/2: requests in flight per connection (`--streams`); absent for 1.
+    package var streams: Int?
     package var targetRate: Double?
     /// The rate ramped through `--stages` (``targetRate`` is then their average); absent in
     /// results written before it was recorded.
@@ -77,6 +79,7 @@ package struct LoadResult: Sendable, Codable {
     init(plan: LoadPlan, recorder: Recorder, series: TimeSeries, duration: Duration, interrupted: Bool) {
         url = plan.targets.count == 1 ? plan.template.url : "\(plan.template.url) and \(plan.targets.count - 1) more"
         connections = plan.connections
+        streams = plan.streams > 1 ? plan.streams : nil
         let measured = duration / .seconds(1)
         // Stages: the average rate their schedule asked for over the measured time.
         // A segment's target is its share of the schedule.

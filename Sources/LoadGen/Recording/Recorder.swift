@@ -163,6 +163,9 @@ package enum LoadErrorKind: String, Sendable, Codable, CaseIterable {
     case badResponse = "bad_response"
     /// The TLS handshake failed (a certificate that is not trusted or does not name the host).
     case tls
+    /// HTTP/2: the server reset the request's stream (`RST_STREAM`), or the connection ended
+    /// under it, after the server had taken it (at or below a `GOAWAY`'s last stream).
+    case streamReset = "stream_reset"
 }
 
 /// Exact counts of a run. Conservation: `sent == completed + failedRequests + inFlightAtStop`.
@@ -194,6 +197,19 @@ package struct LoadCounts: Sendable, Codable, Equatable {
     package var tlsHandshakes = 0, tlsHandshakeMicroseconds = 0
     /// Connections reopened after the server closed them (`Connection: close`, keep-alive limits).
     package var reconnects = 0
+    /// HTTP/2: requests lost to a reset stream (``LoadErrorKind/streamReset``).
+    package var streamResets = 0
+    /// HTTP/2: connections that spoke it (agreed by ALPN, or `--h2c`).
+    package var http2Connections = 0
+    /// HTTP/2: `GOAWAY`s received; each connection is replaced by a new one.
+    package var goaways = 0
+    /// HTTP/2: requests sent again on the new connection because the server refused their stream
+    /// (above a `GOAWAY`'s last stream ID, or `REFUSED_STREAM`): it never processed them.
+    package var goawayRetries = 0
+    /// HTTP/2: requests whose body waited for the server's flow-control window.
+    package var flowControlStalls = 0
+    /// HTTP/2: the lowest `SETTINGS_MAX_CONCURRENT_STREAMS` a server announced; 0 when none did.
+    package var serverMaxStreams = 0
     /// Constant rate: requests sent more than 1 ms after their scheduled time.
     package var late = 0
     /// Constant rate: requests the schedule had due within the run that were never sent — the
@@ -222,7 +238,9 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         failedRequests = try count(.failedRequests); httpFailures = try count(.httpFailures); connectErrors = try count(.connectErrors); timeouts = try count(.timeouts)
         resets = try count(.resets); badResponses = try count(.badResponses); tlsErrors = try count(.tlsErrors)
         tlsHandshakes = try count(.tlsHandshakes); tlsHandshakeMicroseconds = try count(.tlsHandshakeMicroseconds)
-        reconnects = try count(.reconnects); late = try count(.late); unsent = try count(.unsent)
+        reconnects = try count(.reconnects); streamResets = try count(.streamResets); http2Connections = try count(.http2Connections)
+        goaways = try count(.goaways); goawayRetries = try count(.goawayRetries); flowControlStalls = try count(.flowControlStalls)
+        serverMaxStreams = try count(.serverMaxStreams); late = try count(.late); unsent = try count(.unsent)
         inFlightAtStop = try count(.inFlightAtStop); warmupResponses = try count(.warmupResponses)
     }
 
@@ -268,6 +286,7 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         case .reset: resets += 1; failedRequests += 1
         case .badResponse: badResponses += 1; failedRequests += 1
         case .tls: tlsErrors += 1; failedRequests += 1
+        case .streamReset: streamResets += 1; failedRequests += 1
         }
     }
 
@@ -281,6 +300,9 @@ package struct LoadCounts: Sendable, Codable, Equatable {
         failedRequests += other.failedRequests; httpFailures += other.httpFailures; connectErrors += other.connectErrors; timeouts += other.timeouts
         resets += other.resets; badResponses += other.badResponses; reconnects += other.reconnects
         tlsErrors += other.tlsErrors; tlsHandshakes += other.tlsHandshakes; tlsHandshakeMicroseconds += other.tlsHandshakeMicroseconds
+        streamResets += other.streamResets; http2Connections += other.http2Connections; goaways += other.goaways
+        goawayRetries += other.goawayRetries; flowControlStalls += other.flowControlStalls
+        serverMaxStreams = [serverMaxStreams, other.serverMaxStreams].filter { $0 > 0 }.min() ?? 0
         late += other.late; unsent += other.unsent; inFlightAtStop += other.inFlightAtStop; warmupResponses += other.warmupResponses
     }
 }

@@ -8,7 +8,7 @@ extension LoadResult {
         let mode = mixedSchedules == true ? "closed-loop and constant-rate results merged (no one rate asked of the whole)"
             : targetRate.map { "\(staged == true ? "staged rate, average" : "constant rate") \(Self.number($0)) req/s" } ?? "closed loop"
         lines.append("Running \(Self.number(durationSeconds))s test @ \(url)")
-        lines.append("  \(connections) connections, \(mode), keys \(keys) \(distribution)\(interrupted ? " (interrupted)" : "")")
+        lines.append("  \(connections) connections\(http2Shape), \(mode), keys \(keys) \(distribution)\(interrupted ? " (interrupted)" : "")")
         lines.append("")
         lines.append("  Latency     mean \(Self.ms(latency.mean / 1000))   p50 \(Self.ms(latencyMilliseconds(atPercentile: 50)))   p99 \(Self.ms(latencyMilliseconds(atPercentile: 99)))   max \(Self.ms(Double(counts.completed == 0 ? 0 : latency.max) / 1000))")
         if counts.hits + counts.misses + counts.negativeHits > 0 {
@@ -36,8 +36,9 @@ extension LoadResult {
         if let warning = clientErrorWarning { lines.append("  ⚠ \(warning)") }
         if counts.errors > 0 {
             lines.append("  errors: connect \(counts.connectErrors), timeout \(counts.timeouts), reset \(counts.resets), "
-                + "bad response \(counts.badResponses), tls \(counts.tlsErrors)")
+                + "bad response \(counts.badResponses), tls \(counts.tlsErrors)" + (counts.streamResets > 0 ? ", stream reset \(counts.streamResets)" : ""))
         }
+        if let http2 = http2Line { lines.append(http2) }
         if counts.tlsHandshakes > 0 {
             let mean = Double(counts.tlsHandshakeMicroseconds) / Double(counts.tlsHandshakes) / 1000
             lines.append("  TLS handshakes \(counts.tlsHandshakes), mean \(Self.ms(mean)) (connect included)")
@@ -49,6 +50,22 @@ extension LoadResult {
         }
         if let saturation = saturationWarning { lines.append("⚠ \(saturation)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// `, HTTP/2 × 50 streams` after the connection count, when the run spoke HTTP/2.
+    private var http2Shape: String {
+        guard counts.http2Connections > 0 else { return "" }
+        return ", HTTP/2" + ((streams ?? 1) > 1 ? " × \(streams ?? 1) streams" : "")
+    }
+
+    /// HTTP/2's own events: the server's stream limit, GOAWAYs and what they cost, stalls.
+    private var http2Line: String? {
+        guard counts.http2Connections > 0 else { return nil }
+        let limit = counts.serverMaxStreams > 0 ? "server allows \(counts.serverMaxStreams) streams per connection" : "server announced no stream limit"
+        let capped = counts.serverMaxStreams > 0 && (streams ?? 1) > counts.serverMaxStreams
+            ? " (fewer than --streams \(streams ?? 1): the rest wait for a free stream)" : ""
+        return "  HTTP/2: \(counts.http2Connections) connections opened, \(limit)\(capped); GOAWAY \(counts.goaways) "
+            + "(\(counts.goawayRetries) requests sent again), flow-control stalls \(counts.flowControlStalls)"
     }
 
     /// Open loop: the generator did not send everything its schedule had due — said in so many

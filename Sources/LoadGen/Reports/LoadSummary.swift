@@ -47,6 +47,22 @@ package struct LoadSummary: Codable, Sendable, Equatable {
     package var targets: [Target]?
     /// Whether the generator held its schedule.
     package var generator: Generator
+    /// How the connections spoke (HTTP/2's streams, GOAWAYs, flow control); absent in
+    /// summaries written before it was reported.
+    package var connections: Connections?
+
+    /// How the connections spoke.
+    package struct Connections: Codable, Sendable, Equatable {
+        package var count: Int
+        /// `http/1.1` or `h2`.
+        package var `protocol`: String
+        package var streams: Int
+        package var server_max_streams: Int?
+        package var goaway: Int
+        package var goaway_retries: Int
+        package var flow_control_stalls: Int
+        package var reconnects: Int
+    }
 
     /// What the answers said their cache did, and where they said it.
     package struct Cache: Codable, Sendable, Equatable {
@@ -108,8 +124,11 @@ package struct LoadSummary: Codable, Sendable, Equatable {
         status = ["1xx": counts.status1xx, "2xx": counts.status2xx, "3xx": counts.status3xx,
                   "4xx": counts.status4xx, "5xx": counts.status5xx]
         errors = ["connect": counts.connectErrors, "timeout": counts.timeouts, "reset": counts.resets,
-                  "bad_response": counts.badResponses, "tls": counts.tlsErrors, "http": counts.httpFailures]
+                  "bad_response": counts.badResponses, "tls": counts.tlsErrors, "http": counts.httpFailures, "stream_reset": counts.streamResets]
         generator = Generator(saturated: counts.unsent > 0, unsent: counts.unsent, late: counts.late)
+        connections = Connections(count: result.connections, protocol: counts.http2Connections > 0 ? "h2" : "http/1.1", streams: result.streams ?? 1,
+                                  server_max_streams: counts.serverMaxStreams > 0 ? counts.serverMaxStreams : nil, goaway: counts.goaways,
+                                  goaway_retries: counts.goawayRetries, flow_control_stalls: counts.flowControlStalls, reconnects: counts.reconnects)
         self.thresholds = thresholds.map { Verdict(expression: $0.description, passed: $0.passes(result), measured: $0.measured(in: result)) }
         self.targets = result.targets?.map { target in
             Target(url: target.url, connections: target.connections, requests: target.counts.completed,

@@ -127,6 +127,41 @@ struct ResponseScanner {
         }
     }
 
+    // MARK: Fields already decoded (HTTP/2)
+
+    /// HTTP/2: a response's header block begins, its fields decoded by HPACK. What follows —
+    /// ``field(name:value:)`` for each, ``endOfFields()``, ``bodyBytes(_:)``,
+    /// ``endOfStream(onResponse:)`` — classifies it exactly as the same fields and body would
+    /// be over HTTP/1.1; the stream, not a length, frames the body.
+    mutating func beginFields(status: Int) {
+        current = Response(status: status, cache: .none, close: false)
+        contentLength = nil
+        chunked = false
+    }
+
+    /// One decoded field (HPACK names are lower case).
+    mutating func field(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        guard let origin = cacheOrigin(of: name), origin.rawValue < current.source.rawValue else { return }
+        classify(value, from: origin, name: name)
+    }
+
+    /// The header block ended: the body, if any, is read for the outcome as over HTTP/1.1.
+    mutating func endOfFields() {
+        readsBody = json != nil && current.source == .nothing
+        if readsBody { json?.reset() }
+    }
+
+    /// Bytes of the body, as they arrive in DATA frames.
+    mutating func bodyBytes(_ bytes: UnsafeRawBufferPointer) {
+        guard readsBody, let base = bytes.baseAddress else { return }
+        json?.consume(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: bytes.count))
+    }
+
+    /// The stream ended: the response is complete.
+    mutating func endOfStream(onResponse: (Response) -> Void) {
+        finish(onResponse)
+    }
+
     /// The connection closed: completes a response delimited by the close, if one was pending.
     mutating func connectionClosed(onResponse: (Response) -> Void) -> Bool {
         if case .untilClose = state {

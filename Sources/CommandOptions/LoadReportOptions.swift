@@ -118,6 +118,7 @@ package struct LoadReportOptions: ParsableArguments {
         // Transport failures are the target failing, not numbers to average over.
         guard counts.completed == 0 || counts.errors > 0 else { return .passed }
         return .targetFailed("the target failed: \(counts.completed) answered, \(counts.connectErrors) connect errors, "
-            + "\(counts.timeouts) timeouts, \(counts.resets) resets, \(counts.badResponses) bad responses, \(counts.tlsErrors) TLS errors")
+            + "\(counts.timeouts) timeouts, \(counts.resets) resets, \(counts.badResponses) bad responses, \(counts.tlsErrors) TLS errors"
+            + (counts.streamResets > 0 ? ", \(counts.streamResets) stream resets" : ""))
     }
 }

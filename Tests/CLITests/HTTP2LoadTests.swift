@@ -34,7 +34,7 @@ struct HTTP2LoadTests {
                     "--keys", "1-100", "--distribution", "sequential", "--requests", "600", "--threads", "1"]
         let h1 = try await load(plan + ["--http", "1.1", "-c", "6"])
         let h1Log = nginx.requests()
-        let h2 = try await load(plan + ["--http", "2", "-c", "1", "--streams", "6"])
+        let h2 = try await load(plan + ["--http", "2", "-c", "1", "--streams", "6", "--threshold", "hit_ratio>0.99", "--threshold", "errors<1%"])
         let h2Log = Array(nginx.requests().dropFirst(h1Log.count))
         #expect(h1.status == 0 && h2.status == 0, "\(h1.output)\n\(h2.output)")
         #expect(Set(h1Log.map(\.protocol)) == ["HTTP/1.1"] && Set(h2Log.map(\.protocol)) == ["HTTP/2.0"], "\(Set(h2Log.map(\.protocol)))")
@@ -47,6 +47,7 @@ struct HTTP2LoadTests {
         #expect((h2.summary["connections"] as? [String: Any])?["protocol"] as? String == "h2", "\(h2.summary)")
         #expect((h1.summary["connections"] as? [String: Any])?["protocol"] as? String == "http/1.1")
         #expect(count(h2.summary, "connections", "server_max_streams") == 128, "nginx's http2_max_concurrent_streams default")
+        #expect((h2.summary["thresholds"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true, "thresholds judge h2 as h1")
     }
 
     @Test("--streams 50 on 4 connections keeps 200 requests in flight; nginx sees 4 connections")
@@ -73,6 +74,29 @@ struct HTTP2LoadTests {
             #expect(run.status == 0 && run.summary["requests"] as? Int == 2000 && failures(run.summary) == 0, "\(url): \(run.output)")
             #expect(logged == 2000, "\(url): nginx answered \(logged) requests for 2000 sent once each")
             #expect(count(run.summary, "connections", "goaway") >= 18, "\(url): \(run.summary["connections"] ?? "")")
+        }
+    }
+
+    @Test("RST_STREAM: a taken stream's reset counts as errors.stream_reset; REFUSED_STREAM is sent again, as the server asks")
+    func streamResets() async throws {
+        let server = try await HTTP2FaultServer(resetEvery: 10, refuseEvery: 7)
+        let run = try await load(["http://127.0.0.1:\(server.port)/p/{key}", "--h2c", "-c", "2", "--streams", "8", "--requests", "700"])
+        let tally = server.counts
+        #expect(run.status == 1 && run.output.contains("\(tally.reset) stream resets"), "lost requests fail the run: \(run.output)")
+        #expect(count(run.summary, "errors", "stream_reset") == tally.reset && tally.reset > 0, "client \(run.summary["errors"] ?? "") server \(tally)")
+        #expect(count(run.summary, "connections", "goaway_retries") == tally.refused && tally.refused > 0, "\(run.summary["connections"] ?? "")")
+        #expect(run.summary["requests"] as? Int == tally.answered && tally.answered + tally.reset == 700, "every request answered or counted lost: \(tally)")
+        try await server.close()
+    }
+
+    @Test("flow control: a body larger than the server's stream window counts as a stall; a smaller one does not")
+    func flowControlStalls() async throws {
+        let nginx = try NginxHTTP2Process(bodyWindow: 1024)
+        let url = "http://127.0.0.1:\(nginx.clearPort)/product/{key}"
+        for (size, stalls) in [(4000, 100), (500, 0)] {
+            let run = try await load([url, "--h2c", "-c", "1", "--streams", "4", "--requests", "100", "--method", "PUT", "--body", String(repeating: "x", count: size)])
+            #expect(run.status == 0 && count(run.summary, "status", "2xx") == 100, "\(run.output)")
+            #expect(count(run.summary, "connections", "flow_control_stalls") == stalls, "a \(size)-byte body, a 1 KiB window: \(run.summary["connections"] ?? "")")
         }
     }
 

@@ -195,7 +195,9 @@ package final class NginxHTTP2Process: @unchecked Sendable {
     private let directory: URL
     private var pids: [pid_t] = []
 
-    package init(maxRequests: Int = 1000, originDelay: Double = 0.2) throws {
+    /// - Parameter bodyWindow: the stream window nginx gives request bodies
+    ///   (`http2_body_preread_size`, its SETTINGS_INITIAL_WINDOW_SIZE); nginx's 64 KiB when `nil`.
+    package init(maxRequests: Int = 1000, originDelay: Double = 0.2, bodyWindow: Int? = nil) throws {
         port = freeLoopbackPort()
         clearPort = freeLoopbackPort()
         originPort = freeLoopbackPort()
@@ -205,6 +207,7 @@ package final class NginxHTTP2Process: @unchecked Sendable {
         let path = directory.path
         let locations = """
                     keepalive_requests \(maxRequests);
+                    \(bodyWindow.map { "http2_body_preread_size \($0);" } ?? "")
                     location /product/ { add_header X-Cache-Status HIT; default_type application/json; return 200 '{"path":"$uri"}'; }
                     location /slow/ { proxy_pass http://slow; proxy_http_version 1.1; proxy_set_header Connection ""; }
             """

@@ -103,6 +103,7 @@ bench: bootstrap
 	scripts/bench/fleet.sh
 	scripts/bench/origin-amplification.sh
 	scripts/bench/balancer.sh
+	scripts/bench/http2.sh
 	scripts/bench/mysql-origin.sh
 	scripts/bench/mysql-client-modes.sh
 

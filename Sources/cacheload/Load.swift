@@ -17,13 +17,14 @@ struct Load: AsyncParsableCommand {
                   -c 1000 --keys 1-1005 --distribution zipf:0.99 \\
                   --threshold 'p99<10ms' --threshold 'hit_ratio>0.8'
               cacheload load http://127.0.0.1:8080/ --requests 100 -c 1 --json page.json
+              cacheload load 'https://127.0.0.1:8443/product/{key}' --http 2 --streams 50
               cacheload load 'http://127.0.0.1:8080/product/{key}' \\
                   --stages 30s:100,1m:1000,30s:0 -c 1000 --html ramp.html
               cacheload load 'http://127.0.0.1:8080/product/{key}' --keys 1-100 \\
                   --mix get:95,put:5 --body '{"name":"Load test","price":9.99}' \\
                   -H "Authorization: Bearer $TOKEN"
 
-            Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary), or -c needs more open files than the hard limit (the soft one is raised as needed), or a target host does not resolve; 64 a usage error, caught before the first request.
+            Exit codes: 0 done; 99 a --threshold failed (a threshold on no data fails); 1 the target failed (nothing answered, or connections refused, reset or timed out — counted by kind in the summary), or -c needs more open files than the hard limit (the soft one is raised as needed), or a target host does not resolve, or it does not speak the HTTP asked (--http 2, --h2c); 64 a usage error, caught before the first request.
             """)
 
     @OptionGroup var options: LoadOptions

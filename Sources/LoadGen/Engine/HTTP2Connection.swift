@@ -37,6 +37,8 @@ final class HTTP2Connection: ChannelInboundHandler {
     private let events: Events
     private var context: ChannelHandlerContext?
     private var nextStreamID = HTTP2StreamID(1)
+    /// The header lines of the requests, parsed once (``HTTP2Request/HeaderBlock``).
+    private var headerBlock: HTTP2Request.HeaderBlock?
     /// Streams whose response has not ended, by ID.
     private var streams: [HTTP2StreamID: LoopWorker.Slot] = [:]
     /// Streams whose response head arrived (a later HEADERS is trailers).
@@ -46,6 +48,10 @@ final class HTTP2Connection: ChannelInboundHandler {
     private(set) var goAwayLastStream: HTTP2StreamID?
     /// The server's stream window for our request bodies (SETTINGS_INITIAL_WINDOW_SIZE).
     private var serverStreamWindow = 65_535
+    /// Inside a read: requests written now are flushed together at its end (one TLS record and
+    /// one `write` for every request a read's answers set off, as h2load batches).
+    private var reading = false
+    private var unflushed = false
     /// Response bytes received since the connection window was last topped up.
     private var unacknowledged = 0
     private static let connectionWindowTopUp = 1 << 30
@@ -71,7 +77,7 @@ final class HTTP2Connection: ChannelInboundHandler {
 
     /// Opens a stream for the slot's request. `false` when the connection cannot take it.
     func send(_ request: ByteBuffer, on slot: LoopWorker.Slot) -> Bool {
-        guard isUsable, let context, let converted = HTTP2Request(http1: request, scheme: scheme) else { return false }
+        guard isUsable, let context, let converted = HTTP2Request(http1: request, scheme: scheme, fields: &headerBlock) else { return false }
         let id = nextStreamID
         nextStreamID = HTTP2StreamID(Int(id) + 2)
         streams[id] = slot
@@ -81,7 +87,7 @@ final class HTTP2Connection: ChannelInboundHandler {
             if body.readableBytes > serverStreamWindow { worker.flowControlStalled() }
             context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(body), endStream: true)))), promise: nil)
         }
-        context.flush()
+        if reading { unflushed = true } else { context.flush() }
         return true
     }
 
@@ -101,6 +107,7 @@ final class HTTP2Connection: ChannelInboundHandler {
     // MARK: Frames in
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
         let frame = unwrapInboundIn(data)
         if frame.streamID == .rootStream {
             connectionFrame(frame.payload, context: context)
@@ -124,6 +131,15 @@ final class HTTP2Connection: ChannelInboundHandler {
         default:
             break  // RST_STREAM arrives as a StreamClosedEvent below
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     /// A response head: status and fields into the slot's scanner. `false` for an interim (1xx)

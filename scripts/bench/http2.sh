@@ -18,31 +18,10 @@ bench_start http2
 bench_binary
 command -v h2load >/dev/null || { echo "needs h2load (apt-get install nghttp2-client)" >&2; exit 1; }
 
-# nginx: one small JSON answer over TLS with h2 and http/1.1 by ALPN.
-NGINX_PORT=$(free_port)
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
-    -keyout "$WORK/tls.key" -out "$WORK/tls.pem" 2>/dev/null
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-daemon off;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-    server {
-        listen 127.0.0.1:$NGINX_PORT ssl http2 backlog=4096;
-        ssl_certificate $WORK/tls.pem;
-        ssl_certificate_key $WORK/tls.key;
-        keepalive_requests 100000000;
-        location / { default_type application/json; add_header X-Cache HIT; return 200 '{"product":{"id":1},"cache_status":"HIT"}'; }
-    }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK" &
-NGINX_PID=$!
-for _ in $(seq 50); do curl -sfk "https://127.0.0.1:$NGINX_PORT/" >/dev/null && break; sleep 0.1; done
+# nginx: one small JSON answer, over TLS with h2 and http/1.1 by ALPN (TLS_PORT, TLS_CA).
+. "$ROOT/scripts/bench/static-nginx.sh"
+# No GOAWAY during a run: h2load does not replace a connection the server ends.
+start_static_nginx 1 "" "keepalive_requests 100000000;"
 
 # measure COMMAND... → "req/s client-CPU-µs-per-request"
 measure() {
@@ -57,8 +36,8 @@ echo
 echo "1. nginx over TLS, HTTP/2: 4 connections × 10 streams, ${DURATION}s per run, one client thread each"
 h2_runs=() cl_runs=()
 for _ in 1 2; do
-    h2_runs+=("$(measure h2load -c 4 -m 10 -t 1 -D "$DURATION" "https://127.0.0.1:$NGINX_PORT/product/1")")
-    cl_runs+=("$(measure "$BIN" load "https://127.0.0.1:$NGINX_PORT/product/{key}" --cacert "$WORK/tls.pem" --http 2 \
+    h2_runs+=("$(measure h2load -c 4 -m 10 -t 1 -D "$DURATION" "https://127.0.0.1:$TLS_PORT/product/1")")
+    cl_runs+=("$(measure "$BIN" load "https://127.0.0.1:$TLS_PORT/product/{key}" --cacert "$TLS_CA" --http 2 \
         -c 4 --streams 10 --threads 1 -d "${DURATION}s" -q)")
 done
 read -r h2_rps h2_cpu <<<"$(better "${h2_runs[0]}" "${h2_runs[1]}")"
@@ -74,14 +53,14 @@ echo "2. cacheload serve --tls-cert, warm cache: 1000 requests in flight over HT
 bench_services
 "$BIN" seed --postgres "$DATABASE_URL" --products 1005 --slow-seconds 0 >/dev/null
 SERVE_PORT=$(free_port)
-"$BIN" serve --listen "127.0.0.1:$SERVE_PORT" --tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key" --log-level warning >"$WORK/serve.log" 2>&1 &
+"$BIN" serve --listen "127.0.0.1:$SERVE_PORT" --tls-cert "$TLS_CA" --tls-key "$WORK/tls.key" --log-level warning >"$WORK/serve.log" 2>&1 &
 BENCH_PIDS+=($!)
 for _ in $(seq 100); do curl -sfk "https://127.0.0.1:$SERVE_PORT/health" >/dev/null && break; sleep 0.1; done
 URL="https://127.0.0.1:$SERVE_PORT/product/{key}"
-"$BIN" load "$URL" --cacert "$WORK/tls.pem" --keys 1-1005 --distribution sequential --requests 1005 -c 10 -q >/dev/null
+"$BIN" load "$URL" --cacert "$TLS_CA" --keys 1-1005 --distribution sequential --requests 1005 -c 10 -q >/dev/null
 for round in 1 2; do
-    "$BIN" load "$URL" --cacert "$WORK/tls.pem" --http 1.1 -c 1000 -d "${DURATION}s" -q --json "$WORK/h1-$round.json" >/dev/null || true
-    "$BIN" load "$URL" --cacert "$WORK/tls.pem" --http 2 -c 10 --streams 100 -d "${DURATION}s" -q --json "$WORK/h2-$round.json" >/dev/null || true
+    "$BIN" load "$URL" --cacert "$TLS_CA" --http 1.1 -c 1000 -d "${DURATION}s" -q --json "$WORK/h1-$round.json" >/dev/null || true
+    "$BIN" load "$URL" --cacert "$TLS_CA" --http 2 -c 10 --streams 100 -d "${DURATION}s" -q --json "$WORK/h2-$round.json" >/dev/null || true
 done
 python3 - "$WORK" <<'PY'
 import json, sys

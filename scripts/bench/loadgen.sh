@@ -83,7 +83,7 @@ done
 # cacheload verifying the self-signed certificate against its own CA (--cacert).
 for connections in 100 1000; do
     read -r wrk_rps wrk_rss wrk_cpu < <(measure wrk -t2 -c"$connections" -d"${DURATION}s" "https://127.0.0.1:$TLS_PORT/")
-    read -r cl_rps cl_rss cl_cpu < <(measure "$BIN" load "https://127.0.0.1:$TLS_PORT/" --cacert "$TLS_CA" -c "$connections" -d "${DURATION}s" -q)
+    read -r cl_rps cl_rss cl_cpu < <(measure "$BIN" load "https://127.0.0.1:$TLS_PORT/" --cacert "$TLS_CA" --http 1.1 -c "$connections" -d "${DURATION}s" -q)
     row "$connections" 2 "wrk https" "$wrk_rps" "$wrk_rss" "$wrk_cpu" ""
     row "$connections" 2 "cl https" "$cl_rps" "$cl_rss" "$cl_cpu" "$(python3 -c "print(f'{$cl_rps / $wrk_rps:.2f}×')")"
 done

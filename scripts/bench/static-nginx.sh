@@ -1,9 +1,9 @@
 # Sourced by the benchmarks: nginx serving one small JSON file on a free loopback port, and over
-# TLS (a self-signed certificate for 127.0.0.1) on another.
-#   start_static_nginx WORKERS [DIRECTIVES]   (uses $WORK; sets PORT, TLS_PORT, TLS_CA and NGINX_PID;
-#                                             DIRECTIVES go into the plain server's location)
+# TLS (a self-signed certificate for 127.0.0.1; h2 and http/1.1 by ALPN) on another.
+#   start_static_nginx WORKERS [DIRECTIVES [TLS_DIRECTIVES]]   (uses $WORK; sets PORT, TLS_PORT, TLS_CA
+#       and NGINX_PID; DIRECTIVES go into the plain server's location, TLS_DIRECTIVES into the TLS server)
 start_static_nginx() {
-    local workers=$1 directives=${2:-}
+    local workers=$1 directives=${2:-} tls_directives=${3:-}
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     TLS_CA=$WORK/tls.pem
@@ -26,9 +26,10 @@ http {
         location / { default_type application/json; $directives try_files /index.json =404; }
     }
     server {
-        listen 127.0.0.1:$TLS_PORT ssl backlog=4096;
+        listen 127.0.0.1:$TLS_PORT ssl http2 backlog=4096;
         ssl_certificate $WORK/tls.pem;
         ssl_certificate_key $WORK/tls.key;
+        $tls_directives
         root $WORK/www;
         location / { default_type application/json; try_files /index.json =404; }
     }

@@ -194,7 +194,9 @@ final class LoopWorker: @unchecked Sendable {
         // Under --requests a refused connect uses up one request, so a run against a dead
         // target ends (with exit 1) instead of retrying forever.
         if budget.isLimited && !budget.take() { return }
-        // Do not spin on a refused port: try again shortly.
+        // Do not spin on a refused port: try again shortly — unless the run is over (a connect
+        // that fails after the end must not schedule on a loop about to shut down).
+        guard !stopped else { return }
         transport.schedule(after: 100_000_000) { [self] in connect(slot) }
     }
 

@@ -36,12 +36,7 @@ package struct AlarmOptions: ParsableArguments {
     /// `--latency-p99` in milliseconds; `nil` when not given.
     private func latencyThreshold() throws -> Double? {
         guard let latencyP99 else { return nil }
-        let duration: Duration
-        do {
-            duration = try DurationText.parse(latencyP99, option: "--latency-p99")
-        } catch {
-            throw ValidationError(error.message)
-        }
+        let duration = try usage { () throws(OptionValueError) in try DurationText.parse(latencyP99, option: "--latency-p99") }
         guard duration > .zero else { throw ValidationError("--latency-p99 \"\(latencyP99)\": expected a positive duration such as 50ms or 0.2s") }
         return duration / .milliseconds(1)
     }

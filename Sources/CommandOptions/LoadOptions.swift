@@ -94,11 +94,7 @@ package struct LoadOptions: ParsableArguments, Sendable {
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
         if let requests { guard requests > 0 else { throw ValidationError("--requests must be positive") } }
         if let threads { guard threads >= 1 else { throw ValidationError("--threads must be at least 1") } }
-        do {
-            _ = try plan()
-        } catch {
-            throw ValidationError(error.message)
-        }
+        _ = try usage { () throws(OptionValueError) in try plan() }
     }
 
     /// The URLs given as arguments, then those of `--targets`.

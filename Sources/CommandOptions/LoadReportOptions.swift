@@ -81,11 +81,7 @@ package struct LoadReportOptions: ParsableArguments {
     }
 
     package func thresholds() throws -> [Threshold] {
-        do {
-            return try threshold.map { try Threshold(parsing: $0) }
-        } catch let error as LoadOptionError {
-            throw ValidationError(error.message)
-        }
+        try usage { () throws(OptionValueError) in try threshold.map { text throws(OptionValueError) in try Threshold(parsing: text) } }
     }
 
     /// Prints the summary, writes the files, judges the thresholds.

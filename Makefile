@@ -27,28 +27,30 @@ package: bootstrap
 terraform-check: bootstrap boot-root
 	@scripts/terraform/check
 	$(SWIFT) build --product cacheload
-	CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$($(SWIFT) build --show-bin-path)/cacheload"
-	scripts/terraform/boot-check $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
-	scripts/terraform/boot-check --mysql $(USER_DATA) "$$($(SWIFT) build --show-bin-path)/cacheload"
+	scripts/terraform/apply-and-boot "$$($(SWIFT) build --show-bin-path)/cacheload" $(USER_DATA)
 	CACHELOAD_USER_DATA_OUT=$(USER_DATA).mysql scripts/terraform/apply-local --mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check --mysql $(USER_DATA).mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 
-# bootstrap → terraform checks (static, validate, mock-provider plans) → the Debian 12 root →
-# services start → build → terraform apply/destroy against a local AWS, the instance's user data
-# booted in the Debian root → the README's examples → tests → services stop (also on failure).
+# bootstrap → terraform checks (static, validate, mock-provider plans) → services start → build
+# the binary → then, beside the test build, the README's examples and the fuzz smokes: the Debian
+# 12 root, terraform apply/destroy against a local AWS and the instance's user data booted in that
+# root (scripts/terraform/apply-and-boot: its own moto and databases, its log printed when it
+# ends) → tests → services stop (also on failure).
 USER_DATA := .build/terraform-user-data.sh
-test: bootstrap boot-root
+AWS_LOG := .build/apply-and-boot.log
+test: bootstrap
 	@scripts/terraform/check
 	@$(SERVICES) stop >/dev/null 2>&1 || true
 	@$(SERVICES) start --cluster >/dev/null
-	@status=0; bin="$$($(SWIFT) build --show-bin-path)"; \
-	{ $(SWIFT) build --build-tests && \
-	  CACHELOAD_USER_DATA_OUT=$(USER_DATA) scripts/terraform/apply-local "$$bin/cacheload" && \
-	  scripts/terraform/boot-check $(USER_DATA) "$$bin/cacheload" && \
-	  scripts/terraform/boot-check --mysql $(USER_DATA) "$$bin/cacheload" && \
+	@status=0; aws=; bin="$$($(SWIFT) build --show-bin-path)"; \
+	{ $(SWIFT) build --product cacheload && \
+	  { scripts/terraform/apply-and-boot "$$bin/cacheload" $(USER_DATA) >$(AWS_LOG) 2>&1 & aws=$$!; } && \
+	  $(SWIFT) build --build-tests && \
 	  scripts/readme-check "$$bin/cacheload" && \
 	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz && \
+	  { wait $$aws; aws_status=$$?; aws=; cat $(AWS_LOG); test $$aws_status -eq 0; } && \
 	  $(SWIFT) test --no-parallel; } || status=$$?; \
+	if [[ -n $$aws ]]; then wait $$aws; cat $(AWS_LOG); fi; \
 	$(SERVICES) stop >/dev/null; \
 	exit $$status
 

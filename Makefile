@@ -31,25 +31,29 @@ terraform-check: bootstrap boot-root
 	CACHELOAD_USER_DATA_OUT=$(USER_DATA).mysql scripts/terraform/apply-local --mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check --mysql $(USER_DATA).mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 
-# bootstrap → terraform checks (static, validate, mock-provider plans) → services start → build
-# the binary → then, beside the test build, the README's examples and the fuzz smokes: the Debian
-# 12 root, terraform apply/destroy against a local AWS and the instance's user data booted in that
-# root (scripts/terraform/apply-and-boot: its own moto and databases, its log printed when it
-# ends) → tests → services stop (also on failure).
+# bootstrap → in the background from the start: terraform's static checks and mock-provider plans,
+# then the Debian 12 root; meanwhile services start and the binary builds → then, beside the test
+# build, the README's examples and the fuzz smokes: terraform apply/destroy against a local AWS
+# and the instance's user data booted in that root (scripts/terraform/apply-and-boot: its own
+# moto and databases) → tests → services stop (also on failure). Each background job's log is
+# printed when it is waited for; its failure fails the run.
 USER_DATA := .build/terraform-user-data.sh
+PREP_LOG := .build/terraform-check.log
 AWS_LOG := .build/apply-and-boot.log
 test: bootstrap
-	@scripts/terraform/check
-	@$(SERVICES) stop >/dev/null 2>&1 || true
-	@$(SERVICES) start --cluster >/dev/null
-	@status=0; aws=; bin="$$($(SWIFT) build --show-bin-path)"; \
-	{ $(SWIFT) build --product cacheload && \
+	@mkdir -p .build; status=0; aws=; bin="$$($(SWIFT) build --show-bin-path)"; \
+	{ scripts/terraform/check && scripts/terraform/boot-root; } >$(PREP_LOG) 2>&1 & prep=$$!; \
+	$(SERVICES) stop >/dev/null 2>&1; \
+	{ $(SERVICES) start --cluster >/dev/null && \
+	  $(SWIFT) build --product cacheload && \
+	  { wait $$prep; prep_status=$$?; prep=; cat $(PREP_LOG); test $$prep_status -eq 0; } && \
 	  { scripts/terraform/apply-and-boot "$$bin/cacheload" $(USER_DATA) >$(AWS_LOG) 2>&1 & aws=$$!; } && \
 	  $(SWIFT) build --build-tests && \
 	  scripts/readme-check "$$bin/cacheload" && \
 	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz && \
 	  { wait $$aws; aws_status=$$?; aws=; cat $(AWS_LOG); test $$aws_status -eq 0; } && \
 	  $(SWIFT) test --no-parallel; } || status=$$?; \
+	if [[ -n $$prep ]]; then wait $$prep; cat $(PREP_LOG); fi; \
 	if [[ -n $$aws ]]; then wait $$aws; cat $(AWS_LOG); fi; \
 	$(SERVICES) stop >/dev/null; \
 	exit $$status

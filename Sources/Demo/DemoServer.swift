@@ -31,7 +31,7 @@ struct DemoServer {
             continuation.yield(port)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: server.services, logger: logger))
         let task = Task { try await group.run() }
         guard let port = await ports.first(where: { _ in true }) else {
             _ = try? await task.value
@@ -67,7 +67,7 @@ extension DemoServer {
                                                                adminToken: Self.fleetAdminToken),
                             logger: logger) { port in continuation.yield(port) }
         }
-        let group = ServiceGroup(configuration: .init(services: servers, logger: logger))
+        let group = ServiceGroup(configuration: .init(services: servers.flatMap(\.services), logger: logger))
         let task = Task { try await group.run() }
         var started: [Int] = []
         for await port in ports {

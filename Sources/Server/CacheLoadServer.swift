@@ -13,14 +13,14 @@ import UnixSignals
 import Synchronization
 import Telemetry
 
-/// The cache-aside server: Hummingbird routes over ``CacheAside`` and the PostgreSQL catalog.
+/// The cache-aside server: Hummingbird routes over ``CacheAside`` and the origin's catalog.
 ///
-/// A `Service`: run it in a `ServiceGroup`, which stops it gracefully on a signal.
+/// A `Service`, run with its clients (and the drain, and the CloudWatch pusher) in one
+/// `ServiceGroup` — ``services`` — which stops them gracefully on a signal:
 ///
 /// ```swift
 /// let server = CacheLoadServer(configuration: configuration)
-/// try await ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
-///                                             logger: logger)).run()
+/// try await ServiceGroup(configuration: server.serviceGroupConfiguration()).run()
 /// ```
 package struct CacheLoadServer: Service, CustomStringConvertible {
     package let configuration: ServerConfiguration
@@ -30,6 +30,8 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     private let onListening: @Sendable (Int) async -> Void
     private let cloudWatch: CloudWatchPusher?
     private let drain: ShutdownDrain
+    /// The clients the routes use; made here (nothing starts), run and stopped by ``services``.
+    let dependencies: ServerDependencies
     /// The dependencies while the server runs (for ``originQueryCount``).
     private let running = NIOLockedValueBox<ServerDependencies?>(nil)
 
@@ -49,21 +51,24 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         self.registry = registry
         self.logger = logger
         self.onListening = onListening
+        dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
     }
 
-    /// The services `serve` runs in one `ServiceGroup`, in order. A group stops its services in
-    /// reverse: first the drain, then the server (in-flight requests finish), last the pusher,
+    /// The services of the server's one `ServiceGroup`, in order. A group stops its services in
+    /// reverse: first the drain, then the server (in-flight requests finish), then its clients
+    /// (``ServerDependencies/services``: Redis, the origin, the AWS clients), last the pusher,
     /// whose final flush counts everything the server answered.
     package var services: [any Service] {
-        (cloudWatch.map { [$0] } ?? []) + [self, drain]
+        (cloudWatch.map { [$0] } ?? []) + dependencies.services + [self, drain]
     }
 
-    /// The one `ServiceGroup` of `serve`: ``services``, stopped gracefully on SIGTERM or Ctrl-C,
-    /// and cancelled if the graceful stop outlasts the drain plus the longest origin load (the
-    /// slowest request in flight) plus 2 s — so a stuck stop ends before a supervisor's kill
-    /// (the unit's TimeoutStopSec is above this bound).
-    package func serviceGroupConfiguration() -> ServiceGroupConfiguration {
-        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    /// The one `ServiceGroup` of `serve`: `first` (what the process owns beside the server, such
+    /// as its credential chain: started first, stopped last) and ``services``, stopped gracefully
+    /// on SIGTERM or Ctrl-C, and cancelled if the graceful stop outlasts the drain plus the
+    /// longest origin load (the slowest request in flight) plus 2 s — so a stuck stop ends
+    /// before a supervisor's kill (the unit's TimeoutStopSec is above this bound).
+    package func serviceGroupConfiguration(first: [any Service] = []) -> ServiceGroupConfiguration {
+        var group = ServiceGroupConfiguration(services: first + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = gracefulShutdownBound
         return group
     }
@@ -84,17 +89,11 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         running.withLockedValue { $0?.cache.metrics.snapshot }
     }
 
-    /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is cancelled),
-    /// then closes the Redis and PostgreSQL clients.
+    /// Serves until the surrounding `ServiceGroup` shuts down gracefully (or the task is
+    /// cancelled); the group then stops the clients, after this.
     package func run() async throws {
         let server = try buildServer(configuration)  // a certificate that cannot be used stops it before anything starts
-        let dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
-        do {
-            try await dependencies.redis.checkMode()
-        } catch {
-            await dependencies.shutdown()
-            throw error
-        }
+        try await dependencies.redis.checkMode()
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
@@ -107,10 +106,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
             "origin": "\(configuration.origin)", "cache": "\(configuration.cache.enabled ? "on" : "off")",
             "admin": "\(configuration.adminToken == nil ? "disabled" : "enabled")",
         ])
-        var failure: (any Error)?
-        do { try await app.run() } catch { failure = ListenError.from(error, host: configuration.host, port: configuration.port) }
-        await dependencies.shutdown()
-        if let failure { throw failure }
+        do { try await app.run() } catch { throw ListenError.from(error, host: configuration.host, port: configuration.port) }
         logger.info("stopped")
     }
 

@@ -5,10 +5,12 @@ import Logging
 import Origins
 import Postgres
 import Redis
+import ServiceLifecycle
 import Telemetry
 
-/// Everything the routes use, made once per server and shut down together: the one owner of the
-/// server's clients, their connections and their threads.
+/// Everything the routes use, made once per server: its clients, their connections and their
+/// threads. Making it starts nothing (every client opens connections and threads on first use);
+/// ``services`` runs and stops them in the server's `ServiceGroup`.
 struct ServerDependencies: Sendable {
     let redis: RedisClient
     let cache: CacheAside
@@ -19,8 +21,8 @@ struct ServerDependencies: Sendable {
     /// One credential chain for the process (S3 and Secrets Manager share its cache).
     private let credentialChain: AWSCredentialChain?
     private let secrets: SecretsManagerClient?
-    /// Feeds Redis' invalidation reports into the near cache (`--near-cache`), until shutdown.
-    private let nearCacheCoherence: Task<Void, Never>?
+    /// The keys the near cache holds copies under (`--near-cache`).
+    private static let nearCachePrefixes = [CacheKey.productPrefix, CacheKey.objectPrefix, CacheKey.slowPage]
 
     init(configuration: ServerConfiguration, registry: MetricsRegistry, logger: Logger) {
         let needsAWS = configuration.postgresSecretID != nil || (configuration.s3 != nil && configuration.awsCredentials == nil)
@@ -53,16 +55,27 @@ struct ServerDependencies: Sendable {
         }
         let cache = CacheAside(redis: redis, configuration: configuration.cache, metrics: CacheMetrics(registry: registry), logger: logger)
         self.cache = cache
-        nearCacheCoherence = cache.near.map { _ in
-            Task { await cache.keepNearCacheCoherent(prefixes: [CacheKey.productPrefix, CacheKey.objectPrefix, CacheKey.slowPage]) }
-        }
         objectStore = configuration.s3.flatMap { s3 in credentials.map { S3ObjectStore(configuration: s3, credentials: $0) } }
     }
 
-    /// Closes every connection and stops every thread pool the dependencies started.
+    /// The clients as services of the server's one group, in the order they start: the group
+    /// stops them in reverse, after the server — the near cache's coherence first, then Redis
+    /// and the origin, the AWS clients last.
+    var services: [any Service] {
+        var services: [any Service] = []
+        if let credentialChain { services.append(ClientService("AWS credential chain") { await credentialChain.shutdown() }) }
+        if let secrets { services.append(ClientService("Secrets Manager client") { await secrets.shutdown() }) }
+        if let objectStore { services.append(ClientService("S3 client") { await objectStore.shutdown() }) }
+        let store = catalog.store
+        services.append(ClientService("origin client (\(store.engine))") { await store.shutdown() })
+        services.append(ClientService("Redis client") { [redis] in await redis.shutdown() })
+        if cache.near != nil { services.append(NearCacheCoherence(cache: cache, prefixes: Self.nearCachePrefixes)) }
+        return services
+    }
+
+    /// Closes every connection and stops every thread the clients started — for a caller that
+    /// runs the routes without the group (router-mode tests).
     func shutdown() async {
-        nearCacheCoherence?.cancel()
-        await nearCacheCoherence?.value
         await redis.shutdown()
         await catalog.store.shutdown()
         await objectStore?.shutdown()

@@ -52,10 +52,10 @@ struct Export: AsyncParsableCommand {
         let pusher = cloudWatch.pusher(registry: registry, logger: logger)
         let exporter = StatsExporter(redis: redis, serverURL: server, interval: .seconds(interval), registry: registry,
                                      cloudWatch: pusher, logger: logger)
-        var services: [any Service] = [exporter, MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)]
+        var services: [any Service] = [ClientService("Redis client") { await redis.shutdown() }, exporter,
+                                       MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)]
         if let pusher { services.append(pusher) }
         say("cacheload export: metrics at http://\(address.host):\(address.port)/metrics, reading \(redis.configuration)\(server.map { " and \($0)/stats" } ?? "")")
         try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
-        await redis.shutdown()
     }
 }

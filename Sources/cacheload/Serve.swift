@@ -98,12 +98,7 @@ struct Serve: AsyncParsableCommand {
                                      drain: ShutdownDrain(duration: .seconds(drainSeconds), logger: logger)) { [configuration] port in
             say(configuration.listeningLine(port: port))
         }
-        do {
-            try await ServiceGroup(configuration: server.serviceGroupConfiguration()).run()
-        } catch {
-            await chain.shutdown()
-            throw error
-        }
-        await chain.shutdown()
+        let credentials = ClientService("AWS credential chain") { await chain.shutdown() }  // stopped last
+        try await ServiceGroup(configuration: server.serviceGroupConfiguration(first: [credentials])).run()
     }
 }

@@ -2,6 +2,7 @@ import CacheAside
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HTTPCurl
 import HummingbirdTesting
 import Logging
 import Postgres
@@ -79,9 +80,35 @@ struct RouterModeTests {
                                                 postgres: try PostgresConfiguration(TestServices.databaseURL), cache: cache)
         let server = CacheLoadServer(configuration: configuration, logger: Logger(label: "test"),
                                      drain: ShutdownDrain(duration: .seconds(12))) { _ in }
-        #expect(server.services.count == 2, "no pusher without --cloudwatch: the server, then the drain")
+        let names = server.services.map { "\($0)" }
+        #expect(names.count == 4 && names.prefix(2) == ["origin client (postgres)", "Redis client"] && names[3].contains("ShutdownDrain"),
+                "no pusher without --cloudwatch: the clients, the server, then the drain: \(names)")
         #expect(server.serviceGroupConfiguration().maximumGracefulShutdownDuration == .seconds(44),
                 "12 s of drain, 30 s for the slowest origin load, 2 s: below the unit's TimeoutStopSec (47 s)")
+    }
+
+    @Test("the clients are services of the server's group: they start before it, stop after it, and are closed when the group returns")
+    func clientsInTheGroup() async throws {
+        let fixture = try await Fixture()
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = CacheLoadServer(configuration: fixture.configuration, logger: fixture.logger) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: server.services, logger: fixture.logger))
+        let running = Task { try await group.run() }
+        let port = try #require(await ports.first { _ in true })
+        let http = CurlClient(concurrency: 1)
+        let answer = try await http.execute(CurlRequest(url: "http://127.0.0.1:\(port)/product/2", timeout: .seconds(10)))
+        await http.shutdown()
+        #expect(answer.status == 200, "the server answered with its clients running")
+        _ = try await server.dependencies.redis.get("still-open")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await #expect(throws: RedisError.self, "the group shut the Redis client down after the server") {
+            _ = try await server.dependencies.redis.get("closed")
+        }
+        await fixture.tearDown()
     }
 
     @Test("a graceful shutdown begins the drain: /health 503 draining, products still served with Connection: close")

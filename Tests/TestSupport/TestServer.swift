@@ -80,7 +80,7 @@ package final class TestServer: Sendable {
             continuation.yield(port)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: server.services, logger: logger))
         let task = Task { try await group.run() }
         guard let port = await ports.first(where: { _ in true }) else {
             task.cancel()

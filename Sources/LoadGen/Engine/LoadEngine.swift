@@ -78,11 +78,7 @@ package final class LoadEngine: Sendable {
         var cancelled = false
         while true {
             if Task.isCancelled { cancelled = true; break }
-            if let reason = abort.reason {
-                for worker in workers { _ = await worker.transport.submit { worker.finish() } }
-                for worker in workers { await worker.transport.shutdown() }
-                throw LoadRunError(reason)
-            }
+            if let reason = abort.reason { try await stop(workers, because: reason) }
             if let end, clock.now >= end { break }
             if budget.isLimited && budget.isSpent, await inFlight(workers) == 0 { break }
             if clock.now >= nextProgress {
@@ -97,11 +93,7 @@ package final class LoadEngine: Sendable {
         }
         let stoppedSending = clock.now
         for worker in workers { worker.transport.execute { worker.stopSending() } }
-        // Let the requests in flight finish, up to the request timeout (at most 2 s).
-        let drainUntil = clock.now + min(plan.timeout, .seconds(2))
-        while clock.now < drainUntil, await inFlight(workers) > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await drain(workers)
         var recorder = Recorder(targets: plan.targets.count)
         for worker in workers {
             var finished = await worker.transport.submit { worker.finish() }
@@ -114,6 +106,23 @@ package final class LoadEngine: Sendable {
         var result = LoadResult(plan: plan, recorder: recorder, series: series, duration: measured, interrupted: cancelled)
         result.startedAt = startedAt.timeIntervalSince1970
         return result
+    }
+
+    /// Lets the requests in flight finish, up to the request timeout (at most 2 s).
+    private func drain(_ workers: [LoopWorker]) async {
+        let clock = ContinuousClock()
+        let until = clock.now + min(plan.timeout, .seconds(2))
+        while clock.now < until, await inFlight(workers) > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Ends a run that cannot go on (``RunAbort``): the loops stop, their threads end, and the
+    /// reason is thrown.
+    private func stop(_ workers: [LoopWorker], because reason: String) async throws -> Never {
+        for worker in workers { _ = await worker.transport.submit { worker.finish() } }
+        for worker in workers { await worker.transport.shutdown() }
+        throw LoadRunError(reason)
     }
 
     /// The slots (units of concurrency) loop `loop` drives: whole connections dealt round robin,

@@ -37,25 +37,10 @@ final class CurlEasyHandle: @unchecked Sendable {
         try perform(request, collector: ResponseCollector())
     }
 
-    /// Sends `request`, handing the head to `collector.onHead` as soon as it is complete and
-    /// every body chunk to `collector.onBody` as it arrives (nothing is accumulated).
-    func perform(_ request: CurlRequest, collector: ResponseCollector) throws(CurlError) -> CurlResponse {
-        curl_easy_reset(handle)
-        let unmanaged = Unmanaged.passRetained(collector)
-        defer { unmanaged.release() }
+    /// The request's headers, and SigV4 signing when it asks for it; the caller frees the list
+    /// after the transfer.
+    private func setHeadersAndSigning(_ request: CurlRequest) -> UnsafeMutablePointer<curl_slist>? {
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-
-        refused = nil
-        errorBuffer[0] = 0
-        set("CURLOPT_ERRORBUFFER", ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
-        set("CURLOPT_URL", ccurl_setopt_string(handle, CURLOPT_URL, request.url))
-        set("CURLOPT_NOSIGNAL", ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        set("CURLOPT_TIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
-        set("CURLOPT_CONNECTTIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)))
-        set("CURLOPT_PROTOCOLS_STR", ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
-        setMethodAndBody(request)
-
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
@@ -72,6 +57,26 @@ final class CurlEasyHandle: @unchecked Sendable {
             headerList = curl_slist_append(headerList, "Expect:")
         }
         set("CURLOPT_HTTPHEADER", ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        return headerList
+    }
+
+    /// Sends `request`, handing the head to `collector.onHead` as soon as it is complete and
+    /// every body chunk to `collector.onBody` as it arrives (nothing is accumulated).
+    func perform(_ request: CurlRequest, collector: ResponseCollector) throws(CurlError) -> CurlResponse {
+        curl_easy_reset(handle)
+        let unmanaged = Unmanaged.passRetained(collector)
+        defer { unmanaged.release() }
+        refused = nil
+        errorBuffer[0] = 0
+        set("CURLOPT_ERRORBUFFER", ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        set("CURLOPT_URL", ccurl_setopt_string(handle, CURLOPT_URL, request.url))
+        set("CURLOPT_NOSIGNAL", ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set("CURLOPT_TIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
+        set("CURLOPT_CONNECTTIMEOUT_MS", ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)))
+        set("CURLOPT_PROTOCOLS_STR", ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        setMethodAndBody(request)
+        let headerList = setHeadersAndSigning(request)
+        defer { curl_slist_free_all(headerList) }
 
         set("CURLOPT_WRITEFUNCTION", ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata!).takeUnretainedValue()

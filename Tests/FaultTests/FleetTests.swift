@@ -56,15 +56,12 @@ struct FleetTests {
 
         /// `stats[field]` summed over the instances.
         func total(_ field: String) async throws -> Int {
-            var sum = 0
-            for instance in instances { sum += try await instance.stats()[field] as? Int ?? 0 }
-            return sum
+            try await instances.total(field)
         }
 
         /// Polls until `condition` holds (at most `seconds`).
         func wait(seconds: Double = 20, until condition: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline, !(try await condition()) { try await Task.sleep(for: .milliseconds(20)) }
+            try await poll(seconds: seconds, until: condition)
         }
 
         func stop() async {
@@ -73,13 +70,6 @@ struct FleetTests {
             await TestDatabase.drop(database.name)
             redis.stop()
         }
-    }
-
-    /// `requests` concurrent GETs of one product on one instance (one request per connection).
-    private func burst(_ instance: ServeProcess, product: Int, requests: Int) async throws -> LoadResult {
-        let plan = LoadPlan(template: try RequestTemplate(url: instance.baseURL + "/product/{key}"), keys: product...product,
-                            connections: requests, duration: .seconds(30), requests: requests, timeout: .seconds(20), threads: 1)
-        return try await LoadEngine(plan: plan).run()
     }
 
     @Test("300 concurrent cold requests over three instances: one origin query with leases, one per instance without",

@@ -21,25 +21,12 @@ struct MySQLFleetTests {
         // One connection of the test's own holds the table: every origin query waits until it is
         // released, so all 300 requests overlap for certain.
         let admin = MySQLClient(configuration: try MySQLConfiguration(url: database.url, poolSize: 1))
-        func total(_ field: String) async throws -> Int {
-            var sum = 0
-            for instance in instances { sum += try await instance.stats()[field] as? Int ?? 0 }
-            return sum
-        }
-        func waitUntil(_ condition: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline, !(try await condition()) { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        func burst(_ instance: ServeProcess) async throws -> LoadResult {
-            let plan = LoadPlan(template: try RequestTemplate(url: instance.baseURL + "/product/{key}"), keys: 7...7,
-                                connections: 100, duration: .seconds(30), requests: 100, timeout: .seconds(20), threads: 1)
-            return try await LoadEngine(plan: plan).run()
-        }
+        func total(_ field: String) async throws -> Int { try await instances.total(field) }
         _ = try await admin.run("LOCK TABLES products WRITE")
-        async let a = burst(instances[0])
-        async let b = burst(instances[1])
-        async let c = burst(instances[2])
-        try await waitUntil { try await total("misses") >= 300 }
+        async let a = burst(instances[0], product: 7, requests: 100)
+        async let b = burst(instances[1], product: 7, requests: 100)
+        async let c = burst(instances[2], product: 7, requests: 100)
+        try await poll { try await total("misses") >= 300 }
         _ = try await admin.run("UNLOCK TABLES")
         let results = try await [a, b, c]
         #expect(results.map(\.counts.status2xx) == [100, 100, 100] && results.allSatisfy { $0.counts.errors == 0 }, "\(results.map(\.counts))")
@@ -50,7 +37,7 @@ struct MySQLFleetTests {
         // starts the one refresh, which waits on the table; answers that come are not waiting for it.
         _ = try await admin.run("LOCK TABLES products WRITE")
         var first: String?
-        try await waitUntil {
+        try await poll {
             first = try await instances[0].request(.GET, "/product/7", timeout: .seconds(5)).header("X-Cache")
             return first != "HIT"
         }
@@ -61,7 +48,7 @@ struct MySQLFleetTests {
         }
         #expect(answers.allSatisfy { $0 == "STALE" }, "\(answers)")
         _ = try await admin.run("UNLOCK TABLES")
-        try await waitUntil {
+        try await poll {
             let (queries, fills) = (try await total("origin_queries"), try await total("fills"))
             return queries >= 2 && fills >= 2
         }

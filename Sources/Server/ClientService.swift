@@ -21,6 +21,11 @@ package struct ClientService: Service, CustomStringConvertible {
     package func run() async throws {
         // Returns at a graceful shutdown, throws at a cancellation: either way the client stops.
         try? await gracefulShutdown()
+        await stop()
+    }
+
+    /// Shuts the client down now (for a caller that runs no group).
+    package func stop() async {
         await shutdown()
     }
 }

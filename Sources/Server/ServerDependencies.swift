@@ -73,13 +73,9 @@ struct ServerDependencies: Sendable {
         return services
     }
 
-    /// Closes every connection and stops every thread the clients started — for a caller that
-    /// runs the routes without the group (router-mode tests).
+    /// Closes every connection and stops every thread the clients started, in the order the
+    /// group would — for a caller that runs the routes without the group (router-mode tests).
     func shutdown() async {
-        await redis.shutdown()
-        await catalog.store.shutdown()
-        await objectStore?.shutdown()
-        await secrets?.shutdown()
-        await credentialChain?.shutdown()
+        for case let client as ClientService in services.reversed() { await client.stop() }
     }
 }

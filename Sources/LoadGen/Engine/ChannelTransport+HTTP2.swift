@@ -22,6 +22,11 @@ struct HTTP2Group {
 extension ChannelTransport {
     private func groupIndex(_ slot: LoopWorker.Slot) -> Int { slot.position / plan.streams }
 
+    /// The slots of connection group `index`, in the worker's order.
+    private func slots(ofGroup index: Int, in worker: LoopWorker) -> ArraySlice<LoopWorker.Slot> {
+        worker.allSlots[(index * plan.streams)..<min(worker.allSlots.count, (index + 1) * plan.streams)]
+    }
+
     /// The slot opens on its group's connection, made first if there is none.
     func openStream(_ slot: LoopWorker.Slot) {
         guard let worker else { return }
@@ -65,7 +70,7 @@ extension ChannelTransport {
     // MARK: Connecting
 
     private func connect(group index: Int) {
-        guard let worker, !groups[index].connecting, let first = worker.allSlots.dropFirst(index * plan.streams).first else { return }
+        guard let worker, !groups[index].connecting, let first = slots(ofGroup: index, in: worker).first else { return }
         groups[index].connecting = true
         let target = plan.targets[first.target]
         let bootstrap = bootstrap(for: worker) { [self] channel in
@@ -147,8 +152,7 @@ extension ChannelTransport {
         let index = connection.group
         guard groups[index].current === connection else { return }
         groups[index].current = nil
-        groups[index].draining.append(connection)
-        if connection.openStreams == 0 { connection.close() }
+        groups[index].draining.append(connection)  // it closes itself once its last stream ends
         connect(group: index)
     }
 
@@ -171,9 +175,8 @@ extension ChannelTransport {
         groups[index].current = nil
         // Every open slot of the group was on it: each is closed (its request, if any, lost)
         // and opens again, which makes a new connection.
-        let slots = worker.allSlots[(index * plan.streams)..<min(worker.allSlots.count, (index + 1) * plan.streams)]
         groups[index].queued.removeAll()
-        for slot in slots where slot.isOpen { worker.connectionClosed(slot) }
+        for slot in slots(ofGroup: index, in: worker) where slot.isOpen { worker.connectionClosed(slot) }
     }
 }
 

@@ -44,6 +44,8 @@ final class HTTP2Connection: ChannelInboundHandler {
     /// Streams whose response head arrived (a later HEADERS is trailers).
     private var answered: Set<HTTP2StreamID> = []
     private(set) var isReady = false
+    /// What ended the connection, when an error did.
+    private(set) var failure: (any Error)?
     /// A `GOAWAY` arrived: the last stream the server will process.
     private(set) var goAwayLastStream: HTTP2StreamID?
     /// The server's stream window for our request bodies (SETTINGS_INITIAL_WINDOW_SIZE).
@@ -65,9 +67,6 @@ final class HTTP2Connection: ChannelInboundHandler {
 
     /// Whether a new stream may open here.
     var isUsable: Bool { isReady && goAwayLastStream == nil && context != nil }
-
-    /// Streams still open (after a `GOAWAY`, the connection closes when this reaches 0).
-    var openStreams: Int { streams.count }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -159,7 +158,7 @@ final class HTTP2Connection: ChannelInboundHandler {
     private func end(_ id: HTTP2StreamID, _ slot: LoopWorker.Slot) {
         streams[id] = nil
         answered.remove(id)
-        slot.scanner.endOfStream { worker.completed(slot, $0) }
+        slot.scanner.endOfStream { worker.complete(slot, $0) }
         closeIfDrained()
     }
 
@@ -184,6 +183,7 @@ final class HTTP2Connection: ChannelInboundHandler {
                 worker.goAwayReceived()
                 events.goingAway(self)
             }
+            closeIfDrained()
         default:
             break
         }
@@ -212,9 +212,6 @@ final class HTTP2Connection: ChannelInboundHandler {
     private func closeIfDrained() {
         if goAwayLastStream != nil, streams.isEmpty { close() }
     }
-
-    /// What ended the connection, when an error did.
-    private(set) var failure: (any Error)?
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if failure == nil { failure = error }

@@ -81,6 +81,10 @@ extension LoadPlan {
     /// Requests in flight at once in closed loop: every connection's streams. The schedule's
     /// requests are dealt over these, as they are over connections in HTTP/1.1.
     package var concurrency: Int { connections * streams }
+
+    /// Whether connections may speak HTTP/2 (what they do speak, ALPN decides under `auto`):
+    /// `--h2c`, or TLS unless `--http 1.1`.
+    var mayUseHTTP2: Bool { http == .h2c || (tls != nil && http != .http1) }
 }
 
 /// Which HTTP a run speaks.

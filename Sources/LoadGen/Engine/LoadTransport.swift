@@ -88,8 +88,8 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
         self.plan = plan
     }
 
-    /// Whether connections may speak HTTP/2 (what they do speak, ALPN decides under `auto`).
-    var mayUseHTTP2: Bool { plan.http == .h2c || (plan.tls != nil && plan.http != .http1) }
+    /// Whether connections may speak HTTP/2 (``LoadPlan/mayUseHTTP2``).
+    var mayUseHTTP2: Bool { plan.mayUseHTTP2 }
 
     func attach(_ worker: LoopWorker) {
         self.worker = worker

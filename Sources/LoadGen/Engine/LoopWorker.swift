@@ -277,7 +277,7 @@ final class LoopWorker: @unchecked Sendable {
         slot.intendedStart = intended
         slot.sentAt = current
         slot.retries = 0
-        if plan.streams > 1 || plan.http != .http1 { slot.request = request }
+        if plan.mayUseHTTP2 { slot.request = request }
         recorder.countSent(target: slot.target)
         transport.send(request, on: slot)
     }
@@ -303,11 +303,6 @@ final class LoopWorker: @unchecked Sendable {
     }
 
     // MARK: HTTP/2 (streams of a connection shared by slots)
-
-    /// A stream's response is complete (its fields and body already went through the scanner).
-    func completed(_ slot: Slot, _ response: ResponseScanner.Response) {
-        complete(slot, response)
-    }
 
     /// The server refused the slot's stream without processing it (above a `GOAWAY`'s last
     /// stream, or `REFUSED_STREAM`): the same request goes again, still measured from its
@@ -354,7 +349,9 @@ final class LoopWorker: @unchecked Sendable {
         abort.abort(reason)
     }
 
-    private func complete(_ slot: Slot, _ response: ResponseScanner.Response) {
+    /// A response is complete (HTTP/1.1: found in the bytes by ``received(_:_:)``; HTTP/2: the
+    /// stream's fields and body went through the scanner).
+    func complete(_ slot: Slot, _ response: ResponseScanner.Response) {
         guard slot.inFlight else { return }  // a late answer to a request already timed out
         slot.inFlight = false
         slot.request = nil

@@ -77,6 +77,8 @@ struct ClusterUnderLoadTests {
         let probeKey = try #require(Self.keys.first { id in
             (try? cluster.redisCLI(["EXISTS", "product:\(id)"], node: victim))?.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
         })
+        // Only a replica can be promoted; when one says `master`, the cluster has failed over.
+        let replicas = cluster.nodes.filter { node in !primaries.contains { $0 === node } }
         let before = try await server.serverStats()
 
         let clock = ContinuousClock()
@@ -85,12 +87,16 @@ struct ClusterUnderLoadTests {
         cluster.kill(victim)
         let killed = clock.now
         var probed: [String] = []
+        var promoted: Duration?
         var recovered: Duration?
         while recovered == nil, clock.now - killed < .seconds(10) {
+            if promoted == nil, replicas.contains(where: { (try? cluster.role(of: $0)) == "master" }) { promoted = clock.now - killed }
             let answer = try await server.request(.GET, "/product/\(probeKey)", timeout: .seconds(3))
             probed.append(answer.header("X-Cache") ?? "status \(answer.status)")
             if answer.header("X-Cache") == "HIT" { recovered = clock.now - killed } else { try await Task.sleep(for: .milliseconds(20)) }
         }
+        // Promoted between the last look and the HIT: the promotion is no later than the HIT.
+        if promoted == nil, recovered != nil, replicas.contains(where: { (try? cluster.role(of: $0)) == "master" }) { promoted = recovered }
         let result = try await load
         let after = try await server.serverStats()
         let counts = result.counts
@@ -99,7 +105,10 @@ struct ClusterUnderLoadTests {
         #expect(counts.errors == 0)
         #expect(counts.bypasses > 0, "the dead primary was not noticed")
         let gap = try #require(recovered, "HITs did not come back: \(probed.suffix(5))")
-        #expect(gap < .milliseconds(cluster.nodeTimeoutMilliseconds) + .seconds(2), "HITs back \(gap) after the kill")
+        // How soon Redis promotes a replica is Redis's (node timeout, then an election with a
+        // random delay); how soon the server follows the new map once it has is the server's.
+        let promotion = try #require(promoted, "no replica was promoted; HITs came back \(gap) after the kill")
+        #expect(gap - promotion < .seconds(1), "HITs back \(gap - promotion) after the promotion (\(promotion) after the kill)")
         let last = try #require(result.seconds.last(where: { $0.responses > 0 }))
         #expect(last.bypasses == 0, "last second: \(last.bypasses) BYPASS")
         let probeCounts = (hits: probed.filter { $0 == "HIT" }.count, misses: probed.filter { $0 == "MISS" }.count,
@@ -107,7 +116,7 @@ struct ClusterUnderLoadTests {
         #expect(counter(after, "hits") - counter(before, "hits") == counts.hits + probeCounts.hits)
         #expect(counter(after, "misses") - counter(before, "misses") == counts.misses + probeCounts.misses)
         #expect(counter(after, "bypasses") - counter(before, "bypasses") == counts.bypasses + probeCounts.bypasses)
-        print("cluster failover under load: \(counts.completed) answered, \(counts.bypasses) BYPASS, 0 5xx; HITs back \(gap) after the kill (node timeout \(cluster.nodeTimeoutMilliseconds) ms)")
+        print("cluster failover under load: \(counts.completed) answered, \(counts.bypasses) BYPASS, 0 5xx; replica promoted \(promotion) after the kill (node timeout \(cluster.nodeTimeoutMilliseconds) ms), HITs back \(gap)")
         await server.stop()
     }
 }

@@ -47,6 +47,12 @@ package struct CurlResponse: Sendable {
     /// The body, as received.
     package let body: [UInt8]
 
+    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     /// The first value of header `name`, compared case-insensitively.
     package func header(_ name: String) -> String? {
         let lowered = name.lowercased()

@@ -59,7 +59,27 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
     /// (``ServerDependencies/services``: Redis, the origin, the AWS clients), last the pusher,
     /// whose final flush counts everything the server answered.
     package var services: [any Service] {
-        (cloudWatch.map { [$0] } ?? []) + dependencies.services + [self, drain]
+        clientServices + [self, drain]
+    }
+
+    /// What the server stands on, in the order a group starts them: the pusher, then the
+    /// clients (``ServerDependencies/services``).
+    private var clientServices: [any Service] {
+        (cloudWatch.map { [$0] } ?? []) + dependencies.services
+    }
+
+    /// The server's routes as an application with no listener, for a caller that drives them
+    /// in process (HummingbirdTesting's `.router` mode): the same router over the same
+    /// dependencies as ``run()``, whose clients run as the application's services, and Redis's
+    /// mode read before the first request, as ``run()`` does.
+    package func routesApplication() -> some ApplicationProtocol {
+        var app = Application(router: router(), services: clientServices, logger: logger)
+        app.beforeServerStarts { [dependencies] in try await dependencies.redis.checkMode() }
+        return app
+    }
+
+    private func router() -> Router<ServerRequestContext> {
+        buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch, drain: drain)
     }
 
     /// The one `ServiceGroup` of `serve`: `first` (what the process owns beside the server, such
@@ -97,8 +117,7 @@ package struct CacheLoadServer: Service, CustomStringConvertible {
         running.withLockedValue { $0 = dependencies }
         defer { running.withLockedValue { $0 = nil } }
         if let cloudWatch { pushCacheCounts(of: dependencies.cache, to: cloudWatch) }
-        let router = buildRouter(dependencies, configuration: configuration, registry: registry, cloudWatch: cloudWatch, drain: drain)
-        let app = buildApplication(router: router, server: server, configuration: configuration, logger: logger, onListening: onListening)
+        let app = buildApplication(router: router(), server: server, configuration: configuration, logger: logger, onListening: onListening)
         let redisMode = await Self.modeDescription(dependencies.redis)
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "protocols": "\(configuration.protocols.summary)", "redis": "\(configuration.redis)",

@@ -24,21 +24,21 @@ struct S3ObjectTests {
     func lazyLoad() async throws {
         let (bucket, store) = try await bucket()
         try await store.put("greeting", S3Object(body: Array("hello from S3".utf8), contentType: "text/plain"))
-        let server = try await TestServer.start(s3Bucket: bucket)
-        let first = try await server.request(.GET, "/object/greeting")
-        #expect(first.status == 200)
-        #expect(first.header("X-Cache") == "MISS")
-        #expect(first.header("Content-Type") == "text/plain")
-        #expect(first.text == "hello from S3")
-        let second = try await server.request(.GET, "/object/greeting")
-        #expect(second.header("X-Cache") == "HIT")
-        #expect(second.text == "hello from S3")
-        #expect(second.header("Content-Type") == "text/plain")
+        try await TestServer.withRoutes(s3Bucket: bucket) { server in
+            let first = try await server.request(.GET, "/object/greeting")
+            #expect(first.status == 200)
+            #expect(first.header("X-Cache") == "MISS")
+            #expect(first.header("Content-Type") == "text/plain")
+            #expect(first.text == "hello from S3")
+            let second = try await server.request(.GET, "/object/greeting")
+            #expect(second.header("X-Cache") == "HIT")
+            #expect(second.text == "hello from S3")
+            #expect(second.header("Content-Type") == "text/plain")
 
-        let missing = try await server.request(.GET, "/object/nothing-here")
-        #expect(missing.status == 404)
-        #expect(try await server.request(.GET, "/object/nothing-here").header("X-Cache") == "HIT")
-        await server.stop()
+            let missing = try await server.request(.GET, "/object/nothing-here")
+            #expect(missing.status == 404)
+            #expect(try await server.request(.GET, "/object/nothing-here").header("X-Cache") == "HIT")
+        }
     }
 
     @Test("an object whose content type is one byte long (first byte of the entry 0x01) comes back from the cache intact",
@@ -47,29 +47,29 @@ struct S3ObjectTests {
         let (bucket, store) = try await bucket()
         let body = "thirty-six bytes of object, exactly!"
         try await store.put("k-x", S3Object(body: Array(body.utf8), contentType: contentType))
-        let server = try await TestServer.start(s3Bucket: bucket)
-        #expect(try await server.request(.GET, "/object/k-x").text == body)
-        let cached = try await server.request(.GET, "/object/k-x")
-        #expect(cached.header("X-Cache") == "HIT")
-        #expect(cached.status == 200 && cached.text == body, "\(cached.status) \(cached.text)")
-        await server.stop()
+        try await TestServer.withRoutes(s3Bucket: bucket) { server in
+            #expect(try await server.request(.GET, "/object/k-x").text == body)
+            let cached = try await server.request(.GET, "/object/k-x")
+            #expect(cached.header("X-Cache") == "HIT")
+            #expect(cached.status == 200 && cached.text == body, "\(cached.status) \(cached.text)")
+        }
     }
 
     @Test("PUT /object/{key} (admin) overwrites in S3 and invalidates: the next GET is a MISS with the new bytes")
     func overwriteInvalidates() async throws {
         let (bucket, store) = try await bucket()
         try await store.put("doc", S3Object(body: Array("v1".utf8), contentType: "text/plain"))
-        let server = try await TestServer.start(s3Bucket: bucket)
-        #expect(try await server.request(.GET, "/object/doc").text == "v1")
-        #expect(try await server.request(.GET, "/object/doc").header("X-Cache") == "HIT")
-        #expect(try await server.request(.PUT, "/object/doc", body: "v2").status == 401)
-        let put = try await server.request(.PUT, "/object/doc", body: "v2", token: server.adminToken)
-        #expect(put.status == 200)
-        let after = try await server.request(.GET, "/object/doc")
-        #expect(after.header("X-Cache") == "MISS")
-        #expect(after.text == "v2")
-        #expect(try await store.object("doc")?.body == Array("v2".utf8))
-        await server.stop()
+        try await TestServer.withRoutes(s3Bucket: bucket) { server in
+            #expect(try await server.request(.GET, "/object/doc").text == "v1")
+            #expect(try await server.request(.GET, "/object/doc").header("X-Cache") == "HIT")
+            #expect(try await server.request(.PUT, "/object/doc", body: "v2").status == 401)
+            let put = try await server.request(.PUT, "/object/doc", body: "v2", token: server.adminToken)
+            #expect(put.status == 200)
+            let after = try await server.request(.GET, "/object/doc")
+            #expect(after.header("X-Cache") == "MISS")
+            #expect(after.text == "v2")
+            #expect(try await store.object("doc")?.body == Array("v2".utf8))
+        }
     }
 
     @Test("objects above the size limit are streamed from S3 and never cached (counted)")
@@ -77,34 +77,34 @@ struct S3ObjectTests {
         let (bucket, store) = try await bucket()
         let big = (0..<(5 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
         try await store.put("big", S3Object(body: big, contentType: "application/octet-stream"))
-        let server = try await TestServer.start(s3Bucket: bucket)
-        for _ in 0..<3 {
-            let response = try await server.request(.GET, "/object/big")
-            #expect(response.status == 200)
-            #expect(response.body == big)
-            #expect(response.header("X-Cache") == "BYPASS")
-            #expect(response.header("Content-Type") == "application/octet-stream")
+        try await TestServer.withRoutes(s3Bucket: bucket) { server in
+            for _ in 0..<3 {
+                let response = try await server.request(.GET, "/object/big")
+                #expect(response.status == 200)
+                #expect(response.body == big)
+                #expect(response.header("X-Cache") == "BYPASS")
+                #expect(response.header("Content-Type") == "application/octet-stream")
+            }
+            #expect(try await server.request(.GET, "/metrics").text.contains("cacheload_objects_not_cached_total 3"))
+            let redis = try await server.request(.GET, "/stats")
+            #expect((jsonObject(redis)["server"] as? [String: Any])?["fills"] as? Int == 0)
         }
-        #expect(try await server.request(.GET, "/metrics").text.contains("cacheload_objects_not_cached_total 3"))
-        let redis = try await server.request(.GET, "/stats")
-        #expect((jsonObject(redis)["server"] as? [String: Any])?["fills"] as? Int == 0)
-        await server.stop()
     }
 
     @Test("signatures are checked: a server with the wrong secret gets no object, and says so")
     func wrongSecret() async throws {
         let (bucket, store) = try await bucket()
         try await store.put("secret", S3Object(body: Array("x".utf8), contentType: "text/plain"))
-        let server = try await TestServer.start(s3Bucket: bucket, awsSecret: "not-the-secret")
-        let response = try await server.request(.GET, "/object/secret")
-        #expect(response.status == 502)
-        #expect(response.text.contains("S3 403"))
-        // The store reports S3's own error code where S3 sends one (GET has a body, HEAD has not).
-        let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: "not-the-secret")
-        let wrong = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
-                                  credentials: { credentials })
-        await #expect(throws: S3Error.self) { try await wrong.object("secret") }
-        do { _ = try await wrong.object("secret") } catch let error as S3Error { #expect(error.message == "SignatureDoesNotMatch") }
-        await server.stop()
+        try await TestServer.withRoutes(s3Bucket: bucket, awsSecret: "not-the-secret") { server in
+            let response = try await server.request(.GET, "/object/secret")
+            #expect(response.status == 502)
+            #expect(response.text.contains("S3 403"))
+            // The store reports S3's own error code where S3 sends one (GET has a body, HEAD has not).
+            let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: "not-the-secret")
+            let wrong = S3ObjectStore(configuration: S3Configuration(bucket: bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint),
+                                      credentials: { credentials })
+            await #expect(throws: S3Error.self) { try await wrong.object("secret") }
+            do { _ = try await wrong.object("secret") } catch let error as S3Error { #expect(error.message == "SignatureDoesNotMatch") }
+        }
     }
 }

@@ -46,48 +46,25 @@ package final class TestServer: Sendable {
         idleTimeout: Duration = .seconds(30),
         redisURL: String? = nil
     ) async throws -> TestServer {
-        let redisServer = try RedisServerProcess()
-        var databaseName: String?
-        let databaseURL: String
-        if let postgresURL {
-            databaseURL = postgresURL
-            try await TestDatabase.seed(databaseURL, products: products, slowSeconds: slowSeconds)
-        } else {
-            let database = try await TestDatabase.create(products: products, slowSeconds: slowSeconds)
-            databaseName = database.name
-            databaseURL = database.url
-        }
-
-        let redisURL = redisURL ?? redisServer.url
-        var redis = try RedisConfiguration(url: redisURL, poolSize: 2)
-        redis.commandTimeout = redisCommandTimeout
-        redis.connectTimeout = .milliseconds(500)
-        redis.reconnectBackoff = (.milliseconds(20), .milliseconds(200))
-        var configuration = ServerConfiguration(
-            host: "127.0.0.1", port: 0, redis: redis,
-            postgres: try PostgresConfiguration(databaseURL, poolSize: 8, acquireTimeout: .seconds(5), connectTimeout: .seconds(2)),
-            cache: cache, adminToken: adminToken, idleTimeout: idleTimeout)
-        if let s3Bucket {
-            configuration.s3 = S3Configuration(bucket: s3Bucket, region: TestServices.awsRegion, endpoint: TestServices.awsEndpoint)
-            configuration.s3MaxCacheBytes = s3MaxCacheBytes
-            let credentials = AWSCredentials(accessKeyID: TestServices.awsAccessKeyID, secretAccessKey: awsSecret ?? TestServices.awsSecretAccessKey)
-            configuration.awsCredentials = { credentials }
-        }
+        var setup = try await TestServerSetup(
+            cache: cache, adminToken: adminToken, postgresURL: postgresURL, products: products, slowSeconds: slowSeconds,
+            redisCommandTimeout: redisCommandTimeout, s3Bucket: s3Bucket, s3MaxCacheBytes: s3MaxCacheBytes, awsSecret: awsSecret,
+            redisURL: redisURL)
+        setup.configuration.idleTimeout = idleTimeout
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "cacheload.test-server")
-        logger.logLevel = .warning
-        let server = CacheLoadServer(configuration: configuration, logger: logger) { port in
+        let server = CacheLoadServer(configuration: setup.configuration, logger: setup.logger) { port in
             continuation.yield(port)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: server.services, logger: logger))
+        let group = ServiceGroup(configuration: .init(services: server.services, logger: setup.logger))
         let task = Task { try await group.run() }
         guard let port = await ports.first(where: { _ in true }) else {
             task.cancel()
             throw ProcessFailure(command: "cacheload serve", output: "the server did not start")
         }
-        return TestServer(port: port, redisServer: redisServer, redisURL: redisURL, databaseURL: databaseURL, adminToken: adminToken,
-                          http: CurlClient(concurrency: httpConcurrency), group: group, task: task, databaseName: databaseName)
+        return TestServer(port: port, redisServer: setup.redisServer, redisURL: setup.redisURL, databaseURL: setup.databaseURL,
+                          adminToken: adminToken, http: CurlClient(concurrency: httpConcurrency), group: group, task: task,
+                          databaseName: setup.databaseName)
     }
 
     private init(port: Int, redisServer: RedisServerProcess, redisURL: String, databaseURL: String, adminToken: String?,

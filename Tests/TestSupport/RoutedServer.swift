@@ -103,23 +103,26 @@ package struct RoutedServer: Sendable {
 }
 
 extension TestServer {
-    /// Runs `body` against `serve`'s routes in router mode (see ``RoutedServer``): the server's
+    /// Runs `body` against `serve`'s routes in router mode (see ``RoutedServer``); the parameters
+    /// are ``start(cache:adminToken:postgresURL:products:slowSeconds:redisCommandTimeout:httpConcurrency:s3Bucket:s3MaxCacheBytes:awsSecret:idleTimeout:redisURL:)``'s. The server's
     /// clients run as the application's services for the length of `body`, then stop; the
     /// test's database and redis-server go after them, also when `body` throws.
     package static func withRoutes<Value: Sendable>(
         cache: CacheAside.Configuration = .init(),
         adminToken: String? = "test-admin-token",
+        postgresURL: String? = nil,
         products: Int = 1005,
         slowSeconds: Double = 0.5,
         s3Bucket: String? = nil,
         s3MaxCacheBytes: Int = 512 * 1024,
         awsSecret: String? = nil,
+        redisURL: String? = nil,
         _ body: @Sendable (RoutedServer) async throws -> Value
     ) async throws -> Value {
         let setup = try await TestServerSetup(
-            cache: cache, adminToken: adminToken, postgresURL: nil, products: products, slowSeconds: slowSeconds,
+            cache: cache, adminToken: adminToken, postgresURL: postgresURL, products: products, slowSeconds: slowSeconds,
             redisCommandTimeout: .milliseconds(500), s3Bucket: s3Bucket, s3MaxCacheBytes: s3MaxCacheBytes, awsSecret: awsSecret,
-            redisURL: nil)
+            redisURL: redisURL)
         let server = CacheLoadServer(configuration: setup.configuration, logger: setup.logger)
         do {
             let value = try await server.routesApplication().test(.router) { client in

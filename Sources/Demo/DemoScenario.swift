@@ -27,13 +27,19 @@ package final class DemoScenario: @unchecked Sendable {
         /// Prometheus binary and alert rules for the alert phase (skipped when missing).
         package var prometheus = "/usr/bin/prometheus"
         package var rules = "dashboards/prometheus/alerts.yml"
-        /// Only the fleet phase (origin amplification), as `make bench` runs it.
-        package var fleetOnly = false
+        /// The fleet phase (origin amplification, three servers): with the others, alone (as
+        /// `make bench` runs it), or left out.
+        package var fleet = FleetPhase.included
 
         package init(redis: RedisConfiguration, origin: OriginDatabase) {
             self.redis = redis
             self.origin = origin
         }
+    }
+
+    /// Where the fleet phase runs: with the others, alone, or not at all.
+    package enum FleetPhase: Sendable {
+        case included, only, leftOut
     }
 
     private let configuration: Configuration
@@ -66,7 +72,7 @@ package final class DemoScenario: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         say("== CacheLoad demo ==\nRedis \(configuration.redis)\nOrigin \(configuration.origin)\n")
         let redis = RedisClient(configuration: configuration.redis)
-        if configuration.fleetOnly {
+        if configuration.fleet == .only {
             do {
                 try await prepare(redis)
                 let rows = try await amplification().run(redis: redis)
@@ -120,7 +126,8 @@ package final class DemoScenario: @unchecked Sendable {
         await objectPhases()
         let alarm = await alarmPhase(redis: redis, pusher: pusher, cloudWatch: cloudWatch)
         let redisInfo = (try? await redis.info("stats")) ?? [:]
-        let amplification = try await amplification().run(redis: redis)
+        let amplification = configuration.fleet == .leftOut ? [] : try await amplification().run(redis: redis)
+        if configuration.fleet == .leftOut { say("\n-- the fleet phase (three servers on one Redis) left out: --no-fleet") }
         return DemoReport(before: before, after: cached.warm, phases: phases, redisInfo: redisInfo,
                           originQueries: cached.originQueries, slowCold: cached.slowCold, alarm: alarm, amplification: amplification)
     }

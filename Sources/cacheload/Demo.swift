@@ -36,6 +36,11 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Only the fleet phase: three servers on one Redis, origin queries at a cold start and a mass expiry per cache variant.")
     var fleetOnly = false
 
+    @Flag(help: "Leave out the fleet phase (three servers; about 45 s with --quick, 2.5 min without).")
+    var noFleet = false
+
+    func validate() throws { if fleetOnly && noFleet { throw ValidationError("--fleet-only and --no-fleet contradict each other: give one") } }
+
     func run() async throws {
         // Ctrl-C / SIGTERM: stop what the demo started, then exit 130.
         let interrupts = await Interrupts.onFirst {
@@ -51,7 +56,7 @@ struct Demo: AsyncParsableCommand {
         configuration.slowSeconds = slowSeconds
         configuration.prometheus = prometheus
         configuration.rules = rules
-        configuration.fleetOnly = fleetOnly
+        configuration.fleet = fleetOnly ? .only : noFleet ? .leftOut : .included
         let contradictions = try await DemoScenario(configuration: configuration, say: { say($0) }).run()
         guard contradictions.isEmpty else {
             throw CommandFailure("\(contradictions.count) phase(s) contradicted the demo's story (listed above); see the reports in \(reportDir)")

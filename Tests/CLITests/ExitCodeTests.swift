@@ -92,6 +92,7 @@ struct ExitCodeTests {
             (["load", target, "--cache-status", "json:"], "--cache-status \"json:\": give the field's name"),
             (["load", target, "--cache-status", "header:X Cache"], "\"X Cache\" is not a header name"),
             (["load", target, "--cache-status", "xcache"], "expected auto, header:NAME"),
+            (["demo", "--fleet-only", "--no-fleet"], "--fleet-only and --no-fleet contradict each other"),
         ]
         let clock = ContinuousClock()
         for (arguments, reason) in cases {

@@ -42,17 +42,18 @@ PREP_LOG := .build/terraform-check.log
 AWS_LOG := .build/apply-and-boot.log
 test: bootstrap
 	@mkdir -p .build; status=0; aws=; bin="$$($(SWIFT) build --show-bin-path)"; \
+	stage() { echo "make test: $$1 at +$$SECONDS s"; }; \
 	{ scripts/terraform/check && scripts/terraform/boot-root; } >$(PREP_LOG) 2>&1 & prep=$$!; \
 	$(SERVICES) stop >/dev/null 2>&1; \
-	{ $(SERVICES) start --cluster >/dev/null && \
-	  $(SWIFT) build --product cacheload && \
-	  { wait $$prep; prep_status=$$?; prep=; cat $(PREP_LOG); test $$prep_status -eq 0; } && \
+	{ $(SERVICES) start --cluster >/dev/null && stage "services started" && \
+	  $(SWIFT) build --product cacheload && stage "cacheload built" && \
+	  { wait $$prep; prep_status=$$?; prep=; cat $(PREP_LOG); test $$prep_status -eq 0; } && stage "terraform checks and Debian root done" && \
 	  { scripts/terraform/apply-and-boot "$$bin/cacheload" $(USER_DATA) >$(AWS_LOG) 2>&1 & aws=$$!; } && \
-	  $(SWIFT) build --build-tests && \
-	  scripts/readme-check "$$bin/cacheload" && \
-	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz && \
-	  { wait $$aws; aws_status=$$?; aws=; cat $(AWS_LOG); test $$aws_status -eq 0; } && \
-	  $(SWIFT) test --no-parallel; } || status=$$?; \
+	  $(SWIFT) build --build-tests && stage "tests built" && \
+	  scripts/readme-check "$$bin/cacheload" && stage "README examples done" && \
+	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz && stage "fuzz smokes done" && \
+	  { wait $$aws; aws_status=$$?; aws=; cat $(AWS_LOG); test $$aws_status -eq 0; } && stage "apply-and-boot done" && \
+	  $(SWIFT) test --no-parallel && stage "tests done"; } || status=$$?; \
 	if [[ -n $$prep ]]; then wait $$prep; cat $(PREP_LOG); fi; \
 	if [[ -n $$aws ]]; then wait $$aws; cat $(AWS_LOG); fi; \
 	$(SERVICES) stop >/dev/null; \

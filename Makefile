@@ -31,8 +31,8 @@ terraform-check: bootstrap boot-root
 	CACHELOAD_USER_DATA_OUT=$(USER_DATA).mysql scripts/terraform/apply-local --mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 	scripts/terraform/boot-check --mysql $(USER_DATA).mysql "$$($(SWIFT) build --show-bin-path)/cacheload"
 
-# bootstrap → in the background from the start: terraform's static checks and mock-provider plans,
-# then the Debian 12 root; meanwhile services start and the binary builds → then, beside the test
+# bootstrap (system packages) → in the background from the start: the checkers' virtualenvs,
+# terraform's static checks and mock-provider plans, then the Debian 12 root; meanwhile services start and the binary builds → then, beside the test
 # build, the README's examples and the fuzz smokes: terraform apply/destroy against a local AWS
 # and the instance's user data booted in that root (scripts/terraform/apply-and-boot: its own
 # moto and databases) → tests → services stop (also on failure). Each background job's log is
@@ -40,10 +40,11 @@ terraform-check: bootstrap boot-root
 USER_DATA := .build/terraform-user-data.sh
 PREP_LOG := .build/terraform-check.log
 AWS_LOG := .build/apply-and-boot.log
-test: bootstrap
+test:
+	@scripts/bootstrap --system
 	@mkdir -p .build; status=0; aws=; bin="$$($(SWIFT) build --show-bin-path)"; \
 	stage() { echo "make test: $$1 at +$$SECONDS s"; }; \
-	{ scripts/terraform/check && scripts/terraform/boot-root; } >$(PREP_LOG) 2>&1 & prep=$$!; \
+	{ scripts/bootstrap --venvs && scripts/terraform/check && scripts/terraform/boot-root; } >$(PREP_LOG) 2>&1 & prep=$$!; \
 	$(SERVICES) stop >/dev/null 2>&1; \
 	{ $(SERVICES) start --cluster >/dev/null && stage "services started" && \
 	  $(SWIFT) build --product cacheload && stage "cacheload built" && \

@@ -42,12 +42,26 @@ package struct MetricsEndpoint: Service {
 
 extension MetricsEndpoint {
     /// An endpoint at `address` (checked free first: a busy port is an error, not a silent miss)
-    /// served by a task of its own; cancel the task to stop it.
-    package static func startInBackground(at address: ListenAddress, registry: MetricsRegistry) throws -> Task<Void, any Error> {
+    /// run by a `ServiceGroup` of its own beside the caller's work (`load --metrics-listen`,
+    /// whose run is not a service); ``Running/stop()`` ends it gracefully.
+    package static func startInBackground(at address: ListenAddress, registry: MetricsRegistry) throws -> Running {
         try address.checkAvailable()
         var logger = Logger(label: "cacheload.metrics")
         logger.logLevel = .warning
         let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger)
-        return Task { try await endpoint.run() }
+        let group = ServiceGroup(configuration: .init(services: [endpoint], logger: logger))
+        return Running(group: group, task: Task { try await group.run() })
+    }
+
+    /// An endpoint's group while it runs.
+    package struct Running: Sendable {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        /// Stops serving (a scrape in progress finishes) and waits until the listener is closed.
+        package func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+        }
     }
 }

@@ -70,7 +70,7 @@ struct Load: AsyncParsableCommand {
         if let banner = plan.startBanner { say(banner) }
         let result = try await task.value
         interrupts.cancel()
-        endpoint?.cancel()
+        await endpoint?.stop()
         view?.finish()
         if interactive && !quiet && view == nil { LoadEngine.Progress.clearLine() }
         let verdict = try await reports.conclude(result, store: store, say: say)

@@ -3,11 +3,9 @@ import CacheAside
 import Foundation
 import HTTPCurl
 import HTTPTypes
-import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Origins
 import Postgres
 import Redis
 import Server

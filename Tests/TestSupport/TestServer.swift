@@ -1,11 +1,8 @@
-import AWS
 import CacheAside
 import Foundation
 import HTTPCurl
 import Origins
 import Postgres
-import Redis
-import Logging
 import Server
 import ServiceLifecycle
 

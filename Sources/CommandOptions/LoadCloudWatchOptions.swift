@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import Foundation
 import LoadGen
@@ -13,12 +14,13 @@ package struct LoadCloudWatchOptions: ParsableArguments {
     package init() {}
 
     /// Delivers the run's datums (and any an earlier run spooled).
+    /// - Parameter credentials: the process's credential chain (one per process).
     /// - Returns: what went wrong, for the command to end with; `nil` when all were delivered.
-    package func push(_ result: LoadResult, say: (String) -> Void) async -> String? {
+    package func push(_ result: LoadResult, credentials: AWSCredentialChain, say: (String) -> Void) async -> String? {
         guard cloudwatch else { return nil }
         let spool = MetricSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("cacheload-cloudwatch/load-spool.jsonl").path)
         let pusher = CloudWatchPusher(configuration: .init(namespace: target.namespace, service: target.service, environment: target.environment),
-                                      client: target.client(), spool: spool)
+                                      client: target.client(credentials: credentials), spool: spool)
         let outcome = await pusher.deliver(LoadCloudWatch.datums(of: result, dimensions: pusher.configuration.dimensions))
         if outcome.rejected > 0 { return "CloudWatch rejected \(outcome.rejected) datums (the error is logged above)" }
         if outcome.spooled > 0 {

@@ -100,7 +100,7 @@ package struct LoadReportOptions: ParsableArguments {
             try OutputFile.write(Data(HdrIntervalLog.text(of: result).utf8), to: hdrLog, flag: "--hdr-log")
             say("wrote \(hdrLog)")
         }
-        let cloudWatchFailure = await cloudWatch.push(result, say: say)
+        let cloudWatchFailure = await cloudWatch.push(result, credentials: store.chain, say: say)
         if !thresholds.isEmpty { say("\nThresholds") }
         var failed = false
         for threshold in thresholds {

@@ -43,6 +43,8 @@ package final class DemoScenario: @unchecked Sendable {
     }
 
     private let configuration: Configuration
+    /// The process's one credential chain: S3 (the demo's and its servers'), CloudWatch.
+    private let chain = AWSCredentialChain()
     private let server: DemoServer
     private let say: @Sendable (String) -> Void
     /// Phases run so far. `@unchecked Sendable`: the scenario runs its phases one after another
@@ -54,7 +56,7 @@ package final class DemoScenario: @unchecked Sendable {
         self.configuration = configuration
         var logger = Logger(label: "cacheload.demo")
         logger.logLevel = .warning
-        server = DemoServer(redis: configuration.redis, origin: configuration.origin, logger: logger)
+        server = DemoServer(redis: configuration.redis, origin: configuration.origin, logger: logger, chain: chain)
         self.say = say
     }
 
@@ -68,6 +70,17 @@ package final class DemoScenario: @unchecked Sendable {
     /// - Returns: the claims of the story the phases contradicted (the demo then exits 1), one
     ///   line each; empty when the story holds.
     package func run() async throws -> [String] {
+        do {
+            let contradictions = try await runStory()
+            await chain.shutdown()
+            return contradictions
+        } catch {
+            await chain.shutdown()
+            throw error
+        }
+    }
+
+    private func runStory() async throws -> [String] {
         let directory = configuration.reportDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         say("== CacheLoad demo ==\nRedis \(configuration.redis)\nOrigin \(configuration.origin)\n")
@@ -111,7 +124,7 @@ package final class DemoScenario: @unchecked Sendable {
         let before = try await server.with(cache: false) { port, _ in
             try await measure("before", "before: --cache off, 50 connections, every request from the origin database", port: port)
         }
-        let cloudWatch = CloudWatchClient.fromEnvironment()
+        let cloudWatch = CloudWatchClient.fromEnvironment(credentials: chain)
         let registry = MetricsRegistry()
         // Hits and misses for the alarm phase; no latency: the demo's CloudWatch is usually the local
         // moto_server, which keeps every latency sample of a values/counts datum as an object of its
@@ -190,7 +203,6 @@ package final class DemoScenario: @unchecked Sendable {
 
     /// S3 objects behind the cache (the "Caching Amazon S3 with ElastiCache" sample), off then on.
     private func objectPhases() async {
-        let chain = AWSCredentialChain()
         let s3 = S3Configuration(bucket: "cacheload-demo-objects", region: chain.region(), endpoint: S3Configuration.endpoint())
         let objects = S3ObjectStore(configuration: s3, credentials: chain.credentials)
         let seconds: Duration = .seconds(configuration.quick ? 1 : 4)

@@ -14,6 +14,8 @@ struct DemoServer {
     var redis: RedisConfiguration
     var origin: OriginDatabase
     var logger: Logger
+    /// The demo's one credential chain (one per process), for the servers' S3.
+    var chain: AWSCredentialChain
 
     /// Runs `body` with the port of a server that has the cache on or off, then stops it.
     /// `body` also gets the server's origin-query count, read from the catalog that counts them.
@@ -26,6 +28,7 @@ struct DemoServer {
                                                 cache: .init(enabled: cache))
         configuration.s3 = s3
         configuration.awsRegion = AWSCredentialChain.region()
+        configuration.awsCredentials = { [chain] in try await chain.credentials() }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = CacheLoadServer(configuration: configuration, registry: registry, logger: logger, cloudWatch: pusher) { port in
             continuation.yield(port)

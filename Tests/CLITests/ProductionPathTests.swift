@@ -101,6 +101,29 @@ struct ProductionPathTests {
         await TestDatabase.drop(database.name)
     }
 
+    @Test("load --json s3://… --cloudwatch with credentials from the instance role: one lookup for the result's S3 and the push")
+    func loadResolvesCredentialsOnce() async throws {
+        let server = try await TestServer.start(products: 10)
+        let metadata = try await MetadataServer(roleKeys: (TestServices.awsAccessKeyID, TestServices.awsSecretAccessKey))
+        let bucket = try await TestBuckets.create("cacheload-imds-load")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        // The keys come from the role alone: none in the environment or in a shared file.
+        let (status, output) = try await runCacheload(
+            ["load", server.baseURL + "/product/{key}", "--keys", "1-10", "-c", "2", "-d", "1s", "--quiet",
+             "--json", "s3://\(bucket)/runs/one.json", "--cloudwatch"],
+            environment: ["-u", "AWS_ACCESS_KEY_ID", "-u", "AWS_SECRET_ACCESS_KEY", "-u", "AWS_SESSION_TOKEN", "-u", "AWS_PROFILE",
+                          "HOME=\(home)", "AWS_REGION=\(TestServices.awsRegion)", "AWS_ENDPOINT_URL=\(TestServices.awsEndpoint)",
+                          "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(metadata.baseURL)"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("wrote s3://\(bucket)/runs/one.json") && output.contains("pushed"), "\(output)")
+        // One credential chain per process: the result store and the CloudWatch push share it (two chains asked twice).
+        #expect(metadata.requests.filter { $0 == "PUT /latest/api/token" }.count == 1, "\(metadata.requests)")
+        #expect(metadata.requests.filter { $0.hasSuffix("/security-credentials/cacheload-role") }.count == 1, "\(metadata.requests)")
+        try await metadata.close()
+        await server.stop()
+    }
+
     @Test("an unreadable ssl_ca_certs file at start: exit non-zero within 5 s with one line naming the file")
     func unreadableCAFileRefusedAtStart() throws {
         let missing = "/nonexistent-\(UUID().uuidString).pem"

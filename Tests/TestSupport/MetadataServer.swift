@@ -18,14 +18,18 @@ package final class MetadataServer: Sendable {
     package let instanceID: String
     package static let ecsAuthorization = "ecs-secret"
 
-    package init(instanceID: String = "i-0123456789abcdef0") async throws {
+    /// - Parameter roleKeys: the key pair the instance role hands out (moto_server's IAM user's,
+    ///   for a process that must also be let in); by default made-up keys with a session token.
+    package init(instanceID: String = "i-0123456789abcdef0", roleKeys: (id: String, secret: String)? = nil) async throws {
         self.instanceID = instanceID
+        let roleCredentials = roleKeys.map { #"{"AccessKeyId":"\#($0.id)","SecretAccessKey":"\#($0.secret)","Expiration":"2099-01-01T00:00:00Z"}"# }
+            ?? MetadataServer.credentials("IMDS")
         let log = self.log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, instanceID: instanceID))
+                    try channel.pipeline.syncOperations.addHandler(Handler(log: log, instanceID: instanceID, roleCredentials: roleCredentials))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -43,10 +47,12 @@ package final class MetadataServer: Sendable {
         private var head: HTTPRequestHead?
         private let log: NIOLockedValueBox<[String]>
         private let instanceID: String
+        private let roleCredentials: String
 
-        init(log: NIOLockedValueBox<[String]>, instanceID: String) {
+        init(log: NIOLockedValueBox<[String]>, instanceID: String, roleCredentials: String) {
             self.log = log
             self.instanceID = instanceID
+            self.roleCredentials = roleCredentials
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -73,7 +79,7 @@ package final class MetadataServer: Sendable {
             case (.GET, "/latest/meta-data/iam/security-credentials/"):
                 return token == MetadataServer.imdsToken ? (200, "cacheload-role") : (401, "")
             case (.GET, "/latest/meta-data/iam/security-credentials/cacheload-role"):
-                return token == MetadataServer.imdsToken ? (200, MetadataServer.credentials("IMDS")) : (401, "")
+                return token == MetadataServer.imdsToken ? (200, roleCredentials) : (401, "")
             case (.GET, "/latest/meta-data/instance-id"):
                 return token == MetadataServer.imdsToken ? (200, instanceID) : (401, "")
             case (.GET, "/ecs/credentials"):

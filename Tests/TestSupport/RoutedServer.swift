@@ -23,14 +23,21 @@ struct TestServerSetup {
 
     init(cache: CacheAside.Configuration, adminToken: String?, postgresURL: String?, products: Int, slowSeconds: Double,
          redisCommandTimeout: Duration, s3Bucket: String?, s3MaxCacheBytes: Int, awsSecret: String?, redisURL: String?) async throws {
-        redisServer = try RedisServerProcess()
+        // The database first: without the services (no DATABASE_URL) the run stops there, before
+        // a redis-server is started that nothing would stop.
         if let postgresURL {
             databaseURL = postgresURL
             databaseName = nil
-            try await TestDatabase.seed(databaseURL, products: products, slowSeconds: slowSeconds)
+            try await TestDatabase.seed(postgresURL, products: products, slowSeconds: slowSeconds)
         } else {
             let database = try await TestDatabase.create(products: products, slowSeconds: slowSeconds)
             (databaseName, databaseURL) = (database.name, database.url)
+        }
+        do {
+            redisServer = try RedisServerProcess()
+        } catch {
+            if let databaseName { await TestDatabase.drop(databaseName) }
+            throw error
         }
         self.redisURL = redisURL ?? redisServer.url
         var redis = try RedisConfiguration(url: self.redisURL, poolSize: 2)

@@ -34,9 +34,13 @@ package enum LoadResultLocation: Equatable, Sendable, CustomStringConvertible {
 /// first use and shut down by ``shutdown()``.
 package actor LoadResultStore {
     private var stores: [String: S3ObjectStore] = [:]
-    private let chain = AWSCredentialChain()
+    /// The process's credential chain (one per process): the run's other AWS calls (`--cloudwatch`)
+    /// use it too; ``shutdown()`` stops it.
+    package nonisolated let chain: AWSCredentialChain
 
-    package init() {}
+    package init(chain: AWSCredentialChain = AWSCredentialChain()) {
+        self.chain = chain
+    }
 
     /// Writes `data` (a result document) to `location`.
     package func write(_ data: Data, to location: LoadResultLocation) async throws {

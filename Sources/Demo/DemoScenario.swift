@@ -139,8 +139,12 @@ package final class DemoScenario: @unchecked Sendable {
         await objectPhases()
         let alarm = await alarmPhase(redis: redis, pusher: pusher, cloudWatch: cloudWatch)
         let redisInfo = (try? await redis.info("stats")) ?? [:]
-        let amplification = configuration.fleet == .leftOut ? [] : try await amplification().run(redis: redis)
-        if configuration.fleet == .leftOut { say("\n-- the fleet phase (three servers on one Redis) left out: --no-fleet") }
+        var amplification: [OriginAmplification.Row] = []
+        if configuration.fleet == .leftOut {
+            say("\n-- the fleet phase (three servers on one Redis) left out: --no-fleet")
+        } else {
+            amplification = try await self.amplification().run(redis: redis)
+        }
         return DemoReport(before: before, after: cached.warm, phases: phases, redisInfo: redisInfo,
                           originQueries: cached.originQueries, slowCold: cached.slowCold, alarm: alarm, amplification: amplification)
     }

@@ -39,13 +39,11 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
         self.plan = plan
     }
 
-    /// Whether connections may speak HTTP/2 (``LoadPlan/mayUseHTTP2``).
-    var mayUseHTTP2: Bool { plan.mayUseHTTP2 }
 
     func attach(_ worker: LoopWorker) {
         self.worker = worker
         channels = Array(repeating: nil, count: worker.allSlots.count)
-        if mayUseHTTP2 {
+        if plan.mayUseHTTP2 {
             groups = (0..<(worker.allSlots.count + plan.streams - 1) / plan.streams).map { _ in HTTP2Group() }
         }
     }
@@ -60,7 +58,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     }
 
     func open(_ slot: LoopWorker.Slot) {
-        if mayUseHTTP2 { openStream(slot) } else { openHTTP1(slot) }
+        if plan.mayUseHTTP2 { openStream(slot) } else { openHTTP1(slot) }
     }
 
     /// HTTP/1.1 over TLS: the slot's own connection, open once TCP is (requests written before
@@ -107,7 +105,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     func send(_ request: ByteBuffer, on slot: LoopWorker.Slot) {
         if let channel = channels[slot.position] {
             channel.writeAndFlush(request, promise: nil)
-        } else if mayUseHTTP2 {
+        } else if plan.mayUseHTTP2 {
             sendStream(request, on: slot)
         }
     }
@@ -115,7 +113,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     func close(_ slot: LoopWorker.Slot) {
         if let channel = channels[slot.position] {
             channel.close(promise: nil)
-        } else if mayUseHTTP2 {
+        } else if plan.mayUseHTTP2 {
             closeStream(slot)
         }
     }
@@ -128,7 +126,7 @@ final class ChannelTransport: LoadTransport, @unchecked Sendable {
     }
 
     func shutdown() async {
-        if mayUseHTTP2 { try? await eventLoop.submit { [self] in closeAllStreams() }.get() }
+        if plan.mayUseHTTP2 { try? await eventLoop.submit { [self] in closeAllStreams() }.get() }
         worker = nil
         if isLast { try? await group.shutdownGracefully() }
     }

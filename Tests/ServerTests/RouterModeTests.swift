@@ -19,28 +19,20 @@ import TestSupport
 struct RouterModeTests {
     /// A fresh Redis and a five-product database behind the server's dependencies, as `serve` builds them.
     private struct Fixture {
-        let redisServer: RedisServerProcess
-        let database: (name: String, url: String)
-        let configuration: ServerConfiguration
-        let logger: Logger
+        let setup: TestServerSetup
         let registry = MetricsRegistry()
         let dependencies: ServerDependencies
+        var configuration: ServerConfiguration { setup.configuration }
+        var logger: Logger { setup.logger }
 
         init() async throws {
-            redisServer = try RedisServerProcess()
-            database = try await TestDatabase.create(products: 5)
-            configuration = ServerConfiguration(
-                host: "127.0.0.1", port: 0, redis: try RedisConfiguration(url: redisServer.url, poolSize: 1),
-                postgres: try PostgresConfiguration(database.url, poolSize: 2), adminToken: "router-token")
-            var logger = Logger(label: "cacheload.router-test")
-            logger.logLevel = .warning
-            self.logger = logger
-            dependencies = ServerDependencies(configuration: configuration, registry: registry, logger: logger)
+            setup = try await TestServerSetup(adminToken: "router-token", products: 5)
+            dependencies = ServerDependencies(configuration: setup.configuration, registry: registry, logger: setup.logger)
         }
 
         func tearDown() async {
             await dependencies.shutdown()
-            await TestDatabase.drop(database.name)
+            await setup.tearDown()
         }
     }
 

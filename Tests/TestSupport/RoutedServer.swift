@@ -12,17 +12,24 @@ import Server
 
 /// What a test's server stands on: its own redis-server, its own freshly seeded PostgreSQL
 /// database (or the one given), and `serve`'s configuration over them.
-struct TestServerSetup {
-    let redisServer: RedisServerProcess
-    let redisURL: String
-    let databaseURL: String
+/// ``TestServer`` and ``RoutedServer`` stand on one each; a test that composes the server's
+/// parts itself may too.
+package struct TestServerSetup: Sendable {
+    package let redisServer: RedisServerProcess
+    /// The Redis the server uses: ``redisServer``'s, or the one given.
+    package let redisURL: String
+    /// URL of this test's database.
+    package let databaseURL: String
     /// Set when the database was created for this test (and is dropped after it).
     let databaseName: String?
-    var configuration: ServerConfiguration
-    let logger: Logger
+    package var configuration: ServerConfiguration
+    package let logger: Logger
 
-    init(cache: CacheAside.Configuration, adminToken: String?, postgresURL: String?, products: Int, slowSeconds: Double,
-         redisCommandTimeout: Duration, s3Bucket: String?, s3MaxCacheBytes: Int, awsSecret: String?, redisURL: String?) async throws {
+    /// The parameters are ``TestServer/start(cache:adminToken:postgresURL:products:slowSeconds:redisCommandTimeout:httpConcurrency:s3Bucket:s3MaxCacheBytes:awsSecret:idleTimeout:redisURL:)``'s.
+    package init(cache: CacheAside.Configuration = .init(), adminToken: String? = "test-admin-token", postgresURL: String? = nil,
+                 products: Int = 1005, slowSeconds: Double = 0.5, redisCommandTimeout: Duration = .milliseconds(500),
+                 s3Bucket: String? = nil, s3MaxCacheBytes: Int = 512 * 1024, awsSecret: String? = nil,
+                 redisURL: String? = nil) async throws {
         // The database first: without the services (no DATABASE_URL) the run stops there, before
         // a redis-server is started that nothing would stop.
         if let postgresURL {
@@ -60,7 +67,7 @@ struct TestServerSetup {
     }
 
     /// Drops the test's database (when it made one) and stops its redis-server.
-    func tearDown() async {
+    package func tearDown() async {
         if let databaseName { await TestDatabase.drop(databaseName) }
         redisServer.stop()
     }
@@ -71,21 +78,20 @@ struct TestServerSetup {
 /// For what a route answers; what a connection does (keep-alive, HTTP/1.0, TLS, idle
 /// timeouts, a load run against a port) needs a ``TestServer``.
 package struct RoutedServer: Sendable {
-    package let redisServer: RedisServerProcess
-    /// The Redis the routes use.
-    package let redisURL: String
-    /// URL of this test's database.
-    package let databaseURL: String
-    package let adminToken: String?
+    private let setup: TestServerSetup
     private let client: any TestClientProtocol
 
     fileprivate init(setup: TestServerSetup, client: any TestClientProtocol) {
-        redisServer = setup.redisServer
-        redisURL = setup.redisURL
-        databaseURL = setup.databaseURL
-        adminToken = setup.configuration.adminToken
+        self.setup = setup
         self.client = client
     }
+
+    package var redisServer: RedisServerProcess { setup.redisServer }
+    /// The Redis the routes use.
+    package var redisURL: String { setup.redisURL }
+    /// URL of this test's database.
+    package var databaseURL: String { setup.databaseURL }
+    package var adminToken: String? { setup.configuration.adminToken }
 
     /// Sends a request through the router; `token` adds `Authorization: Bearer`.
     package func request(_ method: CurlRequest.Method = .GET, _ path: String, body: String? = nil,
@@ -101,9 +107,7 @@ package struct RoutedServer: Sendable {
 
     /// `GET /stats` → the `server` object.
     package func serverStats() async throws -> [String: Any] {
-        let response = try await request(.GET, "/stats")
-        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        return json?["server"] as? [String: Any] ?? [:]
+        try serverObject(of: try await request(.GET, "/stats"))
     }
 }
 

@@ -10,18 +10,12 @@ import ServiceLifecycle
 /// seeded PostgreSQL database, so tests run in parallel without seeing each other's keys.
 package final class TestServer: Sendable {
     package let port: Int
-    package let redisServer: RedisServerProcess
-    /// The Redis the server uses: ``redisServer``'s, or the one given to ``start``.
-    package let redisURL: String
-    /// URL of this test's database.
-    package let databaseURL: String
-    package let adminToken: String?
     package let http: CurlClient
     /// A separate client for /stats and friends, so a test that fills `http` can still look.
     private let control = CurlClient(concurrency: 2)
+    private let setup: TestServerSetup
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
-    private let databaseName: String?
 
     /// Starts the server once it listens.
     /// - Parameters:
@@ -59,25 +53,24 @@ package final class TestServer: Sendable {
             task.cancel()
             throw ProcessFailure(command: "cacheload serve", output: "the server did not start")
         }
-        return TestServer(port: port, redisServer: setup.redisServer, redisURL: setup.redisURL, databaseURL: setup.databaseURL,
-                          adminToken: adminToken, http: CurlClient(concurrency: httpConcurrency), group: group, task: task,
-                          databaseName: setup.databaseName)
+        return TestServer(port: port, setup: setup, http: CurlClient(concurrency: httpConcurrency), group: group, task: task)
     }
 
-    private init(port: Int, redisServer: RedisServerProcess, redisURL: String, databaseURL: String, adminToken: String?,
-                 http: CurlClient, group: ServiceGroup, task: Task<Void, any Error>, databaseName: String?) {
-        self.group = group
+    private init(port: Int, setup: TestServerSetup, http: CurlClient, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
-        self.redisServer = redisServer
-        self.redisURL = redisURL
-        self.databaseURL = databaseURL
-        self.adminToken = adminToken
+        self.setup = setup
         self.http = http
+        self.group = group
         self.task = task
-        self.databaseName = databaseName
     }
 
     package var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var redisServer: RedisServerProcess { setup.redisServer }
+    /// The Redis the server uses: ``redisServer``'s, or the one given to ``start``.
+    package var redisURL: String { setup.redisURL }
+    /// URL of this test's database.
+    package var databaseURL: String { setup.databaseURL }
+    package var adminToken: String? { setup.configuration.adminToken }
 
     /// Sends a request to the server; `token` adds `Authorization: Bearer`.
     package func request(_ method: CurlRequest.Method = .GET, _ path: String, body: String? = nil,
@@ -91,9 +84,7 @@ package final class TestServer: Sendable {
 
     /// `GET /stats` → the `server` object.
     package func serverStats() async throws -> [String: Any] {
-        let response = try await control.execute(CurlRequest(url: baseURL + "/stats"))
-        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        return json?["server"] as? [String: Any] ?? [:]
+        try serverObject(of: try await control.execute(CurlRequest(url: baseURL + "/stats")))
     }
 
     /// Stops the server, drops the test database and stops the test's redis-server.
@@ -102,14 +93,19 @@ package final class TestServer: Sendable {
         _ = try? await task.value
         await http.shutdown()
         await control.shutdown()
-        if let databaseName { await TestDatabase.drop(databaseName) }
-        redisServer.stop()
+        await setup.tearDown()
     }
 }
 
 /// Parses a JSON object response body.
 package func jsonObject(_ response: CurlResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}
+
+/// The `server` object of a `GET /stats` answer; a body that is not JSON throws.
+func serverObject(of response: CurlResponse) throws -> [String: Any] {
+    let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+    return json?["server"] as? [String: Any] ?? [:]
 }
 
 /// Fresh, seeded databases in the shared cluster, so tests never see each other's rows.
